@@ -1,0 +1,86 @@
+//! The command line, as clap types; converted to the library's plain options in `mod.rs`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "strata", version, about = "Render Kubernetes manifests: Kustomize-compatible, fast, strict")]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Build a kustomization directory, exactly as `kubectl kustomize DIR`
+    Build(Build),
+    /// Render the environments of a project (`overlays/*`)
+    Render(Render),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Build {
+    /// The directory holding kustomization.yaml
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Write to FILE, or one file per resource into an existing DIR
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
+    pub output: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "LoadRestrictionsRootOnly")]
+    pub load_restrictor: Restrictor,
+    /// Output order: `legacy` (by kind) or `none` (input order)
+    #[arg(long, value_enum)]
+    pub reorder: Option<ReorderArg>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Render {
+    /// Environments to render (default: all)
+    pub envs: Vec<String>,
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Write DIR/<env>.yaml for each environment (required for several)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Parallel jobs (default: all cores)
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    #[arg(long, value_enum, default_value = "LoadRestrictionsRootOnly")]
+    pub load_restrictor: Restrictor,
+    /// Output order: `legacy` (by kind) or `none` (input order)
+    #[arg(long, value_enum)]
+    pub reorder: Option<ReorderArg>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Restrictor {
+    #[value(name = "LoadRestrictionsRootOnly")]
+    RootOnly,
+    #[value(name = "LoadRestrictionsNone")]
+    None,
+}
+
+impl From<Restrictor> for strata::LoadRestrictor {
+    fn from(r: Restrictor) -> Self {
+        match r {
+            Restrictor::RootOnly => strata::LoadRestrictor::RootOnly,
+            Restrictor::None => strata::LoadRestrictor::None,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ReorderArg {
+    Legacy,
+    None,
+}
+
+impl From<ReorderArg> for strata::Reorder {
+    fn from(r: ReorderArg) -> Self {
+        match r {
+            ReorderArg::Legacy => strata::Reorder::Legacy,
+            ReorderArg::None => strata::Reorder::None,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! Command-line interface: clap arguments → library options → library call → report.
+//!
+//! This is the only module that prints. On success the manifest stream goes to stdout (or
+//! to files); on any error nothing goes to stdout, every error is reported on stderr and the
+//! exit code is 1. clap's usage errors exit 2.
+
+mod args;
+mod report;
+
+use args::{Args, Command};
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+use strata::{BuildOptions, Error, Loader};
+
+pub fn run() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Build(b) => build(b),
+        Command::Render(r) => render(r),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(errors) => {
+            for e in &errors {
+                report::print(e);
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn warn(warnings: &[String]) {
+    let mut err = std::io::stderr().lock();
+    for w in warnings {
+        let _ = writeln!(err, "{w}");
+    }
+}
+
+fn stdout(text: &str) -> Result<(), Vec<Error>> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
+}
+
+fn build(b: args::Build) -> Result<(), Vec<Error>> {
+    let loader = Loader::new(b.load_restrictor.into());
+    let options = BuildOptions {
+        reorder: b.reorder.map(Into::into).unwrap_or_default(),
+    };
+    let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
+    warn(&output.warnings);
+    match b.output {
+        None => stdout(&output.yaml()),
+        Some(path) if path.is_dir() => {
+            strata::render::write_atomically(&path, &strata::emit::to_files(&output.resources))
+                .map_err(|e| vec![e])
+        }
+        Some(path) => {
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+            let dir = if dir.as_os_str().is_empty() { ".".into() } else { dir };
+            strata::render::write_atomically(&dir, &[(name, output.yaml())]).map_err(|e| vec![e])
+        }
+    }
+}
+
+fn render(r: args::Render) -> Result<(), Vec<Error>> {
+    if let Some(n) = r.jobs {
+        // The global pool can only be set once; a second call in one process is harmless.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+    let all = strata::render::environments(&r.root).map_err(|e| vec![e])?;
+    let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
+    if envs.is_empty() {
+        return Err(vec![Error::new(format!(
+            "no environments under `{}`",
+            r.root.join("overlays").display()
+        ))
+        .with_help("an environment is a directory under `overlays/` holding a kustomization.yaml")]);
+    }
+    if envs.len() > 1 && r.out.is_none() {
+        let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+        return Err(vec![Error::new(format!(
+            "{} environments ({}) need `--out DIR`",
+            envs.len(),
+            names.join(", ")
+        ))
+        .with_help("pass `--out DIR` to write DIR/<env>.yaml, or name one environment to print it")]);
+    }
+    let loader = Loader::new(r.load_restrictor.into());
+    let options = BuildOptions {
+        reorder: r.reorder.map(Into::into).unwrap_or_default(),
+    };
+    let outputs = strata::render::render_all(&envs, &options, &loader)?;
+    for o in &outputs {
+        warn(&o.warnings);
+    }
+    match r.out {
+        None => stdout(&outputs[0].yaml()),
+        Some(dir) => {
+            let files: Vec<(String, String)> = envs
+                .iter()
+                .zip(&outputs)
+                .map(|(e, o)| (format!("{}.yaml", e.name), o.yaml()))
+                .collect();
+            strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! Errors as data: a message, where it happened, and one line of help.
+//!
+//! The library never prints. Every failure is an `Error` that names the file and position
+//! it concerns (when there is one); the CLI's report module turns it into a miette report
+//! with a source snippet. A build collects independent errors into a `Vec<Error>` so that a
+//! user sees all of them in one run.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A place in a source file; `line` and `col` are 1-based, `offset` is a byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub message: String,
+    pub location: Option<Location>,
+    /// The file the error concerns when no position is known.
+    pub file: Option<PathBuf>,
+    pub help: Option<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            location: None,
+            file: None,
+            help: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn in_file(mut self, file: &Path) -> Self {
+        if self.file.is_none() {
+            self.file = Some(file.to_path_buf());
+        }
+        self
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.file = Some(location.file.clone());
+        self.location = Some(location);
+        self
+    }
+
+    /// Prefix the message with context, keeping location and help.
+    pub fn context(mut self, prefix: impl fmt::Display) -> Self {
+        self.message = format!("{prefix}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(loc) = &self.location {
+            write!(f, "{}:{}:{}: ", loc.file.display(), loc.line, loc.col)?;
+        } else if let Some(file) = &self.file {
+            write!(f, "{}: ", file.display())?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The closest candidate to `word` (edit distance at most a third of its length, at least 2).
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    let limit = (word.len() / 3).max(2);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_finds_typos() {
+        let fields = ["resources", "namePrefix", "namespace", "patches"];
+        for (typo, want) in [
+            ("resource", Some("resources")),
+            ("resourcse", Some("resources")),
+            ("nameprefix", Some("namePrefix")),
+            ("patchs", Some("patches")),
+            ("zzzzzz", None),
+        ] {
+            assert_eq!(closest(typo, fields), want, "{typo}");
+        }
+    }
+}

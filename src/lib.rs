@@ -1,0 +1,45 @@
+//! strata: a Kubernetes manifest rendering engine, Kustomize-compatible.
+//!
+//! The library never prints: `build` turns a kustomization directory into the exact stream
+//! `kubectl kustomize` prints (plus its warnings), `render` does it for every environment of
+//! a project. The pipeline is the module layout: `load` → `resolve` (which runs
+//! `transform`) → `emit`. Errors are data (`error::Error`); the binary's `cli` module is the
+//! only place that prints them.
+
+pub mod emit;
+pub mod error;
+pub mod load;
+pub mod render;
+pub mod resolve;
+pub mod resource;
+pub mod transform;
+pub mod yaml;
+
+pub use error::{Error, Result};
+pub use load::{LoadRestrictor, Loader};
+pub use resolve::{BuildOptions, Reorder};
+
+use std::path::Path;
+
+/// A finished build: the manifest stream and the warnings Kustomize would print.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    pub resources: Vec<resource::Resource>,
+    pub warnings: Vec<String>,
+}
+
+impl Output {
+    pub fn yaml(&self) -> String {
+        emit::to_yaml(&self.resources)
+    }
+}
+
+/// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
+pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
+    let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir).run()?;
+    let resources = resolve::finish(acc.resources, &metadata, sort_options.as_ref(), options.reorder)?;
+    Ok(Output {
+        resources,
+        warnings: acc.warnings,
+    })
+}

@@ -1,0 +1,307 @@
+//! Reading a kustomization file into a checked, typed `Kustomization`.
+//!
+//! Field names match case-insensitively (Kustomize decodes through Go's JSON decoder);
+//! an unknown field is an error naming the closest known one. Values keep their raw
+//! `Value` until a stage asks for them typed, so every typed accessor reports errors at the
+//! field's own line. Deprecated fields produce Kustomize's exact warning lines.
+
+use crate::error::{Error, Location, Result, closest};
+use crate::yaml::{self, Map, Value};
+use std::path::{Path, PathBuf};
+
+/// Every field a kustomization may hold, with Kustomize's spelling.
+pub const FIELDS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "openapi",
+    "namePrefix",
+    "nameSuffix",
+    "namespace",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replacements",
+    "replicas",
+    "vars",
+    "sortOptions",
+    "resources",
+    "components",
+    "crds",
+    "bases",
+    "configMapGenerator",
+    "secretGenerator",
+    "helmGlobals",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "generatorOptions",
+    "configurations",
+    "generators",
+    "transformers",
+    "validators",
+    "buildMetadata",
+];
+
+/// The file names a kustomization may have, in Kustomize's order of preference.
+pub const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
+const DEPRECATED: &[(&str, &str, &str)] = &[
+    ("bases", "resources", ""),
+    ("commonLabels", "labels", ""),
+    ("imageTags", "images", ""),
+    ("patchesJson6902", "patches", ""),
+    ("patchesStrategicMerge", "patches", ""),
+    ("vars", "replacements", " [EXPERIMENTAL]"),
+];
+
+#[derive(Debug, Clone)]
+pub struct Kustomization {
+    /// The kustomization file.
+    pub file: PathBuf,
+    /// Its directory, the root that its paths are relative to.
+    pub dir: PathBuf,
+    /// The file's text, for locating errors.
+    pub text: String,
+    /// Fields under their canonical names, in file order.
+    pub fields: Map,
+    pub is_component: bool,
+}
+
+impl Kustomization {
+    /// Parse and check a kustomization file's text.
+    pub fn parse(file: &Path, text: String) -> Result<Kustomization> {
+        let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let docs = yaml::parse_documents(&text).map_err(|e| yaml_error(file, e))?;
+        let mut docs = docs.into_iter().filter(|d| !d.value.is_null());
+        let root = match docs.next() {
+            None => Value::Map(Map::new()),
+            Some(d) => d.value,
+        };
+        let Value::Map(raw) = root else {
+            return Err(Error::new("a kustomization must be a map of fields")
+                .at(loc(file, &text, &[]))
+                .with_help("start the file with fields such as `resources:`"));
+        };
+        let mut fields = Map::new();
+        for (key, value) in raw {
+            let Some(canon) = FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&key)) else {
+                let mut err = Error::new(format!("unknown field `{key}` in kustomization"))
+                    .at(loc(file, &text, &[&key]));
+                if let Some(near) = closest(&key, FIELDS.iter().copied()) {
+                    err = err.with_help(format!("did you mean `{near}`?"));
+                } else {
+                    err = err.with_help("see the kustomization reference for the known fields");
+                }
+                return Err(err);
+            };
+            fields.insert(canon.to_string(), value);
+        }
+        let kind = fields.get("kind").and_then(Value::as_str).unwrap_or("");
+        let is_component = kind == "Component";
+        if !kind.is_empty() && kind != "Kustomization" && !is_component {
+            return Err(Error::new(format!("kind `{kind}` is not a kustomization"))
+                .at(loc(file, &text, &["kind"]))
+                .with_help("use `kind: Kustomization` or `kind: Component`"));
+        }
+        Ok(Kustomization {
+            file: file.to_path_buf(),
+            dir,
+            text,
+            fields,
+            is_component,
+        })
+    }
+
+    /// Kustomize's `# Warning:` lines for the deprecated fields this file uses.
+    pub fn deprecation_warnings(&self) -> Vec<String> {
+        DEPRECATED
+            .iter()
+            .filter(|(f, _, _)| self.fields.contains_key(*f))
+            .map(|(f, instead, extra)| {
+                format!(
+                    "# Warning: '{f}' is deprecated. Please use '{instead}' instead.{extra} Run 'kustomize edit fix' to update your Kustomization automatically."
+                )
+            })
+            .collect()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    pub fn get(&self, field: &str) -> Option<&Value> {
+        self.fields.get(field).filter(|v| !v.is_null())
+    }
+
+    /// The location of a field (or a path inside it), for error reports.
+    pub fn location(&self, path: &[&str]) -> Location {
+        // The raw key may be spelled differently; find it case-insensitively.
+        let mut owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        if let Some(first) = owned.first_mut() {
+            if let Ok(docs) = yaml::parse_documents(&self.text) {
+                if let Some(Value::Map(m)) = docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) {
+                    if let Some(k) = m.keys().find(|k| k.eq_ignore_ascii_case(first)) {
+                        *first = k.clone();
+                    }
+                }
+            }
+        }
+        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+        loc(&self.file, &self.text, &refs)
+    }
+
+    /// An error about a field, located at it.
+    pub fn error(&self, path: &[&str], message: impl Into<String>) -> Error {
+        Error::new(message).at(self.location(path))
+    }
+
+    /// A string field.
+    pub fn string(&self, field: &str) -> Result<Option<String>> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Str(s)) => Ok(Some(s.clone())),
+            Some(other) => Err(self
+                .error(&[field], format!("`{field}` must be a string, found {}", describe(other)))
+                .with_help("quote the value")),
+        }
+    }
+
+    /// A list of strings (`resources`, `components`, …).
+    pub fn string_list(&self, field: &str) -> Result<Vec<String>> {
+        match self.get(field) {
+            None => Ok(Vec::new()),
+            Some(Value::Seq(items)) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| match v {
+                    Value::Str(s) => Ok(s.clone()),
+                    other => Err(self
+                        .error(
+                            &[field, &i.to_string()],
+                            format!("`{field}` entries must be strings, found {}", describe(other)),
+                        )
+                        .with_help("write each entry as a path")),
+                })
+                .collect(),
+            Some(other) => Err(self
+                .error(&[field], format!("`{field}` must be a list, found {}", describe(other)))
+                .with_help(format!("write `{field}:` followed by `- item` lines"))),
+        }
+    }
+
+    /// A map of strings to strings (`commonLabels`, `commonAnnotations`, label pairs).
+    pub fn string_map(&self, path: &[&str], value: Option<&Value>) -> Result<Vec<(String, String)>> {
+        match value {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Map(m)) => m
+                .iter()
+                .map(|(k, v)| match v {
+                    Value::Str(s) => Ok((k.clone(), s.clone())),
+                    Value::Null => Ok((k.clone(), String::new())),
+                    other => {
+                        let mut p = path.to_vec();
+                        p.push(k);
+                        Err(self
+                            .error(
+                                &p,
+                                format!(
+                                    "`{}` values must be strings, found {} for `{k}`",
+                                    path.join("."),
+                                    describe(other)
+                                ),
+                            )
+                            .with_help(format!(
+                                "quote the value: `{k}: \"{}\"`",
+                                other.scalar_text().unwrap_or_default()
+                            )))
+                    }
+                })
+                .collect(),
+            Some(other) => Err(self
+                .error(path, format!("`{}` must be a map, found {}", path.join("."), describe(other)))
+                .with_help("write `key: value` pairs")),
+        }
+    }
+}
+
+/// A short description of a value's type for messages.
+pub fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::UInt(_) => "a number",
+        Value::Float(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::Seq(_) => "a list",
+        Value::Map(_) => "a map",
+    }
+}
+
+fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
+    let (line, col, offset) = yaml::locate(text, 0, path).unwrap_or((1, 1, 0));
+    Location {
+        file: file.to_path_buf(),
+        line,
+        col,
+        offset,
+    }
+}
+
+/// A YAML syntax error as an `Error` located in `file`.
+pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
+    Error::new(e.message)
+        .at(Location {
+            file: file.to_path_buf(),
+            line: e.line,
+            col: e.col,
+            offset: e.offset,
+        })
+        .with_help("check the indentation and the `key: value` syntax around this line")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Kustomization> {
+        Kustomization::parse(Path::new("/k/kustomization.yaml"), text.to_string())
+    }
+
+    #[test]
+    fn fields_match_case_insensitively() {
+        let k = parse("NamePrefix: x-\nresources: [a.yaml]\n").expect("parses");
+        assert_eq!(k.string("namePrefix").expect("string"), Some("x-".to_string()));
+        assert_eq!(k.string_list("resources").expect("list"), vec!["a.yaml"]);
+    }
+
+    #[test]
+    fn unknown_field_suggests_closest() {
+        let err = parse("resources: []\nresourcse: []\n").expect_err("unknown field");
+        assert_eq!(err.message, "unknown field `resourcse` in kustomization");
+        assert_eq!(err.help.as_deref(), Some("did you mean `resources`?"));
+        assert_eq!(err.location.expect("located").line, 2);
+    }
+
+    #[test]
+    fn deprecated_fields_warn_in_kustomize_order() {
+        let k = parse("vars: []\nbases: []\n").expect("parses");
+        let w = k.deprecation_warnings();
+        assert_eq!(w.len(), 2);
+        assert!(w[0].starts_with("# Warning: 'bases' is deprecated."));
+        assert!(w[1].contains("[EXPERIMENTAL]"));
+    }
+
+    #[test]
+    fn non_string_label_is_an_error() {
+        let k = parse("commonLabels:\n  version: 1\n").expect("parses");
+        let err = k
+            .string_map(&["commonLabels"], k.get("commonLabels"))
+            .expect_err("number");
+        assert_eq!(err.location.expect("located").line, 2);
+    }
+}

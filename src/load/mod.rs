@@ -1,0 +1,232 @@
+//! Reading from disk: kustomization files and the YAML documents of resource files.
+//!
+//! The `Loader` reads and parses each file at most once per process (environments share
+//! their bases), enforces the load restrictor, and turns documents into `Resource`s that
+//! remember their file and line. `kind: List` documents are flattened here.
+
+pub mod kustomization;
+
+use crate::error::{Error, Location, Result};
+use crate::resource::{Origin, Resource};
+use crate::yaml::{self, Value};
+pub use kustomization::Kustomization;
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Whether files referenced by a kustomization must lie inside its directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LoadRestrictor {
+    #[default]
+    RootOnly,
+    None,
+}
+
+/// Parsed documents of one file: each with its start line.
+type Docs = Arc<Vec<(Value, usize)>>;
+
+#[derive(Default)]
+pub struct Loader {
+    pub restrictor: LoadRestrictor,
+    files: Mutex<HashMap<PathBuf, Docs>>,
+    kustomizations: Mutex<HashMap<PathBuf, Arc<Kustomization>>>,
+}
+
+impl Loader {
+    pub fn new(restrictor: LoadRestrictor) -> Loader {
+        Loader {
+            restrictor,
+            ..Loader::default()
+        }
+    }
+
+    /// The kustomization file in `dir`, or an error saying none (or several) exist.
+    pub fn find_kustomization(dir: &Path) -> Result<PathBuf> {
+        let found: Vec<PathBuf> = kustomization::FILE_NAMES
+            .iter()
+            .map(|n| dir.join(n))
+            .filter(|p| p.is_file())
+            .collect();
+        match found.len() {
+            0 => Err(Error::new(format!(
+                "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
+                dir.display()
+            ))
+            .with_help("a layer is a directory holding a kustomization file")),
+            1 => Ok(found.into_iter().next().unwrap_or_default()),
+            _ => Err(Error::new(format!(
+                "found multiple kustomization files in directory '{}'",
+                dir.display()
+            ))
+            .with_help("keep one of `kustomization.yaml`, `kustomization.yml` and `Kustomization`")),
+        }
+    }
+
+    /// Read and check the kustomization of `dir` (cached).
+    pub fn kustomization(&self, dir: &Path) -> Result<Arc<Kustomization>> {
+        let file = Self::find_kustomization(dir)?;
+        if let Some(k) = lock(&self.kustomizations).get(&file) {
+            return Ok(k.clone());
+        }
+        let text = read_text(&file)?;
+        let k = Arc::new(Kustomization::parse(&file, text)?);
+        lock(&self.kustomizations).insert(file, k.clone());
+        Ok(k)
+    }
+
+    /// Check the load restrictor for a file referenced from a kustomization in `root`.
+    pub fn check_restriction(&self, root: &Path, file: &Path) -> Result<()> {
+        if self.restrictor == LoadRestrictor::None || normalize(file).starts_with(normalize(root)) {
+            return Ok(());
+        }
+        Err(Error::new(format!(
+            "security; file '{}' is not in or below '{}'",
+            normalize(file).display(),
+            normalize(root).display()
+        ))
+        .with_help("move the file under the kustomization's directory, or pass `--load-restrictor LoadRestrictionsNone`"))
+    }
+
+    /// The non-empty documents of a YAML file, with their start lines (cached).
+    pub fn documents(&self, file: &Path) -> Result<Docs> {
+        if let Some(d) = lock(&self.files).get(file) {
+            return Ok(d.clone());
+        }
+        let text = read_text(file)?;
+        let docs = yaml::parse_documents(&text).map_err(|e| kustomization::yaml_error(file, e))?;
+        let docs: Docs = Arc::new(
+            docs.into_iter()
+                .filter(|d| !d.value.is_null())
+                .map(|d| (d.value, d.line))
+                .collect(),
+        );
+        lock(&self.files).insert(file.to_path_buf(), docs.clone());
+        Ok(docs)
+    }
+
+    /// The resources of a file, `kind: List` flattened.
+    pub fn resources(&self, file: &Path, display_path: &str) -> Result<Vec<Resource>> {
+        let docs = self.documents(file)?;
+        let mut out = Vec::new();
+        for (doc, line) in docs.iter() {
+            let origin = Origin {
+                file: file.to_path_buf(),
+                line: *line,
+                display_path: display_path.to_string(),
+            };
+            push_flattened(doc.clone(), &origin, &mut out)?;
+        }
+        Ok(out)
+    }
+}
+
+fn push_flattened(doc: Value, origin: &Origin, out: &mut Vec<Resource>) -> Result<()> {
+    let here = || Location {
+        file: origin.file.clone(),
+        line: origin.line,
+        col: 1,
+        offset: 0,
+    };
+    let Value::Map(map) = doc else {
+        return Err(Error::new("a resource must be a map with `apiVersion`, `kind` and `metadata`")
+            .at(here())
+            .with_help("check the indentation of this document"));
+    };
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    if kind.ends_with("List") && map.contains_key("items") {
+        if let Some(Value::Seq(items)) = map.get("items") {
+            for item in items.clone() {
+                push_flattened(item, origin, out)?;
+            }
+        }
+        return Ok(());
+    }
+    if kind.is_empty() {
+        return Err(Error::new("missing `kind` in resource")
+            .at(here())
+            .with_help("every Kubernetes object needs `apiVersion` and `kind`"));
+    }
+    out.push(Resource::new(Value::Map(map), origin.clone()));
+    Ok(())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Read a file as UTF-8 text, with an error naming it.
+pub fn read_text(file: &Path) -> Result<String> {
+    std::fs::read_to_string(file).map_err(|e| {
+        Error::new(format!("cannot read `{}`: {}", file.display(), io_reason(&e)))
+            .in_file(file)
+            .with_help("check that the path exists and is readable")
+    })
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
+        _ => e.to_string().to_lowercase(),
+    }
+}
+
+/// Lexically clean a path: drop `.`, fold `..` (without touching the disk).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base`, both absolute and normalized, with `..` where needed.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let (path, base) = (normalize(path), normalize(base));
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c.as_os_str());
+    }
+    let s = out.to_string_lossy().to_string();
+    if s.is_empty() { ".".to_string() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths() {
+        for (p, b, want) in [
+            ("/a/base/x.yaml", "/a/prod", "../base/x.yaml"),
+            ("/a/prod/x.yaml", "/a/prod", "x.yaml"),
+            ("/a/prod/../base/k.yaml", "/a/prod", "../base/k.yaml"),
+            ("/a/prod", "/a/prod", "."),
+        ] {
+            assert_eq!(relative_to(Path::new(p), Path::new(b)), want);
+        }
+    }
+
+    #[test]
+    fn restrictor_rejects_files_outside_root() {
+        let l = Loader::new(LoadRestrictor::RootOnly);
+        assert!(l.check_restriction(Path::new("/a/b"), Path::new("/a/b/c.yaml")).is_ok());
+        assert!(l.check_restriction(Path::new("/a/b"), Path::new("/a/b/../c.yaml")).is_err());
+        let l = Loader::new(LoadRestrictor::None);
+        assert!(l.check_restriction(Path::new("/a/b"), Path::new("/a/c.yaml")).is_ok());
+    }
+}

@@ -1,0 +1,175 @@
+//! What a build does once, at the top: fix name references, drop local-config objects,
+//! add build-metadata annotations and put the resources in output order.
+//!
+//! The legacy order is Kustomize's: a kind rank (Namespace first … webhooks last, or the
+//! kustomization's `legacySortOptions`), then group_version_kind, then namespace and name.
+//! `fifo` keeps the input order.
+
+use crate::error::{Error, Result};
+use crate::resource::{ResMap, Resource};
+use crate::transform::name_reference;
+use crate::yaml::{Map, Value};
+use std::collections::HashMap;
+
+/// The `--reorder` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Reorder {
+    /// Not given: the kustomization's `sortOptions`, else legacy.
+    #[default]
+    Unspecified,
+    Legacy,
+    None,
+}
+
+const ORDER_FIRST: &[&str] = &[
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+
+const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
+
+pub fn finish(
+    mut rm: ResMap,
+    build_metadata: &[String],
+    sort_options: Option<&Value>,
+    reorder: Reorder,
+) -> Result<Vec<Resource>> {
+    name_reference::fix(&mut rm)?;
+    rm.items.retain(|r| {
+        r.meta_map("annotations")
+            .and_then(|a| a.get(LOCAL_CONFIG))
+            .and_then(Value::as_str)
+            != Some("true")
+    });
+    let has = |m: &str| build_metadata.iter().any(|x| x == m);
+    for r in &mut rm.items {
+        annotate(r, has("originAnnotations"), has("transformerAnnotations"), has("managedByLabel"));
+    }
+    let mut items = rm.items;
+    match order(sort_options, reorder)? {
+        None => {}
+        Some((first, last)) => legacy_sort(&mut items, &first, &last),
+    }
+    Ok(items)
+}
+
+type Ranks = (Vec<String>, Vec<String>);
+
+/// `None` for input order, else the orderFirst/orderLast kind lists of the legacy sort.
+fn order(sort_options: Option<&Value>, reorder: Reorder) -> Result<Option<Ranks>> {
+    let defaults = || {
+        (
+            ORDER_FIRST.iter().map(|s| s.to_string()).collect(),
+            ORDER_LAST.iter().map(|s| s.to_string()).collect(),
+        )
+    };
+    let Some(opts) = sort_options.filter(|v| !v.is_null()) else {
+        return Ok(match reorder {
+            Reorder::None => None,
+            _ => Some(defaults()),
+        });
+    };
+    match opts.get("order").and_then(Value::as_str) {
+        Some("fifo") => Ok(None),
+        Some("legacy") => {
+            let Some(legacy) = opts.get("legacySortOptions").filter(|v| !v.is_null()) else {
+                return Ok(Some(defaults()));
+            };
+            let list = |f: &str| -> Vec<String> {
+                legacy
+                    .get(f)
+                    .and_then(Value::as_seq)
+                    .map(|s| s.iter().filter_map(Value::scalar_text).collect())
+                    .unwrap_or_default()
+            };
+            Ok(Some((list("orderFirst"), list("orderLast"))))
+        }
+        other => Err(Error::new(format!(
+            "sortOptions.order must be `legacy` or `fifo`, found `{}`",
+            other.unwrap_or("")
+        ))
+        .with_help("set `sortOptions: {order: legacy}` or `{order: fifo}`")),
+    }
+}
+
+fn legacy_sort(items: &mut [Resource], first: &[String], last: &[String]) {
+    let mut rank: HashMap<&str, i64> = HashMap::new();
+    for (i, k) in first.iter().enumerate() {
+        rank.insert(k, i as i64 - first.len() as i64);
+    }
+    for (i, k) in last.iter().enumerate() {
+        rank.insert(k, 1 + i as i64);
+    }
+    let mut keyed: Vec<(i64, String, String, usize)> = items
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let id = r.id();
+            (
+                rank.get(id.gvk.kind.as_str()).copied().unwrap_or(0),
+                id.gvk.sort_string(),
+                id.legacy_sort_string(),
+                i,
+            )
+        })
+        .collect();
+    keyed.sort();
+    let mut taken: Vec<Option<Resource>> = items.iter().cloned().map(Some).collect();
+    for (slot, (_, _, _, i)) in keyed.into_iter().enumerate() {
+        if let Some(r) = taken[i].take() {
+            items[slot] = r;
+        }
+    }
+}
+
+fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: bool) {
+    if origin {
+        let text = format!("path: {}\n", r.origin.display_path);
+        set_meta_entry(r, "annotations", "config.kubernetes.io/origin", text);
+    }
+    if transformations && !r.transformations.is_empty() {
+        let mut text = String::new();
+        for t in &r.transformations {
+            text.push_str(&format!(
+                "- configuredIn: {}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
+                t.configured_in, t.kind
+            ));
+        }
+        set_meta_entry(r, "annotations", "alpha.config.kubernetes.io/transformations", text);
+    }
+    if managed_by {
+        set_meta_entry(r, "labels", "app.kubernetes.io/managed-by", "kustomize-v5.5.0".to_string());
+    }
+}
+
+fn set_meta_entry(r: &mut Resource, field: &str, key: &str, value: String) {
+    let meta = r.metadata_mut();
+    let entry = meta.entry(field.to_string()).or_insert(Value::Null);
+    if !matches!(entry, Value::Map(_)) {
+        *entry = Value::Map(Map::new());
+    }
+    if let Value::Map(m) = entry {
+        m.insert(key.to_string(), Value::Str(value));
+    }
+}

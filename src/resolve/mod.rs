@@ -1,0 +1,172 @@
+//! Building a kustomization: follow `resources`, run each layer's transformers, finish at
+//! the top.
+//!
+//! `build` walks the inclusion graph depth-first. Each directory in `resources` is built as
+//! its own kustomization (its transformers apply to what it accumulated), files are read
+//! through the `Loader`, and an id seen twice is an error naming both files. A directory
+//! that includes itself, directly or not, is a cycle reported with the chain. What happens
+//! once, at the top, lives in `finish`: name-reference fix-ups, dropping local-config
+//! objects, build-metadata annotations and the output order.
+
+mod finish;
+
+use crate::error::{Error, Result};
+use crate::load::{Loader, normalize, relative_to};
+use crate::resource::{ResMap, Transformation};
+use crate::transform;
+use std::path::{Path, PathBuf};
+
+pub use finish::{Reorder, finish};
+
+/// Options of a build that do not come from the kustomization files.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    pub reorder: Reorder,
+}
+
+/// The result of accumulating the top kustomization, before `finish`.
+pub struct Accumulated {
+    pub resources: ResMap,
+    pub warnings: Vec<String>,
+}
+
+pub struct Builder<'a> {
+    loader: &'a Loader,
+    top: PathBuf,
+    stack: Vec<PathBuf>,
+    warnings: Vec<String>,
+    build_metadata: Vec<String>,
+}
+
+/// Absolute, lexically normalized form of `dir`.
+pub fn absolute(dir: &Path) -> PathBuf {
+    if dir.is_absolute() {
+        normalize(dir)
+    } else {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        normalize(&cwd.join(dir))
+    }
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(loader: &'a Loader, top: &Path) -> Builder<'a> {
+        Builder {
+            loader,
+            top: absolute(top),
+            stack: Vec::new(),
+            warnings: Vec::new(),
+            build_metadata: Vec::new(),
+        }
+    }
+
+    /// Accumulate the top kustomization.
+    pub fn run(mut self) -> Result<(Accumulated, Vec<String>, Option<crate::yaml::Value>)> {
+        let top = self.top.clone();
+        let k = self.loader.kustomization(&top)?;
+        self.build_metadata = k.string_list("buildMetadata")?;
+        for m in &self.build_metadata {
+            if !["originAnnotations", "transformerAnnotations", "managedByLabel"].contains(&m.as_str()) {
+                return Err(k
+                    .error(&["buildMetadata"], format!("unknown build metadata option `{m}`"))
+                    .with_help("use `originAnnotations`, `transformerAnnotations` or `managedByLabel`"));
+            }
+        }
+        let sort_options = k.get("sortOptions").cloned();
+        let resources = self.accumulate(&top)?;
+        let metadata = std::mem::take(&mut self.build_metadata);
+        Ok((
+            Accumulated {
+                resources,
+                warnings: self.warnings,
+            },
+            metadata,
+            sort_options,
+        ))
+    }
+
+    fn accumulate(&mut self, dir: &Path) -> Result<ResMap> {
+        let dir = absolute(dir);
+        if let Some(pos) = self.stack.iter().position(|d| *d == dir) {
+            let chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .chain(std::iter::once(&dir))
+                .map(|d| relative_to(d, &self.top))
+                .collect();
+            return Err(Error::new(format!(
+                "cycle detected: {}",
+                chain.join(" -> ")
+            ))
+            .with_help("a kustomization may not include itself, directly or through other layers"));
+        }
+        self.stack.push(dir.clone());
+        let result = self.accumulate_inner(&dir);
+        self.stack.pop();
+        result
+    }
+
+    fn accumulate_inner(&mut self, dir: &Path) -> Result<ResMap> {
+        let k = self.loader.kustomization(dir)?;
+        self.warnings.extend(k.deprecation_warnings());
+        transform::check_supported(&k)?;
+        let mut rm = ResMap::new();
+        let mut entries: Vec<(String, String)> = k
+            .string_list("resources")?
+            .into_iter()
+            .enumerate()
+            .map(|(i, e)| (format!("resources/{i}"), e))
+            .collect();
+        entries.extend(
+            k.string_list("bases")?
+                .into_iter()
+                .enumerate()
+                .map(|(i, e)| (format!("bases/{i}"), e)),
+        );
+        for (at, entry) in entries {
+            let at: Vec<&str> = at.split('/').collect();
+            if is_remote(&entry) {
+                return Err(k
+                    .error(&at, format!("remote resource `{entry}` is not supported by this version of strata yet"))
+                    .with_help("vendor the remote base into the repository, or build with `kubectl kustomize`"));
+            }
+            let path = normalize(&dir.join(&entry));
+            if path.is_dir() {
+                let sub = self.accumulate(&path)?;
+                rm.append_all(sub.items)?;
+            } else if path.is_file() {
+                self.loader
+                    .check_restriction(dir, &path)
+                    .map_err(|e| e.at(k.location(&at)))?;
+                let display = relative_to(&path, &self.top);
+                let resources = self.loader.resources(&path, &display)?;
+                rm.append_all(resources)?;
+            } else {
+                return Err(k
+                    .error(&at, format!("resource `{entry}` does not exist"))
+                    .with_help(format!(
+                        "no file or directory at `{}`; check the path relative to `{}`",
+                        path.display(),
+                        relative_to(dir, &self.top)
+                    )));
+            }
+        }
+        let configured_in = relative_to(&k.file, &self.top);
+        for t in transform::configured(&k)? {
+            t.transform(&mut rm).map_err(|e| e.in_file(&k.file))?;
+            if self.build_metadata.iter().any(|m| m == "transformerAnnotations") {
+                for r in &mut rm.items {
+                    r.transformations.push(Transformation {
+                        configured_in: configured_in.clone(),
+                        kind: t.kind().to_string(),
+                    });
+                }
+            }
+            rm.items.retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
+        }
+        Ok(rm)
+    }
+}
+
+/// Whether a `resources` entry names a remote location rather than a local path.
+fn is_remote(entry: &str) -> bool {
+    entry.contains("://") || entry.starts_with("git@") || entry.starts_with("github.com/")
+}

@@ -1,0 +1,229 @@
+//! The resource model: one Kubernetes object, its id, and where it came from.
+//!
+//! A `Resource` is a document (`Value`) plus what Kustomize tracks beside it: the ids it
+//! had before renames (name references are resolved against those), the file it was read
+//! from (for errors and `buildMetadata: [originAnnotations]`), and the transformers that
+//! touched it (for `transformerAnnotations`). `ResId` is group, version, kind, namespace
+//! and name, read from the document whenever it is needed so it never goes stale.
+
+mod resmap;
+mod scope;
+
+pub use resmap::ResMap;
+pub use scope::is_cluster_scoped;
+
+use crate::yaml::{Map, Value};
+use std::fmt;
+use std::path::PathBuf;
+
+/// Group, version and kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Gvk {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl Gvk {
+    pub fn from_api_version(api_version: &str, kind: &str) -> Gvk {
+        let (group, version) = match api_version.rsplit_once('/') {
+            Some((g, v)) => (g.to_string(), v.to_string()),
+            None => (String::new(), api_version.to_string()),
+        };
+        Gvk {
+            group,
+            version,
+            kind: kind.to_string(),
+        }
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// Kustomize's `Gvk.String()`: `group_version_kind` with `~G`, `~V`, `~K` for blanks.
+    pub fn sort_string(&self) -> String {
+        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        format!(
+            "{}_{}_{}",
+            or(&self.group, "~G"),
+            or(&self.version, "~V"),
+            or(&self.kind, "~K")
+        )
+    }
+
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped(&self.api_version(), &self.kind)
+    }
+}
+
+/// The identity of a resource.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct ResId {
+    pub gvk: Gvk,
+    pub name: String,
+    pub namespace: String,
+}
+
+impl ResId {
+    /// The namespace Kustomize compares with: `default` for blank, a marker for cluster kinds.
+    pub fn effective_namespace(&self) -> &str {
+        if self.gvk.is_cluster_scoped() {
+            "_non_namespaceable_"
+        } else if self.namespace.is_empty() {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    /// Two ids name the same object (blank and `default` namespaces are equal).
+    pub fn same_object(&self, other: &ResId) -> bool {
+        self.gvk == other.gvk
+            && self.name == other.name
+            && self.effective_namespace() == other.effective_namespace()
+    }
+
+    pub fn legacy_sort_string(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.gvk.sort_string(),
+            self.effective_namespace(),
+            self.name
+        )
+    }
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.gvk.kind, self.name)?;
+        if !self.namespace.is_empty() {
+            write!(f, " in namespace `{}`", self.namespace)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a resource was read from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// The file on disk.
+    pub file: PathBuf,
+    /// The 1-based line its document starts on.
+    pub line: usize,
+    /// The path as `buildMetadata: [originAnnotations]` prints it, relative to the build root.
+    pub display_path: String,
+}
+
+/// One transformer run that touched a resource (for `transformerAnnotations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transformation {
+    pub configured_in: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub doc: Value,
+    pub origin: Origin,
+    /// Ids this resource had before renames, oldest first.
+    pub prev_ids: Vec<ResId>,
+    /// Name prefixes and suffixes added so far, outermost last (name references use them).
+    pub prefixes: Vec<String>,
+    pub suffixes: Vec<String>,
+    pub transformations: Vec<Transformation>,
+}
+
+impl Resource {
+    pub fn new(doc: Value, origin: Origin) -> Resource {
+        Resource {
+            doc,
+            origin,
+            prev_ids: Vec::new(),
+            prefixes: Vec::new(),
+            suffixes: Vec::new(),
+            transformations: Vec::new(),
+        }
+    }
+
+    pub fn gvk(&self) -> Gvk {
+        Gvk::from_api_version(
+            self.doc.str_at(&["apiVersion"]).unwrap_or(""),
+            self.doc.str_at(&["kind"]).unwrap_or(""),
+        )
+    }
+
+    pub fn kind(&self) -> &str {
+        self.doc.str_at(&["kind"]).unwrap_or("")
+    }
+
+    pub fn name(&self) -> &str {
+        self.doc.str_at(&["metadata", "name"]).unwrap_or("")
+    }
+
+    pub fn namespace(&self) -> &str {
+        self.doc.str_at(&["metadata", "namespace"]).unwrap_or("")
+    }
+
+    pub fn id(&self) -> ResId {
+        ResId {
+            gvk: self.gvk(),
+            name: self.name().to_string(),
+            namespace: self.namespace().to_string(),
+        }
+    }
+
+    /// The id the resource had when it was first read.
+    pub fn orig_id(&self) -> ResId {
+        self.prev_ids.first().cloned().unwrap_or_else(|| self.id())
+    }
+
+    /// Every id this resource has had, the current one last.
+    pub fn all_ids(&self) -> impl Iterator<Item = ResId> + '_ {
+        self.prev_ids
+            .iter()
+            .cloned()
+            .chain(std::iter::once(self.id()))
+    }
+
+    /// Remember the current id before a rename.
+    pub fn store_previous_id(&mut self) {
+        let id = self.id();
+        self.prev_ids.push(id);
+    }
+
+    pub fn metadata_mut(&mut self) -> &mut Map {
+        let root = ensure_map(&mut self.doc);
+        ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null))
+    }
+
+    pub fn set_name(&mut self, name: &str) {
+        self.metadata_mut()
+            .insert("name".to_string(), Value::Str(name.to_string()));
+    }
+
+    pub fn set_namespace(&mut self, ns: &str) {
+        self.metadata_mut()
+            .insert("namespace".to_string(), Value::Str(ns.to_string()));
+    }
+
+    /// The labels or annotations map, if present.
+    pub fn meta_map(&self, field: &str) -> Option<&Map> {
+        self.doc.get("metadata")?.get(field)?.as_map()
+    }
+}
+
+/// Make `v` a map (replacing a null) and return it.
+pub fn ensure_map(v: &mut Value) -> &mut Map {
+    if !matches!(v, Value::Map(_)) {
+        *v = Value::Map(Map::new());
+    }
+    match v {
+        Value::Map(m) => m,
+        _ => unreachable!("just made a map"),
+    }
+}

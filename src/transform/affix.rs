@@ -1,0 +1,61 @@
+//! `namePrefix:` and `nameSuffix:` — rename every object.
+//!
+//! Kustomize leaves `Namespace`, `CustomResourceDefinition` and `APIService` objects alone
+//! (selected by their original kind). Each rename stores the previous id and records the
+//! prefix or suffix, which the name-reference fix-up uses to pick the right referral when
+//! several objects had the same original name.
+
+use super::Transformer;
+use crate::error::Result;
+use crate::resource::{Gvk, ResMap};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Prefix,
+    Suffix,
+}
+
+pub struct Affix {
+    pub side: Side,
+    pub text: String,
+}
+
+fn skipped(gvk: &Gvk) -> bool {
+    gvk.kind == "Namespace"
+        || gvk.kind == "CustomResourceDefinition"
+        || (gvk.kind == "APIService" && gvk.group == "apiregistration.k8s.io")
+}
+
+impl Transformer for Affix {
+    fn kind(&self) -> &'static str {
+        match self.side {
+            Side::Prefix => "PrefixTransformer",
+            Side::Suffix => "SuffixTransformer",
+        }
+    }
+
+    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+        for r in &mut rm.items {
+            if skipped(&r.orig_id().gvk) {
+                continue;
+            }
+            if !self.text.is_empty() {
+                match self.side {
+                    Side::Prefix => r.prefixes.push(self.text.clone()),
+                    Side::Suffix => r.suffixes.push(self.text.clone()),
+                }
+                r.store_previous_id();
+            }
+            let name = r.name().to_string();
+            if r.doc.get("metadata").and_then(|m| m.get("name")).is_none() {
+                continue;
+            }
+            let renamed = match self.side {
+                Side::Prefix => format!("{}{name}", self.text),
+                Side::Suffix => format!("{name}{}", self.text),
+            };
+            r.set_name(&renamed);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! `commonLabels:`, `labels:` and `commonAnnotations:` — add key/value pairs to maps.
+//!
+//! One transformer serves all three: it sets each pair in the map found at every field
+//! spec that selects the object, creating the map where the spec says so. `commonLabels`
+//! reaches selectors and pod templates (Kustomize's commonLabels table); a `labels:` entry
+//! reaches `metadata.labels` only, plus templates with `includeTemplates`, plus selectors
+//! with `includeSelectors`, plus its own `fields`.
+
+use super::Transformer;
+use super::fieldspec::{Create, FieldSpec, walk};
+use crate::error::{Error, Result};
+use crate::resource::ResMap;
+use crate::yaml::Value;
+
+pub struct MapEntries {
+    pub kind: &'static str,
+    pub pairs: Vec<(String, String)>,
+    pub specs: Vec<FieldSpec>,
+}
+
+impl Transformer for MapEntries {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+        if self.pairs.is_empty() {
+            return Ok(());
+        }
+        for r in &mut rm.items {
+            let gvk = r.gvk();
+            for spec in &self.specs {
+                if !spec.selects(&gvk) {
+                    continue;
+                }
+                let create = spec.create.then_some(Create::Map);
+                walk(&mut r.doc, &spec.path, create, &mut |node| {
+                    let Value::Map(m) = node else {
+                        return Err(Error::new(format!(
+                            "cannot add `{}` entries at `{}` of {}: the field is not a map",
+                            self.kind,
+                            spec.path_string(),
+                            gvk.kind
+                        )));
+                    };
+                    for (k, v) in &self.pairs {
+                        m.insert(k.clone(), Value::Str(v.clone()));
+                    }
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Merge field specs as Kustomize's `FsSlice.MergeAll` does: skip exact repeats.
+pub fn merge_specs(mut into: Vec<FieldSpec>, more: Vec<FieldSpec>) -> Vec<FieldSpec> {
+    for s in more {
+        let dup = into.iter().any(|e| {
+            e.group == s.group && e.version == s.version && e.kind == s.kind && e.path == s.path
+        });
+        if !dup {
+            into.push(s);
+        }
+    }
+    into
+}

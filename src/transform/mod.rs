@@ -1,0 +1,200 @@
+//! Transformers and the one place their order is decided.
+//!
+//! Kustomize runs a kustomization's built-in transformers in a fixed order whatever the
+//! order of fields in the file: patchesStrategicMerge, patches, namespace, namePrefix,
+//! nameSuffix, labels (commonLabels, then each `labels` entry), commonAnnotations,
+//! patchesJson6902, replicas, images, replacements. `configured` reads a kustomization and
+//! returns the transformers it asks for, in that order.
+
+pub mod affix;
+pub mod fieldspec;
+pub mod images;
+pub mod labels;
+pub mod name_reference;
+pub mod namespace;
+pub mod replicas;
+
+use crate::error::{Error, Result};
+use crate::load::Kustomization;
+use crate::load::kustomization::describe;
+use crate::resource::ResMap;
+use crate::yaml::Value;
+
+/// One built-in transformer.
+pub trait Transformer: Send + Sync {
+    /// Kustomize's name for it, as `transformerAnnotations` prints it.
+    fn kind(&self) -> &'static str;
+    fn transform(&self, rm: &mut ResMap) -> Result<()>;
+}
+
+/// Fields that later stages will implement; until then strata refuses them rather than
+/// render something different from Kustomize.
+const NOT_YET: &[&str] = &[
+    "patchesStrategicMerge",
+    "patches",
+    "patchesJson6902",
+    "replacements",
+    "vars",
+    "configMapGenerator",
+    "secretGenerator",
+    "generators",
+    "transformers",
+    "validators",
+    "configurations",
+    "crds",
+    "components",
+    "helmCharts",
+    "helmChartInflationGenerator",
+    "helmGlobals",
+    "openapi",
+];
+
+/// Refuse fields strata cannot render yet, naming the field and its line.
+pub fn check_supported(k: &Kustomization) -> Result<()> {
+    for f in NOT_YET {
+        if k.has(f) {
+            return Err(k
+                .error(&[f], format!("`{f}` is not supported by this version of strata yet"))
+                .with_help("render this kustomization with `kubectl kustomize` for now"));
+        }
+    }
+    Ok(())
+}
+
+/// The transformers a kustomization configures, in Kustomize's order.
+pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
+    let mut out: Vec<Box<dyn Transformer>> = Vec::new();
+    if let Some(ns) = k.string("namespace")?.filter(|s| !s.is_empty()) {
+        out.push(Box::new(namespace::Namespace::new(ns)));
+    }
+    if let Some(p) = k.string("namePrefix")? {
+        out.push(Box::new(affix::Affix {
+            side: affix::Side::Prefix,
+            text: p,
+        }));
+    }
+    if let Some(s) = k.string("nameSuffix")? {
+        out.push(Box::new(affix::Affix {
+            side: affix::Side::Suffix,
+            text: s,
+        }));
+    }
+    if k.get("commonLabels").is_some() {
+        out.push(Box::new(labels::MapEntries {
+            kind: "LabelTransformer",
+            pairs: k.string_map(&["commonLabels"], k.get("commonLabels"))?,
+            specs: fieldspec::table("labels"),
+        }));
+    }
+    for (i, entry) in seq(k, "labels")?.iter().enumerate() {
+        out.push(Box::new(label_entry(k, i, entry)?));
+    }
+    if k.get("commonAnnotations").is_some() {
+        out.push(Box::new(labels::MapEntries {
+            kind: "AnnotationsTransformer",
+            pairs: k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?,
+            specs: fieldspec::table("annotations"),
+        }));
+    }
+    for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
+        let at = |f: &str| vec!["replicas".to_string(), i.to_string(), f.to_string()];
+        let name = entry.get("name").and_then(Value::as_str).ok_or_else(|| {
+            located(k, &at("name"), "a `replicas` entry needs a `name`")
+                .with_help("write `- name: my-deployment` and `count: 3`")
+        })?;
+        let count = match entry.get("count") {
+            Some(Value::Int(n)) => *n,
+            None | Some(Value::Null) => 0,
+            Some(other) => {
+                return Err(located(
+                    k,
+                    &at("count"),
+                    format!("`count` must be a whole number, found {}", describe(other)),
+                )
+                .with_help("write the count without quotes, e.g. `count: 3`"));
+            }
+        };
+        out.push(Box::new(replicas::Replicas::new(name.to_string(), count)));
+    }
+    let mut image_entries = seq(k, "images")?;
+    image_entries.extend(seq(k, "imageTags")?);
+    for (i, entry) in image_entries.iter().enumerate() {
+        let field = |f: &str| -> Result<String> {
+            match entry.get(f) {
+                None | Some(Value::Null) => Ok(String::new()),
+                Some(Value::Str(s)) => Ok(s.clone()),
+                Some(other) => Err(located(
+                    k,
+                    &["images".to_string(), i.to_string(), f.to_string()],
+                    format!("image `{f}` must be a string, found {}", describe(other)),
+                )
+                .with_help(format!(
+                    "quote the value: `{f}: \"{}\"`",
+                    other.scalar_text().unwrap_or_default()
+                ))),
+            }
+        };
+        let spec = images::ImageSpec {
+            name: field("name")?,
+            new_name: field("newName")?,
+            new_tag: field("newTag")?,
+            digest: field("digest")?,
+            tag_suffix: field("tagSuffix")?,
+        };
+        out.push(Box::new(images::Images::new(spec).map_err(|e| {
+            let mut l = k.location(&["images", &i.to_string(), "name"]);
+            l.col = l.col.max(1);
+            e.at(l)
+        })?));
+    }
+    Ok(out)
+}
+
+fn located(k: &Kustomization, path: &[String], msg: impl Into<String>) -> Error {
+    let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+    k.error(&refs, msg)
+}
+
+fn seq(k: &Kustomization, field: &str) -> Result<Vec<Value>> {
+    match k.get(field) {
+        None => Ok(Vec::new()),
+        Some(Value::Seq(items)) => Ok(items.clone()),
+        Some(other) => Err(k
+            .error(&[field], format!("`{field}` must be a list, found {}", describe(other)))
+            .with_help(format!("write `{field}:` followed by `- ` entries"))),
+    }
+}
+
+fn label_entry(k: &Kustomization, i: usize, entry: &Value) -> Result<labels::MapEntries> {
+    let idx = i.to_string();
+    let flag = |f: &str| matches!(entry.get(f), Some(Value::Bool(true)));
+    let pairs = k.string_map(&["labels", &idx, "pairs"], entry.get("pairs"))?;
+    let mut specs = if flag("includeSelectors") {
+        fieldspec::table("labels")
+    } else {
+        let mut s = vec![fieldspec::FieldSpec::new(("", "", ""), "metadata/labels", true)];
+        if flag("includeTemplates") {
+            s = labels::merge_specs(s, fieldspec::table("metalabels"));
+        }
+        s
+    };
+    if let Some(Value::Seq(fields)) = entry.get("fields") {
+        let custom = fields
+            .iter()
+            .map(|f| {
+                let s = |n: &str| f.get(n).and_then(Value::as_str).unwrap_or("");
+                fieldspec::FieldSpec::new(
+                    (s("group"), s("version"), s("kind")),
+                    s("path"),
+                    matches!(f.get("create"), Some(Value::Bool(true))),
+                )
+            })
+            .collect();
+        specs = labels::merge_specs(custom, specs);
+    }
+    Ok(labels::MapEntries {
+        kind: "LabelTransformer",
+        pairs,
+        specs,
+    })
+}

@@ -1,0 +1,117 @@
+//! The document model and its YAML reader and printer.
+//!
+//! Kustomize reads YAML with go-yaml v3 and prints through a JSON round trip with go-yaml v2.
+//! `Value` is the JSON-like tree in between: scalars are already typed the way go-yaml v3
+//! resolves them (so `0777` is the integer 511 and `"0777"` stays a string), maps keep their
+//! insertion order (the printer sorts keys the way go-yaml v2 does). `parse` turns text into
+//! documents that remember the line they start on; `print` writes one document exactly as
+//! `kubectl kustomize` prints it.
+
+mod parse;
+mod print;
+
+pub use parse::{locate, parse_documents, Document, YamlError};
+pub use print::to_yaml_string;
+
+use indexmap::IndexMap;
+
+/// A mapping whose keys keep insertion order.
+pub type Map = IndexMap<String, Value>;
+
+/// One node of a document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// An integer above `i64::MAX` that still fits 64 bits.
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Value>),
+    Map(Map),
+}
+
+impl Value {
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_map_mut(&mut self) -> Option<&mut Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Value>> {
+        match self {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value at `key` when this is a map.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.as_map().and_then(|m| m.get(key))
+    }
+
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.as_map_mut().and_then(|m| m.get_mut(key))
+    }
+
+    /// The string at a path of map keys, if every step exists.
+    pub fn str_at(&self, path: &[&str]) -> Option<&str> {
+        let mut cur = self;
+        for k in path {
+            cur = cur.get(k)?;
+        }
+        cur.as_str()
+    }
+
+    /// A scalar as the text kustomize would see (`3`, `true`, `abc`); `None` for collections.
+    pub fn scalar_text(&self) -> Option<String> {
+        match self {
+            Value::Null => Some(String::new()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::UInt(u) => Some(u.to_string()),
+            Value::Float(f) => Some(print::format_float(*f)),
+            Value::Str(s) => Some(s.clone()),
+            Value::Seq(_) | Value::Map(_) => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Str(s.to_string())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Str(s)
+    }
+}

@@ -229,6 +229,35 @@ impl Kustomization {
     }
 }
 
+impl Kustomization {
+    /// A nested struct (`images` entry, `sortOptions`, …) with its keys spelled canonically;
+    /// an unknown key is an error naming the closest allowed one, as Kustomize's strict
+    /// decoding does.
+    pub fn strict_struct(&self, path: &[&str], value: &Value, allowed: &[&str]) -> Result<Map> {
+        let Value::Map(m) = value else {
+            return Err(self
+                .error(path, format!("`{}` must be a map, found {}", path.join("."), describe(value)))
+                .with_help(format!("expected fields: {}", allowed.join(", "))));
+        };
+        let mut out = Map::new();
+        for (k, v) in m {
+            let Some(canon) = allowed.iter().find(|a| a.eq_ignore_ascii_case(k)) else {
+                let mut p = path.to_vec();
+                p.push(k);
+                let help = match closest(k, allowed.iter().copied()) {
+                    Some(c) => format!("did you mean `{c}`?"),
+                    None => format!("expected fields: {}", allowed.join(", ")),
+                };
+                return Err(self
+                    .error(&p, format!("unknown field `{k}` in `{}`", path.join(".")))
+                    .with_help(help));
+            };
+            out.insert(canon.to_string(), v.clone());
+        }
+        Ok(out)
+    }
+}
+
 /// A short description of a value's type for messages.
 pub fn describe(v: &Value) -> &'static str {
     match v {

@@ -22,8 +22,13 @@ pub enum LoadRestrictor {
     None,
 }
 
-/// Parsed documents of one file: each with its start line.
-type Docs = Arc<Vec<(Value, usize)>>;
+/// A parsed file: its text and its non-empty documents (value, start line, index in file).
+pub struct ParsedFile {
+    pub text: String,
+    pub docs: Vec<(Value, usize, usize)>,
+}
+
+type Docs = Arc<ParsedFile>;
 
 #[derive(Default)]
 pub struct Loader {
@@ -94,12 +99,15 @@ impl Loader {
         }
         let text = read_text(file)?;
         let docs = yaml::parse_documents(&text).map_err(|e| kustomization::yaml_error(file, e))?;
-        let docs: Docs = Arc::new(
-            docs.into_iter()
-                .filter(|d| !d.value.is_null())
-                .map(|d| (d.value, d.line))
+        let docs: Docs = Arc::new(ParsedFile {
+            docs: docs
+                .into_iter()
+                .enumerate()
+                .filter(|(_, d)| !d.value.is_null())
+                .map(|(i, d)| (d.value, d.line, i))
                 .collect(),
-        );
+            text,
+        });
         lock(&self.files).insert(file.to_path_buf(), docs.clone());
         Ok(docs)
     }
@@ -108,16 +116,46 @@ impl Loader {
     pub fn resources(&self, file: &Path, display_path: &str) -> Result<Vec<Resource>> {
         let docs = self.documents(file)?;
         let mut out = Vec::new();
-        for (doc, line) in docs.iter() {
+        for (doc, line, index) in docs.docs.iter() {
             let origin = Origin {
                 file: file.to_path_buf(),
                 line: *line,
                 display_path: display_path.to_string(),
             };
-            push_flattened(doc.clone(), &origin, &mut out)?;
+            let mut doc = doc.clone();
+            stringify_annotations(&mut doc, &docs.text, *index);
+            push_flattened(doc, &origin, &mut out)?;
         }
         Ok(out)
     }
+}
+
+/// Kustomize reads `metadata.annotations` as strings: a plain `port: 8080` or `on: true`
+/// keeps its source text (`"8080"`, `"true"`, `"1.50"`, `"~"`), a collection becomes `""`.
+fn stringify_annotations(doc: &mut Value, text: &str, index: usize) {
+    let Some(Value::Map(annotations)) = doc.get_mut("metadata").and_then(|m| m.get_mut("annotations")) else {
+        return;
+    };
+    for (key, value) in annotations.iter_mut() {
+        let raw = match &*value {
+            Value::Str(_) => continue,
+            Value::Seq(_) | Value::Map(_) => String::new(),
+            other => source_text(text, index, key).unwrap_or_else(|| other.scalar_text().unwrap_or_default()),
+        };
+        *value = Value::Str(raw);
+    }
+}
+
+/// The plain-scalar source text of `metadata.annotations.<key>` in document `index`.
+fn source_text(text: &str, index: usize, key: &str) -> Option<String> {
+    let (_, _, offset) = yaml::locate(text, index, &["metadata", "annotations", key])?;
+    let line = text[offset..].lines().next()?;
+    let after = &line[line.find(':')? + 1..];
+    let value = match after.find(" #") {
+        Some(i) => &after[..i],
+        None => after,
+    };
+    Some(value.trim().to_string())
 }
 
 fn push_flattened(doc: Value, origin: &Origin, out: &mut Vec<Resource>) -> Result<()> {

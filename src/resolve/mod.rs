@@ -71,7 +71,17 @@ impl<'a> Builder<'a> {
                     .with_help("use `originAnnotations`, `transformerAnnotations` or `managedByLabel`"));
             }
         }
-        let sort_options = k.get("sortOptions").cloned();
+        let sort_options = match k.get("sortOptions") {
+            None => None,
+            Some(v) => {
+                let mut m = k.strict_struct(&["sortOptions"], v, &["order", "legacySortOptions"])?;
+                if let Some(l) = m.get("legacySortOptions").filter(|l| !l.is_null()).cloned() {
+                    let l = k.strict_struct(&["sortOptions", "legacySortOptions"], &l, &["orderFirst", "orderLast"])?;
+                    m.insert("legacySortOptions".to_string(), crate::yaml::Value::Map(l));
+                }
+                Some(crate::yaml::Value::Map(m))
+            }
+        };
         let resources = self.accumulate(&top)?;
         let metadata = std::mem::take(&mut self.build_metadata);
         Ok((

@@ -88,12 +88,14 @@ impl ResId {
             && self.effective_namespace() == other.effective_namespace()
     }
 
+    /// The tie-breaker of the legacy sort: `gvk|namespace|name`, `~X`/`~N` for blanks.
     pub fn legacy_sort_string(&self) -> String {
+        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
         format!(
             "{}|{}|{}",
             self.gvk.sort_string(),
-            self.effective_namespace(),
-            self.name
+            or(&self.namespace, "~X"),
+            or(&self.name, "~N")
         )
     }
 }

@@ -83,11 +83,16 @@ pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
         out.push(Box::new(labels::MapEntries {
             kind: "LabelTransformer",
             pairs: k.string_map(&["commonLabels"], k.get("commonLabels"))?,
-            specs: fieldspec::table("labels"),
+            specs: common_label_specs(),
         }));
     }
     for (i, entry) in seq(k, "labels")?.iter().enumerate() {
-        out.push(Box::new(label_entry(k, i, entry)?));
+        let entry = Value::Map(k.strict_struct(
+            &["labels", &i.to_string()],
+            entry,
+            &["pairs", "includeSelectors", "includeTemplates", "fields"],
+        )?);
+        out.push(Box::new(label_entry(k, i, &entry)?));
     }
     if k.get("commonAnnotations").is_some() {
         out.push(Box::new(labels::MapEntries {
@@ -97,6 +102,7 @@ pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
         }));
     }
     for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
+        let entry = &Value::Map(k.strict_struct(&["replicas", &i.to_string()], entry, &["name", "count"])?);
         let at = |f: &str| vec!["replicas".to_string(), i.to_string(), f.to_string()];
         let name = entry.get("name").and_then(Value::as_str).ok_or_else(|| {
             located(k, &at("name"), "a `replicas` entry needs a `name`")
@@ -119,6 +125,11 @@ pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
     let mut image_entries = seq(k, "images")?;
     image_entries.extend(seq(k, "imageTags")?);
     for (i, entry) in image_entries.iter().enumerate() {
+        let entry = &Value::Map(k.strict_struct(
+            &["images", &i.to_string()],
+            entry,
+            &["name", "newName", "newTag", "digest", "tagSuffix"],
+        )?);
         let field = |f: &str| -> Result<String> {
             match entry.get(f) {
                 None | Some(Value::Null) => Ok(String::new()),
@@ -150,6 +161,11 @@ pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
     Ok(out)
 }
 
+/// commonLabels reach metadata, pod templates and selectors.
+fn common_label_specs() -> Vec<fieldspec::FieldSpec> {
+    labels::merge_specs(fieldspec::table("metalabels"), fieldspec::table("labels"))
+}
+
 fn located(k: &Kustomization, path: &[String], msg: impl Into<String>) -> Error {
     let refs: Vec<&str> = path.iter().map(String::as_str).collect();
     k.error(&refs, msg)
@@ -170,7 +186,7 @@ fn label_entry(k: &Kustomization, i: usize, entry: &Value) -> Result<labels::Map
     let flag = |f: &str| matches!(entry.get(f), Some(Value::Bool(true)));
     let pairs = k.string_map(&["labels", &idx, "pairs"], entry.get("pairs"))?;
     let mut specs = if flag("includeSelectors") {
-        fieldspec::table("labels")
+        common_label_specs()
     } else {
         let mut s = vec![fieldspec::FieldSpec::new(("", "", ""), "metadata/labels", true)];
         if flag("includeTemplates") {

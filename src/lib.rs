@@ -9,6 +9,7 @@
 pub mod emit;
 pub mod error;
 pub mod load;
+pub mod patch;
 pub mod render;
 pub mod resolve;
 pub mod resource;
@@ -36,7 +37,7 @@ impl Output {
 
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
-    let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir).run()?;
+    let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options.strict).run()?;
     let resources = resolve::finish(acc.resources, &metadata, sort_options.as_ref(), options.reorder)?;
     Ok(Output {
         resources,

@@ -31,6 +31,9 @@ pub struct Build {
     /// Output order: `legacy` (by kind) or `none` (input order)
     #[arg(long, value_enum)]
     pub reorder: Option<ReorderArg>,
+    /// Treat strata's warnings (a patch target matching nothing) as errors
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -51,6 +54,9 @@ pub struct Render {
     /// Output order: `legacy` (by kind) or `none` (input order)
     #[arg(long, value_enum)]
     pub reorder: Option<ReorderArg>,
+    /// Treat strata's warnings (a patch target matching nothing) as errors
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -48,6 +48,7 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
     let loader = Loader::new(b.load_restrictor.into());
     let options = BuildOptions {
         reorder: b.reorder.map(Into::into).unwrap_or_default(),
+        strict: b.strict,
     };
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
     warn(&output.warnings);
@@ -92,6 +93,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let loader = Loader::new(r.load_restrictor.into());
     let options = BuildOptions {
         reorder: r.reorder.map(Into::into).unwrap_or_default(),
+        strict: r.strict,
     };
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
     for o in &outputs {

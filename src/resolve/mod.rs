@@ -22,6 +22,8 @@ pub use finish::{Reorder, finish};
 #[derive(Debug, Clone, Default)]
 pub struct BuildOptions {
     pub reorder: Reorder,
+    /// Turn strata's extra warnings (a patch target matching nothing) into errors.
+    pub strict: bool,
 }
 
 /// The result of accumulating the top kustomization, before `finish`.
@@ -36,6 +38,7 @@ pub struct Builder<'a> {
     stack: Vec<PathBuf>,
     warnings: Vec<String>,
     build_metadata: Vec<String>,
+    strict: bool,
 }
 
 /// Absolute, lexically normalized form of `dir`.
@@ -49,8 +52,9 @@ pub fn absolute(dir: &Path) -> PathBuf {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(loader: &'a Loader, top: &Path) -> Builder<'a> {
+    pub fn new(loader: &'a Loader, top: &Path, strict: bool) -> Builder<'a> {
         Builder {
+            strict,
             loader,
             top: absolute(top),
             stack: Vec::new(),
@@ -160,8 +164,8 @@ impl<'a> Builder<'a> {
             }
         }
         let configured_in = relative_to(&k.file, &self.top);
-        for t in transform::configured(&k)? {
-            t.transform(&mut rm).map_err(|e| e.in_file(&k.file))?;
+        for t in transform::configured(&k, self.loader, self.strict)? {
+            t.transform(&mut rm, &mut self.warnings).map_err(|e| e.in_file(&k.file))?;
             if self.build_metadata.iter().any(|m| m == "transformerAnnotations") {
                 for r in &mut rm.items {
                     r.transformations.push(Transformation {

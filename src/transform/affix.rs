@@ -34,7 +34,7 @@ impl Transformer for Affix {
         }
     }
 
-    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
         for r in &mut rm.items {
             if skipped(&r.orig_id().gvk) {
                 continue;

@@ -121,7 +121,7 @@ impl Transformer for Images {
         "ImageTagTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
         for r in &mut rm.items {
             self.visit(&mut r.doc);
         }

@@ -23,7 +23,7 @@ impl Transformer for MapEntries {
         self.kind
     }
 
-    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
         if self.pairs.is_empty() {
             return Ok(());
         }

@@ -12,10 +12,11 @@ pub mod images;
 pub mod labels;
 pub mod name_reference;
 pub mod namespace;
+pub mod patches;
 pub mod replicas;
 
 use crate::error::{Error, Result};
-use crate::load::Kustomization;
+use crate::load::{Kustomization, Loader};
 use crate::load::kustomization::describe;
 use crate::resource::ResMap;
 use crate::yaml::Value;
@@ -24,15 +25,12 @@ use crate::yaml::Value;
 pub trait Transformer: Send + Sync {
     /// Kustomize's name for it, as `transformerAnnotations` prints it.
     fn kind(&self) -> &'static str;
-    fn transform(&self, rm: &mut ResMap) -> Result<()>;
+    fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()>;
 }
 
 /// Fields that later stages will implement; until then strata refuses them rather than
 /// render something different from Kustomize.
 const NOT_YET: &[&str] = &[
-    "patchesStrategicMerge",
-    "patches",
-    "patchesJson6902",
     "replacements",
     "vars",
     "configMapGenerator",
@@ -62,8 +60,14 @@ pub fn check_supported(k: &Kustomization) -> Result<()> {
 }
 
 /// The transformers a kustomization configures, in Kustomize's order.
-pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
+pub fn configured(k: &Kustomization, loader: &Loader, strict: bool) -> Result<Vec<Box<dyn Transformer>>> {
     let mut out: Vec<Box<dyn Transformer>> = Vec::new();
+    if let Some(p) = patches::strategic_merge(k, loader, strict)? {
+        out.push(Box::new(p));
+    }
+    if let Some(p) = patches::entries(k, loader, patches::Field::Patches, strict)? {
+        out.push(Box::new(p));
+    }
     if let Some(ns) = k.string("namespace")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(namespace::Namespace::new(ns)));
     }
@@ -100,6 +104,9 @@ pub fn configured(k: &Kustomization) -> Result<Vec<Box<dyn Transformer>>> {
             pairs: k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?,
             specs: fieldspec::table("annotations"),
         }));
+    }
+    if let Some(p) = patches::entries(k, loader, patches::Field::Json6902, strict)? {
+        out.push(Box::new(p));
     }
     for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
         let entry = &Value::Map(k.strict_struct(&["replicas", &i.to_string()], entry, &["name", "count"])?);

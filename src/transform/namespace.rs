@@ -31,7 +31,7 @@ impl Transformer for Namespace {
         "NamespaceTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
         for r in &mut rm.items {
             if r.doc.as_map().is_none_or(|m| m.is_empty()) {
                 continue;

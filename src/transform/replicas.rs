@@ -31,7 +31,7 @@ impl Transformer for Replicas {
         "ReplicaCountTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap) -> Result<()> {
+    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
         let mut found = false;
         for spec in &self.specs {
             for r in &mut rm.items {

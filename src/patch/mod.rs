@@ -1,0 +1,123 @@
+//! Patches: strategic merge and JSON 6902, and how a patch finds its resources.
+//!
+//! A patch document is classified as Kustomize does: a list of operations is a JSON patch,
+//! maps are strategic-merge patches, an empty document is no patch at all. A strategic
+//! merge patch without a target applies to the one resource whose current or previous id
+//! is the patch's own; with a target it applies to every selected resource and never
+//! renames it (unless `allowNameChange`/`allowKindChange`).
+
+pub mod json6902;
+pub mod schema;
+pub mod selector;
+pub mod smp;
+
+use crate::error::{Error, Result, closest};
+use crate::resource::{Gvk, ResId, ResMap, Resource};
+use crate::yaml::{Map, Value};
+use schema::{Merge, Position};
+
+/// The content of one patch.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// Strategic-merge patches, one per document.
+    Smp(Vec<Value>),
+    Json(Vec<json6902::Op>),
+    /// Only whitespace or comments.
+    Empty,
+}
+
+/// Classify parsed patch documents.
+pub fn classify(docs: Vec<Value>) -> Result<Body> {
+    let docs: Vec<Value> = docs.into_iter().filter(|d| !d.is_null()).collect();
+    match docs.as_slice() {
+        [] => Ok(Body::Empty),
+        [Value::Seq(_)] => Ok(Body::Json(json6902::parse_ops(&docs[0])?)),
+        _ if docs.iter().all(|d| matches!(d, Value::Map(_))) => Ok(Body::Smp(docs)),
+        _ => Err(Error::new("a patch must be a strategic merge patch (maps) or a JSON patch (a list of operations)")
+            .with_help("write the patch as a partial resource with apiVersion, kind and metadata.name, or as `- op: …` entries")),
+    }
+}
+
+/// The id a strategic merge patch names.
+pub fn patch_id(patch: &Value) -> ResId {
+    let s = |p: &[&str]| patch.str_at(p).unwrap_or("").to_string();
+    ResId {
+        gvk: Gvk::from_api_version(&s(&["apiVersion"]), &s(&["kind"])),
+        name: s(&["metadata", "name"]),
+        namespace: s(&["metadata", "namespace"]),
+    }
+}
+
+/// The resources whose current or any previous id is `id`.
+pub fn matching_any_id(rm: &ResMap, id: &ResId) -> Vec<usize> {
+    rm.items
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.all_ids().any(|x| x.same_object(id)))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// An error for a patch whose resource does not exist, naming the closest resource.
+pub fn no_target(rm: &ResMap, id: &ResId, source: &str) -> Error {
+    let names: Vec<String> = rm.items.iter().map(|r| format!("{}/{}", r.kind(), r.name())).collect();
+    let wanted = format!("{}/{}", id.gvk.kind, id.name);
+    let help = match closest(&wanted, names.iter().map(String::as_str)) {
+        Some(c) => format!("the closest resource is `{c}`; check the patch's apiVersion, kind, name and namespace"),
+        None => "check the patch's apiVersion, kind, metadata.name and namespace against the resources of the build".to_string(),
+    };
+    Error::new(format!(
+        "strategic merge patch `{source}` matches no resource: nothing is {} `{}`{}",
+        id.gvk.api_version(),
+        wanted,
+        if id.namespace.is_empty() { String::new() } else { format!(" in namespace `{}`", id.namespace) }
+    ))
+    .with_help(help)
+}
+
+/// Apply a strategic merge patch to one resource, keeping its name, kind and namespace
+/// unless the patch may change them.
+pub fn apply_smp(r: &mut Resource, patch: &Value, allow_name: bool, allow_kind: bool) -> Result<()> {
+    let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+    if allow_name || allow_kind {
+        r.store_previous_id();
+    }
+    let pos = Position::root(&r.gvk());
+    let merged = smp::merge(Some(r.doc.clone()), patch, pos, Merge::Plain)?;
+    r.doc = merged.unwrap_or(Value::Map(Map::new()));
+    if r.doc.as_map().is_none_or(|m| m.is_empty()) {
+        return Ok(());
+    }
+    if !allow_kind {
+        if let Some(m) = r.doc.as_map_mut() {
+            m.insert("kind".to_string(), Value::Str(kind));
+        }
+    }
+    if !allow_name {
+        r.set_name(&name);
+    }
+    if ns.is_empty() {
+        if let Some(Value::Map(meta)) = r.doc.get_mut("metadata") {
+            meta.shift_remove("namespace");
+        }
+    } else {
+        r.set_namespace(&ns);
+    }
+    Ok(())
+}
+
+/// A copy of `patch` that names `r` (so a targeted patch never renames what it patches).
+pub fn retarget(patch: &Value, r: &Resource) -> Value {
+    let mut p = patch.clone();
+    let root = crate::resource::ensure_map(&mut p);
+    root.insert("apiVersion".to_string(), Value::Str(r.gvk().api_version()));
+    root.insert("kind".to_string(), Value::Str(r.kind().to_string()));
+    let meta = crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
+    meta.insert("name".to_string(), Value::Str(r.name().to_string()));
+    if r.namespace().is_empty() {
+        meta.shift_remove("namespace");
+    } else {
+        meta.insert("namespace".to_string(), Value::Str(r.namespace().to_string()));
+    }
+    p
+}

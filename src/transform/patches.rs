@@ -1,0 +1,287 @@
+//! The three patch fields as transformers: `patchesStrategicMerge`, `patches` and
+//! `patchesJson6902`.
+//!
+//! Patch files are read when the kustomization is configured (so a missing or malformed
+//! patch is reported before anything runs) and applied in Kustomize's order. A `target`
+//! that selects nothing is silent in Kustomize; strata prints a warning, and `--strict`
+//! makes it an error.
+
+use super::Transformer;
+use crate::error::{Error, Result};
+use crate::load::kustomization::describe;
+use crate::load::{Kustomization, Loader, normalize};
+use crate::patch::selector::Target;
+use crate::patch::{self, Body, json6902};
+use crate::resource::ResMap;
+use crate::yaml::{self, Value};
+
+/// One loaded patch with what it applies to.
+pub struct Patch {
+    pub body: Body,
+    pub target: Option<Target>,
+    pub allow_name_change: bool,
+    pub allow_kind_change: bool,
+    /// `path` or `inline patch` with the kustomization, for messages.
+    pub source: String,
+}
+
+/// Which field a `Patches` transformer came from (Kustomize names them differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    StrategicMerge,
+    Patches,
+    Json6902,
+}
+
+pub struct Patches {
+    pub field: Field,
+    pub patches: Vec<Patch>,
+    pub strict: bool,
+}
+
+impl Transformer for Patches {
+    fn kind(&self) -> &'static str {
+        match self.field {
+            Field::StrategicMerge => "PatchStrategicMergeTransformer",
+            Field::Patches => "PatchTransformer",
+            Field::Json6902 => "PatchJson6902Transformer",
+        }
+    }
+
+    fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()> {
+        for p in &self.patches {
+            self.apply(p, rm, warnings)?;
+        }
+        Ok(())
+    }
+}
+
+impl Patches {
+    fn apply(&self, p: &Patch, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()> {
+        let selected: Option<Vec<usize>> = p.target.as_ref().map(|t| {
+            rm.items
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| t.selects(r))
+                .map(|(i, _)| i)
+                .collect()
+        });
+        if let (Some(sel), Some(t)) = (&selected, &p.target) {
+            if sel.is_empty() {
+                let msg = format!("patch target ({}) of {} matches no resource", t.text, p.source);
+                if self.strict {
+                    return Err(Error::new(msg).with_help("fix the target, or drop `--strict` to allow it"));
+                }
+                warnings.push(format!("warning: {msg}"));
+                return Ok(());
+            }
+        }
+        match (&p.body, selected) {
+            (Body::Empty, _) => Ok(()),
+            (Body::Json(_), None) => Err(Error::new(format!("JSON patch {} has no target", p.source))
+                .with_help("add `target:` with at least `kind` and `name`")),
+            (Body::Json(ops), Some(sel)) => {
+                for i in sel {
+                    let r = &mut rm.items[i];
+                    r.store_previous_id();
+                    let id = r.id();
+                    json6902::apply(&mut r.doc, ops)
+                        .map_err(|e| e.context(format!("{} on {id}", p.source)))?;
+                }
+                Ok(())
+            }
+            (Body::Smp(docs), Some(sel)) => {
+                if docs.len() > 1 {
+                    return Err(Error::new(format!(
+                        "{} holds {} strategic merge patches but has a `target`",
+                        p.source,
+                        docs.len()
+                    ))
+                    .with_help("a targeted patch entry takes one patch; split the file"));
+                }
+                for i in sel {
+                    let patch = patch::retarget(&docs[0], &rm.items[i]);
+                    patch::apply_smp(&mut rm.items[i], &patch, p.allow_name_change, p.allow_kind_change)
+                        .map_err(|e| e.context(&p.source))?;
+                }
+                Ok(())
+            }
+            (Body::Smp(docs), None) => {
+                for doc in docs {
+                    let id = patch::patch_id(doc);
+                    let found = patch::matching_any_id(rm, &id);
+                    match found.as_slice() {
+                        [i] => patch::apply_smp(&mut rm.items[*i], doc, p.allow_name_change, p.allow_kind_change)
+                            .map_err(|e| e.context(&p.source))?,
+                        [] => return Err(patch::no_target(rm, &id, &p.source)),
+                        _ => {
+                            return Err(Error::new(format!(
+                                "strategic merge patch {} matches {} resources named `{}`",
+                                p.source,
+                                found.len(),
+                                id.name
+                            ))
+                            .with_help("add `metadata.namespace` to the patch, or use `target:` to select them"));
+                        }
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Read patch text from a file of the kustomization.
+fn load_file(k: &Kustomization, loader: &Loader, at: &[&str], path: &str) -> Result<Vec<Value>> {
+    let file = normalize(&k.dir.join(path));
+    loader.check_restriction(&k.dir, &file).map_err(|e| e.at(k.location(at)))?;
+    if !file.is_file() {
+        return Err(k
+            .error(at, format!("patch file `{path}` does not exist"))
+            .with_help(format!("no file at `{}`", file.display())));
+    }
+    let docs = loader.documents(&file)?;
+    Ok(docs.docs.iter().map(|(v, _, _)| v.clone()).collect())
+}
+
+fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
+    yaml::parse_documents(text)
+        .map(|d| d.into_iter().map(|d| d.value).collect())
+        .map_err(|e| {
+            k.error(at, format!("inline patch is not valid YAML: {} (line {} of the patch)", e.message, e.line))
+                .with_help("check the indentation of the inline patch")
+        })
+}
+
+fn classify(k: &Kustomization, at: &[&str], docs: Vec<Value>) -> Result<Body> {
+    patch::classify(docs).map_err(|e| {
+        let help = e.help.clone().unwrap_or_default();
+        k.error(at, e.message).with_help(help)
+    })
+}
+
+/// `patchesStrategicMerge:` — paths or inline patches, each applied by its own id.
+pub fn strategic_merge(k: &Kustomization, loader: &Loader, strict: bool) -> Result<Option<Patches>> {
+    let Some(v) = k.get("patchesStrategicMerge") else {
+        return Ok(None);
+    };
+    let Value::Seq(items) = v else {
+        return Err(k
+            .error(&["patchesStrategicMerge"], format!("`patchesStrategicMerge` must be a list, found {}", describe(v)))
+            .with_help("write one path or inline patch per `- ` entry"));
+    };
+    let mut patches = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let idx = i.to_string();
+        let at = ["patchesStrategicMerge", idx.as_str()];
+        let Value::Str(s) = item else {
+            return Err(k
+                .error(&at, "a `patchesStrategicMerge` entry must be a path or an inline patch")
+                .with_help("write the path as a string"));
+        };
+        let looks_inline = s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
+        let (docs, source) = if looks_inline {
+            (inline(k, &at, s)?, format!("inline patch {i} in `{}`", k.file.display()))
+        } else {
+            (load_file(k, loader, &at, s.trim())?, format!("`{}`", s.trim()))
+        };
+        let body = classify(k, &at, docs)?;
+        patches.push(Patch {
+            body,
+            target: None,
+            allow_name_change: false,
+            allow_kind_change: false,
+            source,
+        });
+    }
+    Ok(Some(Patches {
+        field: Field::StrategicMerge,
+        patches,
+        strict,
+    }))
+}
+
+/// `patches:` and `patchesJson6902:` entries (`path` or `patch`, optional `target`).
+pub fn entries(k: &Kustomization, loader: &Loader, field: Field, strict: bool) -> Result<Option<Patches>> {
+    let name = if field == Field::Json6902 { "patchesJson6902" } else { "patches" };
+    let Some(v) = k.get(name) else {
+        return Ok(None);
+    };
+    let Value::Seq(items) = v else {
+        return Err(k
+            .error(&[name], format!("`{name}` must be a list, found {}", describe(v)))
+            .with_help("write each patch as a `- path: …` or `- patch: |` entry"));
+    };
+    let mut patches = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let idx = i.to_string();
+        let at = [name, idx.as_str()];
+        let allowed: &[&str] = if field == Field::Json6902 {
+            &["target", "path", "patch"]
+        } else {
+            &["target", "path", "patch", "options"]
+        };
+        let m = k.strict_struct(&at, item, allowed)?;
+        let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
+        let (docs, source) = match (text("path"), text("patch")) {
+            (Some(_), Some(_)) => {
+                return Err(k
+                    .error(&at, "a patch entry may have `path` or `patch`, not both")
+                    .with_help("keep one of them"));
+            }
+            (None, None) => {
+                return Err(k
+                    .error(&at, "a patch entry needs `path` or `patch`")
+                    .with_help("add `path: patch.yaml` or an inline `patch: |`"));
+            }
+            (Some(p), None) => {
+                let mut pat = at.to_vec();
+                pat.push("path");
+                (load_file(k, loader, &pat, &p)?, format!("`{p}`"))
+            }
+            (None, Some(t)) => {
+                let mut pat = at.to_vec();
+                pat.push("patch");
+                let source = format!("inline patch {i} of `{}`", k.file.display());
+                if t.trim().is_empty() {
+                    (Vec::new(), source)
+                } else {
+                    (inline(k, &pat, &t)?, source)
+                }
+            }
+        };
+        let body = classify(k, &at, docs)?;
+        let target = match m.get("target").filter(|t| !t.is_null()) {
+            None => None,
+            Some(t) => {
+                let mut tat = at.to_vec();
+                tat.push("target");
+                let tm = k.strict_struct(
+                    &tat,
+                    t,
+                    &["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"],
+                )?;
+                Some(Target::from_map(&tm).map_err(|e| {
+                    let help = e.help.clone().unwrap_or_default();
+                    k.error(&tat, e.message).with_help(help)
+                })?)
+            }
+        };
+        let mut opts = (false, false);
+        if let Some(o) = m.get("options").filter(|o| !o.is_null()) {
+            let mut oat = at.to_vec();
+            oat.push("options");
+            let om = k.strict_struct(&oat, o, &["allowNameChange", "allowKindChange"])?;
+            let flag = |f: &str| matches!(om.get(f), Some(Value::Bool(true)));
+            opts = (flag("allowNameChange"), flag("allowKindChange"));
+        }
+        patches.push(Patch {
+            body,
+            target,
+            allow_name_change: opts.0,
+            allow_kind_change: opts.1,
+            source,
+        });
+    }
+    Ok(Some(Patches { field, patches, strict }))
+}

@@ -106,14 +106,19 @@ pub fn apply_smp(r: &mut Resource, patch: &Value, allow_name: bool, allow_kind: 
     Ok(())
 }
 
-/// A copy of `patch` that names `r` (so a targeted patch never renames what it patches).
-pub fn retarget(patch: &Value, r: &Resource) -> Value {
+/// A copy of `patch` that names `r`, so a targeted patch renames what it patches only
+/// when its options allow it.
+pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool) -> Value {
     let mut p = patch.clone();
     let root = crate::resource::ensure_map(&mut p);
-    root.insert("apiVersion".to_string(), Value::Str(r.gvk().api_version()));
-    root.insert("kind".to_string(), Value::Str(r.kind().to_string()));
+    if !allow_kind {
+        root.insert("apiVersion".to_string(), Value::Str(r.gvk().api_version()));
+        root.insert("kind".to_string(), Value::Str(r.kind().to_string()));
+    }
     let meta = crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
-    meta.insert("name".to_string(), Value::Str(r.name().to_string()));
+    if !allow_name {
+        meta.insert("name".to_string(), Value::Str(r.name().to_string()));
+    }
     if r.namespace().is_empty() {
         meta.shift_remove("namespace");
     } else {

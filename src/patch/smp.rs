@@ -188,7 +188,7 @@ fn merge_multi_keyed(dest: Vec<Value>, patch: &[Value], keys: &[&str], pos: Posi
         if ks.is_empty() {
             continue;
         }
-        let found = dest.iter().enumerate().find(|(i, d)| !consumed[*i] && !full(d) && same(d, p, &ks));
+        let found = dest.iter().enumerate().find(|(i, d)| !consumed[*i] && same(d, p, &ks));
         let d = found.map(|(i, d)| {
             consumed[i] = true;
             d.clone()
@@ -206,9 +206,13 @@ fn merge_multi_keyed(dest: Vec<Value>, patch: &[Value], keys: &[&str], pos: Posi
 
     // Full-key items: the target's order, merged in place; new ones first.
     let mut fresh = Vec::new();
-    let mut merged_full: Vec<Option<Value>> = dest.iter().map(|d| full(d).then(|| d.clone())).collect();
+    let mut merged_full: Vec<Option<Value>> = dest
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (full(d) && !consumed[i]).then(|| d.clone()))
+        .collect();
     for p in patch.iter().filter(|v| full(v)) {
-        match dest.iter().position(|d| full(d) && same(d, p, keys)) {
+        match dest.iter().enumerate().position(|(i, d)| full(d) && !consumed[i] && same(d, p, keys)) {
             Some(i) => {
                 let kv: Vec<(&str, Value)> = keys.iter().map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null))).collect();
                 merged_full[i] = merge_element(merged_full[i].take(), Some(p), &kv, pos)?;

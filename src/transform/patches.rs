@@ -100,7 +100,7 @@ impl Patches {
                     .with_help("a targeted patch entry takes one patch; split the file"));
                 }
                 for i in sel {
-                    let patch = patch::retarget(&docs[0], &rm.items[i]);
+                    let patch = patch::retarget(&docs[0], &rm.items[i], p.allow_name_change, p.allow_kind_change);
                     patch::apply_smp(&mut rm.items[i], &patch, p.allow_name_change, p.allow_kind_change)
                         .map_err(|e| e.context(&p.source))?;
                 }

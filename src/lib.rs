@@ -38,7 +38,12 @@ impl Output {
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options.strict).run()?;
-    let resources = resolve::finish(acc.resources, &metadata, sort_options.as_ref(), options.reorder)?;
+    let resources = resolve::finish(
+        acc.resources,
+        &metadata,
+        sort_options.as_ref(),
+        options.reorder,
+    )?;
     Ok(Output {
         resources,
         warnings: acc.warnings,

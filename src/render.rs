@@ -36,9 +36,8 @@ pub fn environments(root: &Path) -> Result<Vec<Environment>> {
 }
 
 fn collect(overlays: &Path, dir: &Path, out: &mut Vec<Environment>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Error::new(format!("cannot read `{}`: {e}", dir.display()))
-    })?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::new(format!("cannot read `{}`: {e}", dir.display())))?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
@@ -72,7 +71,10 @@ pub fn select(all: Vec<Environment>, names: &[String]) -> Result<Vec<Environment
                 let known: Vec<&str> = all.iter().map(|e| e.name.as_str()).collect();
                 let mut err = Error::new(format!("unknown environment `{n}`"));
                 err = match crate::error::closest(n, known.iter().copied()) {
-                    Some(c) => err.with_help(format!("did you mean `{c}`? environments: {}", known.join(", "))),
+                    Some(c) => err.with_help(format!(
+                        "did you mean `{c}`? environments: {}",
+                        known.join(", ")
+                    )),
                     None => err.with_help(format!("environments: {}", known.join(", "))),
                 };
                 err
@@ -89,7 +91,10 @@ pub fn render_all(
 ) -> std::result::Result<Vec<Output>, Vec<Error>> {
     let results: Vec<Result<Output>> = envs
         .par_iter()
-        .map(|e| build(&e.dir, options, loader).map_err(|err| err.context(format!("environment `{}`", e.name))))
+        .map(|e| {
+            build(&e.dir, options, loader)
+                .map_err(|err| err.context(format!("environment `{}`", e.name)))
+        })
         .collect();
     let mut outputs = Vec::new();
     let mut errors = Vec::new();
@@ -99,7 +104,11 @@ pub fn render_all(
             Err(e) => errors.push(e),
         }
     }
-    if errors.is_empty() { Ok(outputs) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(outputs)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Write `files` (relative name, content) into `dir`: all of them or none.

@@ -4,7 +4,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "strata", version, about = "Render Kubernetes manifests: Kustomize-compatible, fast, strict")]
+#[command(
+    name = "strata",
+    version,
+    about = "Render Kubernetes manifests: Kustomize-compatible, fast, strict"
+)]
 pub struct Args {
     #[command(subcommand)]
     pub command: Command,

@@ -59,9 +59,16 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
                 .map_err(|e| vec![e])
         }
         Some(path) => {
-            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             let dir = path.parent().map(|p| p.to_path_buf()).unwrap_or_default();
-            let dir = if dir.as_os_str().is_empty() { ".".into() } else { dir };
+            let dir = if dir.as_os_str().is_empty() {
+                ".".into()
+            } else {
+                dir
+            };
             strata::render::write_atomically(&dir, &[(name, output.yaml())]).map_err(|e| vec![e])
         }
     }
@@ -70,25 +77,35 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
 fn render(r: args::Render) -> Result<(), Vec<Error>> {
     if let Some(n) = r.jobs {
         // The global pool can only be set once; a second call in one process is harmless.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
     }
     let all = strata::render::environments(&r.root).map_err(|e| vec![e])?;
     let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
     if envs.is_empty() {
-        return Err(vec![Error::new(format!(
-            "no environments under `{}`",
-            r.root.join("overlays").display()
-        ))
-        .with_help("an environment is a directory under `overlays/` holding a kustomization.yaml")]);
+        return Err(vec![
+            Error::new(format!(
+                "no environments under `{}`",
+                r.root.join("overlays").display()
+            ))
+            .with_help(
+                "an environment is a directory under `overlays/` holding a kustomization.yaml",
+            ),
+        ]);
     }
     if envs.len() > 1 && r.out.is_none() {
         let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-        return Err(vec![Error::new(format!(
-            "{} environments ({}) need `--out DIR`",
-            envs.len(),
-            names.join(", ")
-        ))
-        .with_help("pass `--out DIR` to write DIR/<env>.yaml, or name one environment to print it")]);
+        return Err(vec![
+            Error::new(format!(
+                "{} environments ({}) need `--out DIR`",
+                envs.len(),
+                names.join(", ")
+            ))
+            .with_help(
+                "pass `--out DIR` to write DIR/<env>.yaml, or name one environment to print it",
+            ),
+        ]);
     }
     let loader = Loader::new(r.load_restrictor.into());
     let options = BuildOptions {

@@ -144,7 +144,9 @@ impl Kustomization {
         let mut owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
         if let Some(first) = owned.first_mut() {
             if let Ok(docs) = yaml::parse_documents(&self.text) {
-                if let Some(Value::Map(m)) = docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) {
+                if let Some(Value::Map(m)) =
+                    docs.into_iter().map(|d| d.value).find(|v| !v.is_null())
+                {
                     if let Some(k) = m.keys().find(|k| k.eq_ignore_ascii_case(first)) {
                         *first = k.clone();
                     }
@@ -166,7 +168,10 @@ impl Kustomization {
             None => Ok(None),
             Some(Value::Str(s)) => Ok(Some(s.clone())),
             Some(other) => Err(self
-                .error(&[field], format!("`{field}` must be a string, found {}", describe(other)))
+                .error(
+                    &[field],
+                    format!("`{field}` must be a string, found {}", describe(other)),
+                )
                 .with_help("quote the value")),
         }
     }
@@ -183,19 +188,29 @@ impl Kustomization {
                     other => Err(self
                         .error(
                             &[field, &i.to_string()],
-                            format!("`{field}` entries must be strings, found {}", describe(other)),
+                            format!(
+                                "`{field}` entries must be strings, found {}",
+                                describe(other)
+                            ),
                         )
                         .with_help("write each entry as a path")),
                 })
                 .collect(),
             Some(other) => Err(self
-                .error(&[field], format!("`{field}` must be a list, found {}", describe(other)))
+                .error(
+                    &[field],
+                    format!("`{field}` must be a list, found {}", describe(other)),
+                )
                 .with_help(format!("write `{field}:` followed by `- item` lines"))),
         }
     }
 
     /// A map of strings to strings (`commonLabels`, `commonAnnotations`, label pairs).
-    pub fn string_map(&self, path: &[&str], value: Option<&Value>) -> Result<Vec<(String, String)>> {
+    pub fn string_map(
+        &self,
+        path: &[&str],
+        value: Option<&Value>,
+    ) -> Result<Vec<(String, String)>> {
         match value {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Map(m)) => m
@@ -223,7 +238,14 @@ impl Kustomization {
                 })
                 .collect(),
             Some(other) => Err(self
-                .error(path, format!("`{}` must be a map, found {}", path.join("."), describe(other)))
+                .error(
+                    path,
+                    format!(
+                        "`{}` must be a map, found {}",
+                        path.join("."),
+                        describe(other)
+                    ),
+                )
                 .with_help("write `key: value` pairs")),
         }
     }
@@ -236,7 +258,14 @@ impl Kustomization {
     pub fn strict_struct(&self, path: &[&str], value: &Value, allowed: &[&str]) -> Result<Map> {
         let Value::Map(m) = value else {
             return Err(self
-                .error(path, format!("`{}` must be a map, found {}", path.join("."), describe(value)))
+                .error(
+                    path,
+                    format!(
+                        "`{}` must be a map, found {}",
+                        path.join("."),
+                        describe(value)
+                    ),
+                )
                 .with_help(format!("expected fields: {}", allowed.join(", "))));
         };
         let mut out = Map::new();
@@ -304,7 +333,10 @@ mod tests {
     #[test]
     fn fields_match_case_insensitively() {
         let k = parse("NamePrefix: x-\nresources: [a.yaml]\n").expect("parses");
-        assert_eq!(k.string("namePrefix").expect("string"), Some("x-".to_string()));
+        assert_eq!(
+            k.string("namePrefix").expect("string"),
+            Some("x-".to_string())
+        );
         assert_eq!(k.string_list("resources").expect("list"), vec!["a.yaml"]);
     }
 

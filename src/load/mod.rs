@@ -122,9 +122,11 @@ impl Loader {
                 line: *line,
                 display_path: display_path.to_string(),
             };
-            let mut doc = doc.clone();
-            stringify_annotations(&mut doc, &docs.text, *index);
-            push_flattened(doc, &origin, &mut out)?;
+            let source = Source {
+                text: &docs.text,
+                index: *index,
+            };
+            push_flattened(doc.clone(), &origin, &source, &mut Vec::new(), &mut out)?;
         }
         Ok(out)
     }
@@ -132,23 +134,36 @@ impl Loader {
 
 /// Kustomize reads `metadata.annotations` as strings: a plain `port: 8080` or `on: true`
 /// keeps its source text (`"8080"`, `"true"`, `"1.50"`, `"~"`), a collection becomes `""`.
-fn stringify_annotations(doc: &mut Value, text: &str, index: usize) {
-    let Some(Value::Map(annotations)) = doc.get_mut("metadata").and_then(|m| m.get_mut("annotations")) else {
+fn stringify_annotations(doc: &mut Value, source: &Source, prefix: &[String]) {
+    let Some(Value::Map(annotations)) = doc
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    else {
         return;
     };
     for (key, value) in annotations.iter_mut() {
         let raw = match &*value {
             Value::Str(_) => continue,
             Value::Seq(_) | Value::Map(_) => String::new(),
-            other => source_text(text, index, key).unwrap_or_else(|| other.scalar_text().unwrap_or_default()),
+            other => source_text(source, prefix, key)
+                .unwrap_or_else(|| other.scalar_text().unwrap_or_default()),
         };
         *value = Value::Str(raw);
     }
 }
 
-/// The plain-scalar source text of `metadata.annotations.<key>` in document `index`.
-fn source_text(text: &str, index: usize, key: &str) -> Option<String> {
-    let (_, _, offset) = yaml::locate(text, index, &["metadata", "annotations", key])?;
+/// The document a resource came from, for looking up source text.
+struct Source<'a> {
+    text: &'a str,
+    index: usize,
+}
+
+/// The plain-scalar source text of `<prefix>.metadata.annotations.<key>`.
+fn source_text(source: &Source, prefix: &[String], key: &str) -> Option<String> {
+    let mut path: Vec<&str> = prefix.iter().map(String::as_str).collect();
+    path.extend(["metadata", "annotations", key]);
+    let (_, _, offset) = yaml::locate(source.text, source.index, &path)?;
+    let text = source.text;
     let line = text[offset..].lines().next()?;
     let after = &line[line.find(':')? + 1..];
     let value = match after.find(" #") {
@@ -158,7 +173,13 @@ fn source_text(text: &str, index: usize, key: &str) -> Option<String> {
     Some(value.trim().to_string())
 }
 
-fn push_flattened(doc: Value, origin: &Origin, out: &mut Vec<Resource>) -> Result<()> {
+fn push_flattened(
+    doc: Value,
+    origin: &Origin,
+    source: &Source,
+    prefix: &mut Vec<String>,
+    out: &mut Vec<Resource>,
+) -> Result<()> {
     let here = || Location {
         file: origin.file.clone(),
         line: origin.line,
@@ -166,15 +187,20 @@ fn push_flattened(doc: Value, origin: &Origin, out: &mut Vec<Resource>) -> Resul
         offset: 0,
     };
     let Value::Map(map) = doc else {
-        return Err(Error::new("a resource must be a map with `apiVersion`, `kind` and `metadata`")
-            .at(here())
-            .with_help("check the indentation of this document"));
+        return Err(Error::new(
+            "a resource must be a map with `apiVersion`, `kind` and `metadata`",
+        )
+        .at(here())
+        .with_help("check the indentation of this document"));
     };
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind.ends_with("List") && map.contains_key("items") {
         if let Some(Value::Seq(items)) = map.get("items") {
-            for item in items.clone() {
-                push_flattened(item, origin, out)?;
+            for (i, item) in items.clone().into_iter().enumerate() {
+                prefix.push("items".to_string());
+                prefix.push(i.to_string());
+                push_flattened(item, origin, source, prefix, out)?;
+                prefix.truncate(prefix.len() - 2);
             }
         }
         return Ok(());
@@ -184,7 +210,9 @@ fn push_flattened(doc: Value, origin: &Origin, out: &mut Vec<Resource>) -> Resul
             .at(here())
             .with_help("every Kubernetes object needs `apiVersion` and `kind`"));
     }
-    out.push(Resource::new(Value::Map(map), origin.clone()));
+    let mut doc = Value::Map(map);
+    stringify_annotations(&mut doc, source, prefix);
+    out.push(Resource::new(doc, origin.clone()));
     Ok(())
 }
 
@@ -195,9 +223,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Read a file as UTF-8 text, with an error naming it.
 pub fn read_text(file: &Path) -> Result<String> {
     std::fs::read_to_string(file).map_err(|e| {
-        Error::new(format!("cannot read `{}`: {}", file.display(), io_reason(&e)))
-            .in_file(file)
-            .with_help("check that the path exists and is readable")
+        Error::new(format!(
+            "cannot read `{}`: {}",
+            file.display(),
+            io_reason(&e)
+        ))
+        .in_file(file)
+        .with_help("check that the path exists and is readable")
     })
 }
 
@@ -262,9 +294,18 @@ mod tests {
     #[test]
     fn restrictor_rejects_files_outside_root() {
         let l = Loader::new(LoadRestrictor::RootOnly);
-        assert!(l.check_restriction(Path::new("/a/b"), Path::new("/a/b/c.yaml")).is_ok());
-        assert!(l.check_restriction(Path::new("/a/b"), Path::new("/a/b/../c.yaml")).is_err());
+        assert!(
+            l.check_restriction(Path::new("/a/b"), Path::new("/a/b/c.yaml"))
+                .is_ok()
+        );
+        assert!(
+            l.check_restriction(Path::new("/a/b"), Path::new("/a/b/../c.yaml"))
+                .is_err()
+        );
         let l = Loader::new(LoadRestrictor::None);
-        assert!(l.check_restriction(Path::new("/a/b"), Path::new("/a/c.yaml")).is_ok());
+        assert!(
+            l.check_restriction(Path::new("/a/b"), Path::new("/a/c.yaml"))
+                .is_ok()
+        );
     }
 }

@@ -36,8 +36,10 @@ pub fn parse_ops(doc: &Value) -> Result<Vec<Op>> {
                     .with_help("each operation needs `op` and `path`")
             })?;
             if !["add", "remove", "replace", "move", "copy", "test"].contains(&op.as_str()) {
-                return Err(Error::new(format!("JSON patch operation {i} has unknown op `{op}`"))
-                    .with_help("use add, remove, replace, move, copy or test"));
+                return Err(
+                    Error::new(format!("JSON patch operation {i} has unknown op `{op}`"))
+                        .with_help("use add, remove, replace, move, copy or test"),
+                );
             }
             Ok(Op {
                 from: s("from"),
@@ -49,13 +51,20 @@ pub fn parse_ops(doc: &Value) -> Result<Vec<Op>> {
         .collect()
 }
 
-/// Apply all operations to `doc`, or none of them.
-pub fn apply(doc: &mut Value, ops: &[Op]) -> Result<()> {
+/// Apply all operations to `doc`, or none of them; a failure carries the op's index.
+pub fn apply(doc: &mut Value, ops: &[Op]) -> std::result::Result<(), (usize, Error)> {
     let mut work = doc.clone();
     for (i, op) in ops.iter().enumerate() {
         apply_one(&mut work, op).map_err(|e| {
-            Error::new(format!("JSON patch operation {i} (`{}` at `{}`) failed: {}", op.op, op.path, e.message))
-                .with_help(e.help.unwrap_or_else(|| "check the path against the target resource".to_string()))
+            let err = Error::new(format!(
+                "JSON patch operation {i} (`{}` at `{}`) failed: {}",
+                op.op, op.path, e.message
+            ))
+            .with_help(
+                e.help
+                    .unwrap_or_else(|| "check the path against the target resource".to_string()),
+            );
+            (i, err)
         })?;
     }
     *doc = work;
@@ -70,7 +79,10 @@ fn tokens(pointer: &str) -> Result<Vec<String>> {
         return Err(Error::new(format!("`{pointer}` is not a JSON pointer"))
             .with_help("JSON pointers start with `/`, e.g. `/spec/replicas`"));
     };
-    Ok(rest.split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect())
+    Ok(rest
+        .split('/')
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect())
 }
 
 fn index(token: &str, len: usize, allow_end: bool) -> Result<usize> {
@@ -81,9 +93,15 @@ fn index(token: &str, len: usize, allow_end: bool) -> Result<usize> {
         .parse()
         .map_err(|_| Error::new(format!("`{token}` is not an array index")))?;
     let i = if i < 0 { len as i64 + i } else { i };
-    let max = if allow_end { len } else { len.saturating_sub(1) };
+    let max = if allow_end {
+        len
+    } else {
+        len.saturating_sub(1)
+    };
     if i < 0 || (i as usize) > max || (!allow_end && len == 0) {
-        return Err(Error::new(format!("array index {token} is out of bounds (length {len})")));
+        return Err(Error::new(format!(
+            "array index {token} is out of bounds (length {len})"
+        )));
     }
     Ok(i as usize)
 }
@@ -157,14 +175,16 @@ fn remove(doc: &mut Value, toks: &[String]) -> Result<Value> {
 fn apply_one(doc: &mut Value, op: &Op) -> Result<()> {
     let toks = tokens(&op.path)?;
     let value = || {
-        op.value
-            .clone()
-            .ok_or_else(|| Error::new("the operation has no `value`").with_help("add a `value:` to the operation"))
+        op.value.clone().ok_or_else(|| {
+            Error::new("the operation has no `value`").with_help("add a `value:` to the operation")
+        })
     };
     let from = || {
         op.from
             .as_deref()
-            .ok_or_else(|| Error::new("the operation has no `from`").with_help("add a `from:` pointer"))
+            .ok_or_else(|| {
+                Error::new("the operation has no `from`").with_help("add a `from:` pointer")
+            })
             .and_then(tokens)
     };
     match op.op.as_str() {
@@ -192,7 +212,8 @@ fn apply_one(doc: &mut Value, op: &Op) -> Result<()> {
             } else {
                 Err(Error::new(format!(
                     "test failed: found `{}`",
-                    got.scalar_text().unwrap_or_else(|| "a collection".to_string())
+                    got.scalar_text()
+                        .unwrap_or_else(|| "a collection".to_string())
                 )))
             }
         }
@@ -212,21 +233,57 @@ mod tests {
     #[test]
     fn ops() {
         for (start, ops, want) in [
-            ("a: 1\n", "- {op: add, path: /b, value: 2}\n", Some("a: 1\nb: 2\n")),
-            ("a: [1, 2]\n", "- {op: add, path: /a/-, value: 3}\n", Some("a: [1, 2, 3]\n")),
-            ("a: [1, 2]\n", "- {op: add, path: /a/0, value: 0}\n", Some("a: [0, 1, 2]\n")),
+            (
+                "a: 1\n",
+                "- {op: add, path: /b, value: 2}\n",
+                Some("a: 1\nb: 2\n"),
+            ),
+            (
+                "a: [1, 2]\n",
+                "- {op: add, path: /a/-, value: 3}\n",
+                Some("a: [1, 2, 3]\n"),
+            ),
+            (
+                "a: [1, 2]\n",
+                "- {op: add, path: /a/0, value: 0}\n",
+                Some("a: [0, 1, 2]\n"),
+            ),
             ("a: 1\nb: 2\n", "- {op: remove, path: /a}\n", Some("b: 2\n")),
-            ("a: 1\n", "- {op: replace, path: /a, value: x}\n", Some("a: x\n")),
+            (
+                "a: 1\n",
+                "- {op: replace, path: /a, value: x}\n",
+                Some("a: x\n"),
+            ),
             ("a: 1\n", "- {op: replace, path: /b, value: x}\n", None),
-            ("a: {x: 1}\n", "- {op: move, from: /a/x, path: /y}\n", Some("a: {}\ny: 1\n")),
-            ("a: {x: 1}\n", "- {op: copy, from: /a/x, path: /y}\n", Some("a: {x: 1}\ny: 1\n")),
-            ("a/b: 1\n", "- {op: replace, path: /a~1b, value: 2}\n", Some("a/b: 2\n")),
-            ("a: 1\n", "- {op: test, path: /a, value: 1}\n- {op: add, path: /t, value: ok}\n", Some("a: 1\nt: ok\n")),
-            ("a: 1\n", "- {op: add, path: /t, value: ok}\n- {op: test, path: /a, value: 2}\n", None),
+            (
+                "a: {x: 1}\n",
+                "- {op: move, from: /a/x, path: /y}\n",
+                Some("a: {}\ny: 1\n"),
+            ),
+            (
+                "a: {x: 1}\n",
+                "- {op: copy, from: /a/x, path: /y}\n",
+                Some("a: {x: 1}\ny: 1\n"),
+            ),
+            (
+                "a/b: 1\n",
+                "- {op: replace, path: /a~1b, value: 2}\n",
+                Some("a/b: 2\n"),
+            ),
+            (
+                "a: 1\n",
+                "- {op: test, path: /a, value: 1}\n- {op: add, path: /t, value: ok}\n",
+                Some("a: 1\nt: ok\n"),
+            ),
+            (
+                "a: 1\n",
+                "- {op: add, path: /t, value: ok}\n- {op: test, path: /a, value: 2}\n",
+                None,
+            ),
         ] {
             let mut d = doc(start);
             let ops = parse_ops(&doc(ops)).expect("ops");
-            let r = apply(&mut d, &ops);
+            let r = apply(&mut d, &ops).map_err(|(_, e)| e);
             match want {
                 Some(w) => {
                     r.expect("applies");

@@ -60,25 +60,42 @@ pub fn matching_any_id(rm: &ResMap, id: &ResId) -> Vec<usize> {
 
 /// An error for a patch whose resource does not exist, naming the closest resource.
 pub fn no_target(rm: &ResMap, id: &ResId, source: &str) -> Error {
-    let names: Vec<String> = rm.items.iter().map(|r| format!("{}/{}", r.kind(), r.name())).collect();
+    let names: Vec<String> = rm
+        .items
+        .iter()
+        .map(|r| format!("{}/{}", r.kind(), r.name()))
+        .collect();
     let wanted = format!("{}/{}", id.gvk.kind, id.name);
     let help = match closest(&wanted, names.iter().map(String::as_str)) {
         Some(c) => format!("the closest resource is `{c}`; check the patch's apiVersion, kind, name and namespace"),
         None => "check the patch's apiVersion, kind, metadata.name and namespace against the resources of the build".to_string(),
     };
     Error::new(format!(
-        "strategic merge patch `{source}` matches no resource: nothing is {} `{}`{}",
+        "strategic merge patch {source} matches no resource: nothing is {} `{}`{}",
         id.gvk.api_version(),
         wanted,
-        if id.namespace.is_empty() { String::new() } else { format!(" in namespace `{}`", id.namespace) }
+        if id.namespace.is_empty() {
+            String::new()
+        } else {
+            format!(" in namespace `{}`", id.namespace)
+        }
     ))
     .with_help(help)
 }
 
 /// Apply a strategic merge patch to one resource, keeping its name, kind and namespace
 /// unless the patch may change them.
-pub fn apply_smp(r: &mut Resource, patch: &Value, allow_name: bool, allow_kind: bool) -> Result<()> {
-    let (name, ns, kind) = (r.name().to_string(), r.namespace().to_string(), r.kind().to_string());
+pub fn apply_smp(
+    r: &mut Resource,
+    patch: &Value,
+    allow_name: bool,
+    allow_kind: bool,
+) -> Result<()> {
+    let (name, ns, kind) = (
+        r.name().to_string(),
+        r.namespace().to_string(),
+        r.kind().to_string(),
+    );
     if allow_name || allow_kind {
         r.store_previous_id();
     }
@@ -115,14 +132,18 @@ pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool)
         root.insert("apiVersion".to_string(), Value::Str(r.gvk().api_version()));
         root.insert("kind".to_string(), Value::Str(r.kind().to_string()));
     }
-    let meta = crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
+    let meta =
+        crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
     if !allow_name {
         meta.insert("name".to_string(), Value::Str(r.name().to_string()));
     }
     if r.namespace().is_empty() {
         meta.shift_remove("namespace");
     } else {
-        meta.insert("namespace".to_string(), Value::Str(r.namespace().to_string()));
+        meta.insert(
+            "namespace".to_string(),
+            Value::Str(r.namespace().to_string()),
+        );
     }
     p
 }

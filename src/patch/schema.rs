@@ -28,9 +28,24 @@ const FIELDS: &[(&str, &str, &str, Merge)] = &[
     ("ObjectMeta", "ownerReferences", "", Merge::Keyed(&["uid"])),
     ("PodTemplateSpec", "metadata", "ObjectMeta", Merge::Plain),
     ("PodTemplateSpec", "spec", "PodSpec", Merge::Plain),
-    ("PodSpec", "containers", "Container", Merge::Keyed(&["name"])),
-    ("PodSpec", "initContainers", "Container", Merge::Keyed(&["name"])),
-    ("PodSpec", "ephemeralContainers", "EphemeralContainer", Merge::Keyed(&["name"])),
+    (
+        "PodSpec",
+        "containers",
+        "Container",
+        Merge::Keyed(&["name"]),
+    ),
+    (
+        "PodSpec",
+        "initContainers",
+        "Container",
+        Merge::Keyed(&["name"]),
+    ),
+    (
+        "PodSpec",
+        "ephemeralContainers",
+        "EphemeralContainer",
+        Merge::Keyed(&["name"]),
+    ),
     ("PodSpec", "volumes", "", Merge::Keyed(&["name"])),
     ("PodSpec", "imagePullSecrets", "", Merge::Keyed(&["name"])),
     ("PodSpec", "hostAliases", "", Merge::Keyed(&["ip"])),
@@ -41,12 +56,37 @@ const FIELDS: &[(&str, &str, &str, Merge)] = &[
         Merge::Keyed(&["topologyKey", "whenUnsatisfiable"]),
     ),
     ("Container", "env", "", Merge::Keyed(&["name"])),
-    ("Container", "ports", "", Merge::Keyed(&["containerPort", "protocol"])),
-    ("Container", "volumeMounts", "", Merge::Keyed(&["mountPath"])),
-    ("Container", "volumeDevices", "", Merge::Keyed(&["devicePath"])),
+    (
+        "Container",
+        "ports",
+        "",
+        Merge::Keyed(&["containerPort", "protocol"]),
+    ),
+    (
+        "Container",
+        "volumeMounts",
+        "",
+        Merge::Keyed(&["mountPath"]),
+    ),
+    (
+        "Container",
+        "volumeDevices",
+        "",
+        Merge::Keyed(&["devicePath"]),
+    ),
     ("EphemeralContainer", "env", "", Merge::Keyed(&["name"])),
-    ("EphemeralContainer", "volumeMounts", "", Merge::Keyed(&["mountPath"])),
-    ("EphemeralContainer", "volumeDevices", "", Merge::Keyed(&["devicePath"])),
+    (
+        "EphemeralContainer",
+        "volumeMounts",
+        "",
+        Merge::Keyed(&["mountPath"]),
+    ),
+    (
+        "EphemeralContainer",
+        "volumeDevices",
+        "",
+        Merge::Keyed(&["devicePath"]),
+    ),
     ("Pod", "spec", "PodSpec", Merge::Plain),
     ("Pod", "status", "PodStatus", Merge::Plain),
     ("PodStatus", "conditions", "", Merge::Keyed(&["type"])),
@@ -57,20 +97,45 @@ const FIELDS: &[(&str, &str, &str, Merge)] = &[
     ("WorkloadSpec", "template", "PodTemplateSpec", Merge::Plain),
     ("Deployment", "spec", "DeploymentSpec", Merge::Plain),
     ("Deployment", "status", "Status", Merge::Plain),
-    ("DeploymentSpec", "template", "PodTemplateSpec", Merge::Plain),
+    (
+        "DeploymentSpec",
+        "template",
+        "PodTemplateSpec",
+        Merge::Plain,
+    ),
     ("StatefulSet", "spec", "StatefulSetSpec", Merge::Plain),
     ("StatefulSet", "status", "Status", Merge::Plain),
-    ("StatefulSetSpec", "template", "PodTemplateSpec", Merge::Plain),
-    ("StatefulSetSpec", "volumeClaimTemplates", "Claim", Merge::Plain),
+    (
+        "StatefulSetSpec",
+        "template",
+        "PodTemplateSpec",
+        Merge::Plain,
+    ),
+    (
+        "StatefulSetSpec",
+        "volumeClaimTemplates",
+        "Claim",
+        Merge::Plain,
+    ),
     ("Claim", "metadata", "ObjectMeta", Merge::Plain),
     ("CronJob", "spec", "CronJobSpec", Merge::Plain),
-    ("CronJobSpec", "jobTemplate", "JobTemplateSpec", Merge::Plain),
+    (
+        "CronJobSpec",
+        "jobTemplate",
+        "JobTemplateSpec",
+        Merge::Plain,
+    ),
     ("JobTemplateSpec", "metadata", "ObjectMeta", Merge::Plain),
     ("JobTemplateSpec", "spec", "WorkloadSpec", Merge::Plain),
     ("Status", "conditions", "", Merge::Keyed(&["type"])),
     ("Service", "spec", "ServiceSpec", Merge::Plain),
     ("Service", "status", "Status", Merge::Plain),
-    ("ServiceSpec", "ports", "", Merge::Keyed(&["port", "protocol"])),
+    (
+        "ServiceSpec",
+        "ports",
+        "",
+        Merge::Keyed(&["port", "protocol"]),
+    ),
     ("ServiceAccount", "secrets", "", Merge::Keyed(&["name"])),
     ("Node", "spec", "NodeSpec", Merge::Plain),
     ("Node", "status", "NodeStatus", Merge::Plain),
@@ -104,11 +169,31 @@ const ROOTS: &[(&str, &str, &str)] = &[
     ("batch/v1", "CronJob", "CronJob"),
     ("batch/v1beta1", "CronJob", "CronJob"),
     ("policy/v1", "PodDisruptionBudget", "PodDisruptionBudget"),
-    ("policy/v1beta1", "PodDisruptionBudget", "PodDisruptionBudget"),
-    ("admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "Webhooks"),
-    ("admissionregistration.k8s.io/v1", "ValidatingWebhookConfiguration", "Webhooks"),
-    ("admissionregistration.k8s.io/v1beta1", "MutatingWebhookConfiguration", "Webhooks"),
-    ("admissionregistration.k8s.io/v1beta1", "ValidatingWebhookConfiguration", "Webhooks"),
+    (
+        "policy/v1beta1",
+        "PodDisruptionBudget",
+        "PodDisruptionBudget",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "MutatingWebhookConfiguration",
+        "Webhooks",
+    ),
+    (
+        "admissionregistration.k8s.io/v1",
+        "ValidatingWebhookConfiguration",
+        "Webhooks",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "MutatingWebhookConfiguration",
+        "Webhooks",
+    ),
+    (
+        "admissionregistration.k8s.io/v1beta1",
+        "ValidatingWebhookConfiguration",
+        "Webhooks",
+    ),
     ("storage.k8s.io/v1", "CSINode", "CSINode"),
     ("storage.k8s.io/v1beta1", "CSINode", "CSINode"),
 ];
@@ -133,13 +218,19 @@ const PLAIN_KINDS: &[(&str, &[&str])] = &[
         "rbac.authorization.k8s.io/v1",
         &["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"],
     ),
-    ("networking.k8s.io/v1", &["Ingress", "IngressClass", "NetworkPolicy"]),
+    (
+        "networking.k8s.io/v1",
+        &["Ingress", "IngressClass", "NetworkPolicy"],
+    ),
     ("networking.k8s.io/v1beta1", &["Ingress", "IngressClass"]),
     ("extensions/v1beta1", &["Ingress"]),
     ("autoscaling/v1", &["HorizontalPodAutoscaler"]),
     ("autoscaling/v2beta1", &["HorizontalPodAutoscaler"]),
     ("autoscaling/v2beta2", &["HorizontalPodAutoscaler"]),
-    ("storage.k8s.io/v1", &["StorageClass", "CSIDriver", "VolumeAttachment"]),
+    (
+        "storage.k8s.io/v1",
+        &["StorageClass", "CSIDriver", "VolumeAttachment"],
+    ),
     ("scheduling.k8s.io/v1", &["PriorityClass"]),
     ("apiextensions.k8s.io/v1", &["CustomResourceDefinition"]),
     ("apiregistration.k8s.io/v1", &["APIService"]),
@@ -173,7 +264,11 @@ impl Position {
         }
         match FIELDS.iter().find(|(ty, f, _, _)| *ty == t && *f == field) {
             Some((_, _, child, merge)) => {
-                let child = if child.is_empty() { Some("Known") } else { Some(*child) };
+                let child = if child.is_empty() {
+                    Some("Known")
+                } else {
+                    Some(*child)
+                };
                 (*merge, Position(child))
             }
             None => (Merge::Plain, Position(Some("Known"))),
@@ -206,16 +301,36 @@ mod tests {
             ("extensions/v1beta1", "Deployment", &c[..], Merge::Plain),
             ("v1", "Deployment", &c[..], Merge::Plain),
             ("example.com/v1", "Foo", &c[..], Merge::Plain),
-            ("v1", "Pod", &["spec", "containers", "env"][..], Merge::Keyed(&["name"])),
+            (
+                "v1",
+                "Pod",
+                &["spec", "containers", "env"][..],
+                Merge::Keyed(&["name"]),
+            ),
             (
                 "batch/v1",
                 "CronJob",
                 &["spec", "jobTemplate", "spec", "template", "spec", "volumes"][..],
                 Merge::Keyed(&["name"]),
             ),
-            ("v1", "ConfigMap", &["metadata", "finalizers"][..], Merge::Primitive),
-            ("policy/v1", "PodDisruptionBudget", &["spec", "selector"][..], Merge::Replace),
-            ("v1", "Service", &["spec", "ports"][..], Merge::Keyed(&["port", "protocol"])),
+            (
+                "v1",
+                "ConfigMap",
+                &["metadata", "finalizers"][..],
+                Merge::Primitive,
+            ),
+            (
+                "policy/v1",
+                "PodDisruptionBudget",
+                &["spec", "selector"][..],
+                Merge::Replace,
+            ),
+            (
+                "v1",
+                "Service",
+                &["spec", "ports"][..],
+                Merge::Keyed(&["port", "protocol"]),
+            ),
         ] {
             assert_eq!(merge_at(api, kind, path), want, "{api} {kind} {path:?}");
         }

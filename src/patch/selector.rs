@@ -38,17 +38,29 @@ fn anchored(field: &str, pattern: &str) -> Result<Option<Regex>> {
     if pattern.is_empty() {
         return Ok(None);
     }
-    Regex::new(&format!("^(?:{pattern})$")).map(Some).map_err(|e| {
-        Error::new(format!("target `{field}` is not a valid regular expression: {e}"))
+    Regex::new(&format!("^(?:{pattern})$"))
+        .map(Some)
+        .map_err(|e| {
+            Error::new(format!(
+                "target `{field}` is not a valid regular expression: {e}"
+            ))
             .with_help("target fields are regular expressions; escape special characters")
-    })
+        })
 }
 
 impl Target {
     pub fn from_map(m: &Map) -> Result<Target> {
         let s = |k: &str| m.get(k).and_then(Value::scalar_text).unwrap_or_default();
         let mut text = Vec::new();
-        for k in ["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"] {
+        for k in [
+            "group",
+            "version",
+            "kind",
+            "name",
+            "namespace",
+            "labelSelector",
+            "annotationSelector",
+        ] {
             if !s(k).is_empty() {
                 text.push(format!("{k}={}", s(k)));
             }
@@ -68,10 +80,16 @@ impl Target {
     pub fn selects(&self, r: &Resource) -> bool {
         let cur = r.id();
         let org = r.orig_id();
-        let m = |re: &Option<Regex>, a: &str, b: &str| re.as_ref().is_none_or(|re| re.is_match(a) || re.is_match(b));
+        let m = |re: &Option<Regex>, a: &str, b: &str| {
+            re.as_ref()
+                .is_none_or(|re| re.is_match(a) || re.is_match(b))
+        };
         let one = |re: &Option<Regex>, a: &str| re.as_ref().is_none_or(|re| re.is_match(a));
-        m(&self.namespace, org.effective_namespace(), cur.effective_namespace())
-            && m(&self.name, &org.name, &cur.name)
+        m(
+            &self.namespace,
+            org.effective_namespace(),
+            cur.effective_namespace(),
+        ) && m(&self.name, &org.name, &cur.name)
             && one(&self.group, &cur.gvk.group)
             && one(&self.version, &cur.gvk.version)
             && one(&self.kind, &cur.gvk.kind)
@@ -110,15 +128,19 @@ pub fn parse_selector(text: &str) -> Result<Vec<Requirement>> {
     }
     parts.push(&text[start..]);
     let bad = |p: &str| {
-        Error::new(format!("invalid selector requirement `{}`", p.trim()))
-            .with_help("use `key=value`, `key!=value`, `key in (a,b)`, `key notin (a)`, `key` or `!key`")
+        Error::new(format!("invalid selector requirement `{}`", p.trim())).with_help(
+            "use `key=value`, `key!=value`, `key in (a,b)`, `key notin (a)`, `key` or `!key`",
+        )
     };
     for p in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
         let set = |op: &str| -> Option<(String, Vec<String>)> {
             let (k, rest) = p.split_once(op)?;
             let rest = rest.trim();
             let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
-            Some((k.trim().to_string(), inner.split(',').map(|v| v.trim().to_string()).collect()))
+            Some((
+                k.trim().to_string(),
+                inner.split(',').map(|v| v.trim().to_string()).collect(),
+            ))
         };
         let req = if let Some((k, v)) = set(" notin ") {
             Requirement::NotIn(k, v)
@@ -148,7 +170,8 @@ mod tests {
     fn selectors() {
         use Requirement::*;
         assert_eq!(
-            parse_selector("app=web, tier!=db,env in (dev, qa),x notin (y),has,!not").expect("parses"),
+            parse_selector("app=web, tier!=db,env in (dev, qa),x notin (y),has,!not")
+                .expect("parses"),
             vec![
                 Equals("app".into(), "web".into()),
                 NotEquals("tier".into(), "db".into()),

@@ -30,14 +30,21 @@ fn directive_of(v: &Value) -> Result<Directive> {
         Some("merge") => Ok(Directive::Merge),
         other => Err(Error::new(format!(
             "unknown patch strategy `{}`",
-            other.map(str::to_string).unwrap_or_else(|| v.scalar_text().unwrap_or_default())
+            other
+                .map(str::to_string)
+                .unwrap_or_else(|| v.scalar_text().unwrap_or_default())
         ))
         .with_help("`$patch` takes `delete`, `replace` or `merge`")),
     }
 }
 
 /// Merge `patch` into `dest` (absent when `None`) at schema position `pos`.
-pub fn merge(dest: Option<Value>, patch: &Value, pos: Position, how: Merge) -> Result<Option<Value>> {
+pub fn merge(
+    dest: Option<Value>,
+    patch: &Value,
+    pos: Position,
+    how: Merge,
+) -> Result<Option<Value>> {
     match patch {
         Value::Null => Ok(None),
         Value::Map(p) => merge_map(dest, p, pos, how),
@@ -98,7 +105,12 @@ fn list_directive(patch: &[Value]) -> Result<(Directive, Vec<Value>)> {
     Ok((directive, rest))
 }
 
-fn merge_seq(dest: Option<Value>, patch: &[Value], pos: Position, how: Merge) -> Result<Option<Value>> {
+fn merge_seq(
+    dest: Option<Value>,
+    patch: &[Value],
+    pos: Position,
+    how: Merge,
+) -> Result<Option<Value>> {
     let (directive, items) = list_directive(patch)?;
     match directive {
         Directive::Delete => return Ok(None),
@@ -122,7 +134,12 @@ fn key_of(v: &Value, key: &str) -> Option<String> {
 }
 
 /// Merge one element: the merged value (with its key fields kept), or `None` if deleted.
-fn merge_element(dest: Option<Value>, patch: Option<&Value>, keys: &[(&str, Value)], pos: Position) -> Result<Option<Value>> {
+fn merge_element(
+    dest: Option<Value>,
+    patch: Option<&Value>,
+    keys: &[(&str, Value)],
+    pos: Position,
+) -> Result<Option<Value>> {
     let merged = match patch {
         Some(p) => merge(dest, p, pos, Merge::Plain)?,
         None => dest,
@@ -154,7 +171,10 @@ fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> R
     }
     let mut out = Vec::with_capacity(order.len());
     for k in &order {
-        let d = dest.iter().find(|v| key_of(v, key).as_ref() == Some(k)).cloned();
+        let d = dest
+            .iter()
+            .find(|v| key_of(v, key).as_ref() == Some(k))
+            .cloned();
         let p = patch.iter().find(|v| key_of(v, key).as_ref() == Some(k));
         let key_value = d
             .as_ref()
@@ -175,10 +195,20 @@ fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> R
 /// first; items carrying every key keep the target's order, merged in place, with new
 /// patch items before them; a patch item whose first key matches a target item that lacks
 /// the other keys is dropped.
-fn merge_multi_keyed(dest: Vec<Value>, patch: &[Value], keys: &[&str], pos: Position) -> Result<Value> {
+fn merge_multi_keyed(
+    dest: Vec<Value>,
+    patch: &[Value],
+    keys: &[&str],
+    pos: Position,
+) -> Result<Value> {
     let full = |v: &Value| keys.iter().all(|k| key_of(v, k).is_some());
     let same = |a: &Value, b: &Value, ks: &[&str]| ks.iter().all(|k| key_of(a, k) == key_of(b, k));
-    let present = |v: &Value| -> Vec<&str> { keys.iter().copied().filter(|k| key_of(v, k).is_some()).collect() };
+    let present = |v: &Value| -> Vec<&str> {
+        keys.iter()
+            .copied()
+            .filter(|k| key_of(v, k).is_some())
+            .collect()
+    };
 
     // Partial-key items: merged by the keys they carry, patch items first.
     let mut partial: Vec<Value> = Vec::new();
@@ -188,12 +218,18 @@ fn merge_multi_keyed(dest: Vec<Value>, patch: &[Value], keys: &[&str], pos: Posi
         if ks.is_empty() {
             continue;
         }
-        let found = dest.iter().enumerate().find(|(i, d)| !consumed[*i] && same(d, p, &ks));
+        let found = dest
+            .iter()
+            .enumerate()
+            .find(|(i, d)| !consumed[*i] && same(d, p, &ks));
         let d = found.map(|(i, d)| {
             consumed[i] = true;
             d.clone()
         });
-        let kv: Vec<(&str, Value)> = ks.iter().map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null))).collect();
+        let kv: Vec<(&str, Value)> = ks
+            .iter()
+            .map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null)))
+            .collect();
         if let Some(v) = merge_element(d, Some(p), &kv, pos)? {
             partial.push(v);
         }
@@ -212,15 +248,25 @@ fn merge_multi_keyed(dest: Vec<Value>, patch: &[Value], keys: &[&str], pos: Posi
         .map(|(i, d)| (full(d) && !consumed[i]).then(|| d.clone()))
         .collect();
     for p in patch.iter().filter(|v| full(v)) {
-        match dest.iter().enumerate().position(|(i, d)| full(d) && !consumed[i] && same(d, p, keys)) {
+        match dest
+            .iter()
+            .enumerate()
+            .position(|(i, d)| full(d) && !consumed[i] && same(d, p, keys))
+        {
             Some(i) => {
-                let kv: Vec<(&str, Value)> = keys.iter().map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null))).collect();
+                let kv: Vec<(&str, Value)> = keys
+                    .iter()
+                    .map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null)))
+                    .collect();
                 merged_full[i] = merge_element(merged_full[i].take(), Some(p), &kv, pos)?;
             }
             None => {
                 let first_key_taken = dest.iter().any(|d| !full(d) && same(d, p, &keys[..1]));
                 if !first_key_taken {
-                    let kv: Vec<(&str, Value)> = keys.iter().map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null))).collect();
+                    let kv: Vec<(&str, Value)> = keys
+                        .iter()
+                        .map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null)))
+                        .collect();
                     if let Some(v) = merge_element(None, Some(p), &kv, pos)? {
                         fresh.push(v);
                     }
@@ -265,10 +311,18 @@ mod tests {
 
     #[test]
     fn table() {
-        let deploy = |containers: &str| format!("spec:\n  template:\n    spec:\n      containers: {containers}\n");
+        let deploy = |containers: &str| {
+            format!("spec:\n  template:\n    spec:\n      containers: {containers}\n")
+        };
         let cases: &[(&str, &str, String, String, String)] = &[
             // maps merge, null deletes
-            ("v1", "ConfigMap", "data: {a: '1', b: '2'}\n".into(), "data: {b: null, c: '3'}\n".into(), "data: {a: '1', c: '3'}\n".into()),
+            (
+                "v1",
+                "ConfigMap",
+                "data: {a: '1', b: '2'}\n".into(),
+                "data: {b: null, c: '3'}\n".into(),
+                "data: {a: '1', c: '3'}\n".into(),
+            ),
             // keyed list: patch items first, then the rest
             (
                 "apps/v1",
@@ -302,11 +356,29 @@ mod tests {
                 deploy("[{name: b}]"),
             ),
             // map replace directive
-            ("v1", "ConfigMap", "data: {a: '1'}\n".into(), "data: {$patch: replace, b: '2'}\n".into(), "data: {b: '2'}\n".into()),
+            (
+                "v1",
+                "ConfigMap",
+                "data: {a: '1'}\n".into(),
+                "data: {$patch: replace, b: '2'}\n".into(),
+                "data: {b: '2'}\n".into(),
+            ),
             // primitive merge list
-            ("v1", "ConfigMap", "metadata: {finalizers: [a, b]}\n".into(), "metadata: {finalizers: [c, a]}\n".into(), "metadata: {finalizers: [c, a, b]}\n".into()),
+            (
+                "v1",
+                "ConfigMap",
+                "metadata: {finalizers: [a, b]}\n".into(),
+                "metadata: {finalizers: [c, a]}\n".into(),
+                "metadata: {finalizers: [c, a, b]}\n".into(),
+            ),
             // directives kustomize does not honour pass through
-            ("v1", "ConfigMap", "data: {a: '1'}\n".into(), "data: {$retainKeys: [a]}\n".into(), "data: {a: '1', $retainKeys: [a]}\n".into()),
+            (
+                "v1",
+                "ConfigMap",
+                "data: {a: '1'}\n".into(),
+                "data: {$retainKeys: [a]}\n".into(),
+                "data: {a: '1', $retainKeys: [a]}\n".into(),
+            ),
         ];
         for (api, kind, dest, patch, want) in cases {
             let got = apply(api, kind, dest, patch).expect("kept");
@@ -316,9 +388,15 @@ mod tests {
 
     #[test]
     fn multi_key_ports_match_kustomize() {
-        let ports = |p: &str| format!("spec:\n  template:\n    spec:\n      containers: [{{name: x, ports: {p}}}]\n");
+        let ports = |p: &str| {
+            format!("spec:\n  template:\n    spec:\n      containers: [{{name: x, ports: {p}}}]\n")
+        };
         for (dest, patch, want) in [
-            ("[{containerPort: 80}]", "[{containerPort: 82}]", "[{containerPort: 82}, {containerPort: 80}]"),
+            (
+                "[{containerPort: 80}]",
+                "[{containerPort: 82}]",
+                "[{containerPort: 82}, {containerPort: 80}]",
+            ),
             (
                 "[{containerPort: 80, protocol: TCP}, {containerPort: 81, protocol: TCP}]",
                 "[{containerPort: 81, protocol: TCP, name: n}, {containerPort: 83, protocol: TCP}]",
@@ -329,8 +407,16 @@ mod tests {
                 "[{containerPort: 81, protocol: UDP, name: u}, {containerPort: 82}]",
                 "[{containerPort: 82}, {containerPort: 80}, {containerPort: 81, protocol: UDP, name: u}]",
             ),
-            ("[{containerPort: 80}, {containerPort: 81}]", "[{containerPort: 81, name: n}]", "[{containerPort: 81, name: n}, {containerPort: 80}]"),
-            ("[{containerPort: 80}, {containerPort: 81}]", "[{containerPort: 81, protocol: UDP}]", "[{containerPort: 80}, {containerPort: 81}]"),
+            (
+                "[{containerPort: 80}, {containerPort: 81}]",
+                "[{containerPort: 81, name: n}]",
+                "[{containerPort: 81, name: n}, {containerPort: 80}]",
+            ),
+            (
+                "[{containerPort: 80}, {containerPort: 81}]",
+                "[{containerPort: 81, protocol: UDP}]",
+                "[{containerPort: 80}, {containerPort: 81}]",
+            ),
         ] {
             let got = apply("apps/v1", "Deployment", &ports(dest), &ports(patch)).expect("kept");
             assert_eq!(got, doc(&ports(want)), "{dest} + {patch}");
@@ -339,6 +425,9 @@ mod tests {
 
     #[test]
     fn whole_resource_delete() {
-        assert_eq!(apply("v1", "ConfigMap", "data: {a: '1'}\n", "$patch: delete\n"), None);
+        assert_eq!(
+            apply("v1", "ConfigMap", "data: {a: '1'}\n", "$patch: delete\n"),
+            None
+        );
     }
 }

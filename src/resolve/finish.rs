@@ -45,7 +45,10 @@ const ORDER_FIRST: &[&str] = &[
     "CronJob",
     "PodDisruptionBudget",
 ];
-const ORDER_LAST: &[&str] = &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"];
+const ORDER_LAST: &[&str] = &[
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
 
 const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 
@@ -64,7 +67,12 @@ pub fn finish(
     });
     let has = |m: &str| build_metadata.iter().any(|x| x == m);
     for r in &mut rm.items {
-        annotate(r, has("originAnnotations"), has("transformerAnnotations"), has("managedByLabel"));
+        annotate(
+            r,
+            has("originAnnotations"),
+            has("transformerAnnotations"),
+            has("managedByLabel"),
+        );
     }
     let mut items = rm.items;
     match order(sort_options, reorder)? {
@@ -156,10 +164,20 @@ fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: b
                 t.configured_in, t.kind
             ));
         }
-        set_meta_entry(r, "annotations", "alpha.config.kubernetes.io/transformations", text);
+        set_meta_entry(
+            r,
+            "annotations",
+            "alpha.config.kubernetes.io/transformations",
+            text,
+        );
     }
     if managed_by {
-        set_meta_entry(r, "labels", "app.kubernetes.io/managed-by", "kustomize-v5.5.0".to_string());
+        set_meta_entry(
+            r,
+            "labels",
+            "app.kubernetes.io/managed-by",
+            "kustomize-v5.5.0".to_string(),
+        );
     }
 }
 

@@ -69,18 +69,34 @@ impl<'a> Builder<'a> {
         let k = self.loader.kustomization(&top)?;
         self.build_metadata = k.string_list("buildMetadata")?;
         for m in &self.build_metadata {
-            if !["originAnnotations", "transformerAnnotations", "managedByLabel"].contains(&m.as_str()) {
+            if ![
+                "originAnnotations",
+                "transformerAnnotations",
+                "managedByLabel",
+            ]
+            .contains(&m.as_str())
+            {
                 return Err(k
-                    .error(&["buildMetadata"], format!("unknown build metadata option `{m}`"))
-                    .with_help("use `originAnnotations`, `transformerAnnotations` or `managedByLabel`"));
+                    .error(
+                        &["buildMetadata"],
+                        format!("unknown build metadata option `{m}`"),
+                    )
+                    .with_help(
+                        "use `originAnnotations`, `transformerAnnotations` or `managedByLabel`",
+                    ));
             }
         }
         let sort_options = match k.get("sortOptions") {
             None => None,
             Some(v) => {
-                let mut m = k.strict_struct(&["sortOptions"], v, &["order", "legacySortOptions"])?;
+                let mut m =
+                    k.strict_struct(&["sortOptions"], v, &["order", "legacySortOptions"])?;
                 if let Some(l) = m.get("legacySortOptions").filter(|l| !l.is_null()).cloned() {
-                    let l = k.strict_struct(&["sortOptions", "legacySortOptions"], &l, &["orderFirst", "orderLast"])?;
+                    let l = k.strict_struct(
+                        &["sortOptions", "legacySortOptions"],
+                        &l,
+                        &["orderFirst", "orderLast"],
+                    )?;
                     m.insert("legacySortOptions".to_string(), crate::yaml::Value::Map(l));
                 }
                 Some(crate::yaml::Value::Map(m))
@@ -106,11 +122,11 @@ impl<'a> Builder<'a> {
                 .chain(std::iter::once(&dir))
                 .map(|d| relative_to(d, &self.top))
                 .collect();
-            return Err(Error::new(format!(
-                "cycle detected: {}",
-                chain.join(" -> ")
-            ))
-            .with_help("a kustomization may not include itself, directly or through other layers"));
+            return Err(
+                Error::new(format!("cycle detected: {}", chain.join(" -> "))).with_help(
+                    "a kustomization may not include itself, directly or through other layers",
+                ),
+            );
         }
         self.stack.push(dir.clone());
         let result = self.accumulate_inner(&dir);
@@ -144,7 +160,13 @@ impl<'a> Builder<'a> {
             }
             let path = normalize(&dir.join(&entry));
             if path.is_dir() {
-                let sub = self.accumulate(&path)?;
+                let sub = self.accumulate(&path).map_err(|e| {
+                    if e.location.is_none() && e.file.is_none() {
+                        e.at(k.location(&at))
+                    } else {
+                        e
+                    }
+                })?;
                 rm.append_all(sub.items)?;
             } else if path.is_file() {
                 self.loader
@@ -157,16 +179,20 @@ impl<'a> Builder<'a> {
                 return Err(k
                     .error(&at, format!("resource `{entry}` does not exist"))
                     .with_help(format!(
-                        "no file or directory at `{}`; check the path relative to `{}`",
-                        path.display(),
-                        relative_to(dir, &self.top)
+                        "no file or directory at `{}`; paths in `resources` are relative to the kustomization's directory",
+                        path.display()
                     )));
             }
         }
         let configured_in = relative_to(&k.file, &self.top);
         for t in transform::configured(&k, self.loader, self.strict)? {
-            t.transform(&mut rm, &mut self.warnings).map_err(|e| e.in_file(&k.file))?;
-            if self.build_metadata.iter().any(|m| m == "transformerAnnotations") {
+            t.transform(&mut rm, &mut self.warnings)
+                .map_err(|e| e.in_file(&k.file))?;
+            if self
+                .build_metadata
+                .iter()
+                .any(|m| m == "transformerAnnotations")
+            {
                 for r in &mut rm.items {
                     r.transformations.push(Transformation {
                         configured_in: configured_in.clone(),
@@ -174,7 +200,8 @@ impl<'a> Builder<'a> {
                     });
                 }
             }
-            rm.items.retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
+            rm.items
+                .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
         Ok(rm)
     }

@@ -47,7 +47,13 @@ impl Gvk {
 
     /// Kustomize's `Gvk.String()`: `group_version_kind` with `~G`, `~V`, `~K` for blanks.
     pub fn sort_string(&self) -> String {
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
         format!(
             "{}_{}_{}",
             or(&self.group, "~G"),
@@ -90,7 +96,13 @@ impl ResId {
 
     /// The tie-breaker of the legacy sort: `gvk|namespace|name`, `~X`/`~N` for blanks.
     pub fn legacy_sort_string(&self) -> String {
-        let or = |s: &str, d: &str| if s.is_empty() { d.to_string() } else { s.to_string() };
+        let or = |s: &str, d: &str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
         format!(
             "{}|{}|{}",
             self.gvk.sort_string(),

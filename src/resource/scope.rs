@@ -6,31 +6,54 @@
 //! group-versions and kinds of that document.
 
 const CLUSTER_SCOPED: &[(&str, &[&str])] = &[
-    ("v1", &["ComponentStatus", "Namespace", "Node", "PersistentVolume"]),
+    (
+        "v1",
+        &["ComponentStatus", "Namespace", "Node", "PersistentVolume"],
+    ),
     (
         "admissionregistration.k8s.io/v1",
-        &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+        &[
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration",
+        ],
     ),
     (
         "admissionregistration.k8s.io/v1beta1",
-        &["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"],
+        &[
+            "MutatingWebhookConfiguration",
+            "ValidatingWebhookConfiguration",
+        ],
     ),
     ("apiextensions.k8s.io/v1", &["CustomResourceDefinition"]),
-    ("apiextensions.k8s.io/v1beta1", &["CustomResourceDefinition"]),
+    (
+        "apiextensions.k8s.io/v1beta1",
+        &["CustomResourceDefinition"],
+    ),
     ("apiregistration.k8s.io/v1", &["APIService"]),
     ("apiregistration.k8s.io/v1beta1", &["APIService"]),
     ("authentication.k8s.io/v1", &["TokenReview"]),
     ("authentication.k8s.io/v1beta1", &["TokenReview"]),
     (
         "authorization.k8s.io/v1",
-        &["SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"],
+        &[
+            "SelfSubjectAccessReview",
+            "SelfSubjectRulesReview",
+            "SubjectAccessReview",
+        ],
     ),
     (
         "authorization.k8s.io/v1beta1",
-        &["SelfSubjectAccessReview", "SelfSubjectRulesReview", "SubjectAccessReview"],
+        &[
+            "SelfSubjectAccessReview",
+            "SelfSubjectRulesReview",
+            "SubjectAccessReview",
+        ],
     ),
     ("certificates.k8s.io/v1", &["CertificateSigningRequest"]),
-    ("certificates.k8s.io/v1beta1", &["CertificateSigningRequest"]),
+    (
+        "certificates.k8s.io/v1beta1",
+        &["CertificateSigningRequest"],
+    ),
     (
         "flowcontrol.apiserver.k8s.io/v1alpha1",
         &["FlowSchema", "PriorityLevelConfiguration"],
@@ -46,7 +69,10 @@ const CLUSTER_SCOPED: &[(&str, &[&str])] = &[
     ("node.k8s.io/v1alpha1", &["RuntimeClass"]),
     ("node.k8s.io/v1beta1", &["RuntimeClass"]),
     ("policy/v1beta1", &["PodSecurityPolicy"]),
-    ("rbac.authorization.k8s.io/v1", &["ClusterRole", "ClusterRoleBinding"]),
+    (
+        "rbac.authorization.k8s.io/v1",
+        &["ClusterRole", "ClusterRoleBinding"],
+    ),
     (
         "rbac.authorization.k8s.io/v1alpha1",
         &["ClusterRole", "ClusterRoleBinding"],
@@ -84,12 +110,20 @@ mod tests {
     fn scope_by_exact_group_version() {
         for (gv, kind, want) in [
             ("v1", "Namespace", true),
-            ("servicebus.azure.com/v1beta20210101preview", "Namespace", false),
+            (
+                "servicebus.azure.com/v1beta20210101preview",
+                "Namespace",
+                false,
+            ),
             ("rbac.authorization.k8s.io/v1", "ClusterRole", true),
             ("rbac.authorization.k8s.io/v1", "Role", false),
             ("v1", "Role", false),
             ("apps/v1", "Deployment", false),
-            ("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicy", false),
+            (
+                "admissionregistration.k8s.io/v1",
+                "ValidatingAdmissionPolicy",
+                false,
+            ),
         ] {
             assert_eq!(is_cluster_scoped(gv, kind), want, "{gv} {kind}");
         }

@@ -125,7 +125,11 @@ fn selector(sel: &str, path: &str) -> FieldSpec {
         group,
         version,
         kind,
-        path: if path.is_empty() { Vec::new() } else { split_path(path) },
+        path: if path.is_empty() {
+            Vec::new()
+        } else {
+            split_path(path)
+        },
         create: false,
     }
 }
@@ -224,7 +228,11 @@ mod tests {
     #[test]
     fn tables_load() {
         assert_eq!(table("prefix").len(), 1);
-        assert!(table("labels").iter().any(|s| s.kind == "Service" && s.create));
+        assert!(
+            table("labels")
+                .iter()
+                .any(|s| s.kind == "Service" && s.create)
+        );
         let cm = name_references()
             .iter()
             .find(|r| r.target.kind == "ConfigMap")
@@ -236,25 +244,43 @@ mod tests {
     fn walk_visits_sequences_and_creates() {
         let mut v = doc("spec:\n  containers:\n  - image: a\n  - image: b\n");
         let mut seen = Vec::new();
-        walk(&mut v, &split_path("spec/containers[]/image"), None, &mut |n| {
-            seen.push(n.clone());
-            Ok(())
-        })
+        walk(
+            &mut v,
+            &split_path("spec/containers[]/image"),
+            None,
+            &mut |n| {
+                seen.push(n.clone());
+                Ok(())
+            },
+        )
         .expect("walk");
         assert_eq!(seen, vec![Value::from("a"), Value::from("b")]);
 
         let mut v = doc("kind: X\n");
-        walk(&mut v, &split_path("metadata/labels"), Some(Create::Map), &mut |n| {
-            assert_eq!(n, &Value::Map(Map::new()));
-            Ok(())
-        })
+        walk(
+            &mut v,
+            &split_path("metadata/labels"),
+            Some(Create::Map),
+            &mut |n| {
+                assert_eq!(n, &Value::Map(Map::new()));
+                Ok(())
+            },
+        )
         .expect("walk");
         assert!(v.get("metadata").and_then(|m| m.get("labels")).is_some());
 
         // never create through a sequence hop
         let mut v = doc("kind: X\n");
-        walk(&mut v, &split_path("spec/volumeClaimTemplates[]/metadata/labels"), Some(Create::Map), &mut |_| Ok(()))
-            .expect("walk");
-        assert_eq!(v.get("spec").and_then(|s| s.get("volumeClaimTemplates")), None);
+        walk(
+            &mut v,
+            &split_path("spec/volumeClaimTemplates[]/metadata/labels"),
+            Some(Create::Map),
+            &mut |_| Ok(()),
+        )
+        .expect("walk");
+        assert_eq!(
+            v.get("spec").and_then(|s| s.get("volumeClaimTemplates")),
+            None
+        );
     }
 }

@@ -28,8 +28,9 @@ impl Images {
     pub fn new(spec: ImageSpec) -> Result<Images> {
         let pattern = Regex::new(&format!("^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$", spec.name))
             .map_err(|_| {
-                Error::new(format!("image name `{}` is not a valid pattern", spec.name))
-                    .with_help("image names are matched as regular expressions; escape characters such as `[`")
+                Error::new(format!("image name `{}` is not a valid pattern", spec.name)).with_help(
+                    "image names are matched as regular expressions; escape characters such as `[`",
+                )
             })?;
         Ok(Images { spec, pattern })
     }
@@ -107,11 +108,19 @@ pub fn split(image: &str) -> (String, String, String) {
         }
         (Some(a), _) => {
             let a = a + slash;
-            (image[..a].to_string(), String::new(), image[a + 1..].to_string())
+            (
+                image[..a].to_string(),
+                String::new(),
+                image[a + 1..].to_string(),
+            )
         }
         (None, Some(c)) => {
             let c = c + slash;
-            (image[..c].to_string(), image[c + 1..].to_string(), String::new())
+            (
+                image[..c].to_string(),
+                image[c + 1..].to_string(),
+                String::new(),
+            )
         }
     }
 }
@@ -138,8 +147,14 @@ mod tests {
         for (img, want) in [
             ("nginx", ("nginx", "", "")),
             ("nginx:1.25", ("nginx", "1.25", "")),
-            ("my.registry:5000/tools/busybox", ("my.registry:5000/tools/busybox", "", "")),
-            ("my.registry:5000/tools/busybox:1", ("my.registry:5000/tools/busybox", "1", "")),
+            (
+                "my.registry:5000/tools/busybox",
+                ("my.registry:5000/tools/busybox", "", ""),
+            ),
+            (
+                "my.registry:5000/tools/busybox:1",
+                ("my.registry:5000/tools/busybox", "1", ""),
+            ),
             ("alpine@sha256:abc", ("alpine", "", "sha256:abc")),
             ("alpine:3@sha256:abc", ("alpine", "3", "sha256:abc")),
         ] {
@@ -158,11 +173,27 @@ mod tests {
             tag_suffix: String::new(),
         };
         for (s, img, want) in [
-            (spec("nginx", "", "1.25", ""), "nginx:1.0", Some("nginx:1.25")),
+            (
+                spec("nginx", "", "1.25", ""),
+                "nginx:1.0",
+                Some("nginx:1.25"),
+            ),
             (spec("nginx", "", "1.25", ""), "nginx-extra:1.0", None),
-            (spec("postgres", "reg/pg", "15", ""), "postgres", Some("reg/pg:15")),
-            (spec("alpine", "", "", "sha256:x"), "alpine:3", Some("alpine@sha256:x")),
-            (spec("busybox", "r:5000/b", "", ""), "busybox:1", Some("r:5000/b:1")),
+            (
+                spec("postgres", "reg/pg", "15", ""),
+                "postgres",
+                Some("reg/pg:15"),
+            ),
+            (
+                spec("alpine", "", "", "sha256:x"),
+                "alpine:3",
+                Some("alpine@sha256:x"),
+            ),
+            (
+                spec("busybox", "r:5000/b", "", ""),
+                "busybox:1",
+                Some("r:5000/b:1"),
+            ),
         ] {
             let t = Images::new(s).expect("valid");
             assert_eq!(t.update(img).as_deref(), want, "{img}");

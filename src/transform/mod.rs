@@ -16,8 +16,8 @@ pub mod patches;
 pub mod replicas;
 
 use crate::error::{Error, Result};
-use crate::load::{Kustomization, Loader};
 use crate::load::kustomization::describe;
+use crate::load::{Kustomization, Loader};
 use crate::resource::ResMap;
 use crate::yaml::Value;
 
@@ -52,7 +52,10 @@ pub fn check_supported(k: &Kustomization) -> Result<()> {
     for f in NOT_YET {
         if k.has(f) {
             return Err(k
-                .error(&[f], format!("`{f}` is not supported by this version of strata yet"))
+                .error(
+                    &[f],
+                    format!("`{f}` is not supported by this version of strata yet"),
+                )
                 .with_help("render this kustomization with `kubectl kustomize` for now"));
         }
     }
@@ -60,7 +63,11 @@ pub fn check_supported(k: &Kustomization) -> Result<()> {
 }
 
 /// The transformers a kustomization configures, in Kustomize's order.
-pub fn configured(k: &Kustomization, loader: &Loader, strict: bool) -> Result<Vec<Box<dyn Transformer>>> {
+pub fn configured(
+    k: &Kustomization,
+    loader: &Loader,
+    strict: bool,
+) -> Result<Vec<Box<dyn Transformer>>> {
     let mut out: Vec<Box<dyn Transformer>> = Vec::new();
     if let Some(p) = patches::strategic_merge(k, loader, strict)? {
         out.push(Box::new(p));
@@ -109,7 +116,11 @@ pub fn configured(k: &Kustomization, loader: &Loader, strict: bool) -> Result<Ve
         out.push(Box::new(p));
     }
     for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
-        let entry = &Value::Map(k.strict_struct(&["replicas", &i.to_string()], entry, &["name", "count"])?);
+        let entry = &Value::Map(k.strict_struct(
+            &["replicas", &i.to_string()],
+            entry,
+            &["name", "count"],
+        )?);
         let at = |f: &str| vec!["replicas".to_string(), i.to_string(), f.to_string()];
         let name = entry.get("name").and_then(Value::as_str).ok_or_else(|| {
             located(k, &at("name"), "a `replicas` entry needs a `name`")
@@ -183,7 +194,10 @@ fn seq(k: &Kustomization, field: &str) -> Result<Vec<Value>> {
         None => Ok(Vec::new()),
         Some(Value::Seq(items)) => Ok(items.clone()),
         Some(other) => Err(k
-            .error(&[field], format!("`{field}` must be a list, found {}", describe(other)))
+            .error(
+                &[field],
+                format!("`{field}` must be a list, found {}", describe(other)),
+            )
             .with_help(format!("write `{field}:` followed by `- ` entries"))),
     }
 }
@@ -195,7 +209,11 @@ fn label_entry(k: &Kustomization, i: usize, entry: &Value) -> Result<labels::Map
     let mut specs = if flag("includeSelectors") {
         common_label_specs()
     } else {
-        let mut s = vec![fieldspec::FieldSpec::new(("", "", ""), "metadata/labels", true)];
+        let mut s = vec![fieldspec::FieldSpec::new(
+            ("", "", ""),
+            "metadata/labels",
+            true,
+        )];
         if flag("includeTemplates") {
             s = labels::merge_specs(s, fieldspec::table("metalabels"));
         }

@@ -60,7 +60,10 @@ pub fn fix(rm: &mut ResMap) -> Result<()> {
             }
         }
         if !info.orig.gvk.is_cluster_scoped() {
-            by_orig_ns.entry(info.orig.effective_namespace()).or_default().push(j);
+            by_orig_ns
+                .entry(info.orig.effective_namespace())
+                .or_default()
+                .push(j);
         }
     }
     let index = Index {
@@ -201,7 +204,8 @@ impl Ctx<'_> {
             None => named,
             Some(ns) => {
                 let infos = self.index.infos;
-                let in_ns = |id: &ResId| !id.gvk.is_cluster_scoped() && id.effective_namespace() == ns;
+                let in_ns =
+                    |id: &ResId| !id.gvk.is_cluster_scoped() && id.effective_namespace() == ns;
                 // Kustomize groups the reachable candidates by original namespace first and
                 // falls back to current namespaces when none was originally there.
                 let any_orig = self
@@ -231,7 +235,10 @@ impl Ctx<'_> {
         if let Value::Map(m) = node {
             m.insert("name".to_string(), Value::Str(referral.name.clone()));
             if !referral.namespace.is_empty() {
-                m.insert("namespace".to_string(), Value::Str(referral.namespace.clone()));
+                m.insert(
+                    "namespace".to_string(),
+                    Value::Str(referral.namespace.clone()),
+                );
             }
         }
         Ok(())
@@ -242,13 +249,18 @@ impl Ctx<'_> {
         let referrer_cluster = self.referrer.cur.gvk.is_cluster_scoped();
         let c: Vec<usize> = candidates
             .into_iter()
-            .filter(|&j| infos[j].prev.iter().any(|id| selected(self.target, &id.gvk)))
-            .filter(|&j| match &self.role_ref {
-                None => true,
-                Some(g) => infos[j]
+            .filter(|&j| {
+                infos[j]
                     .prev
                     .iter()
-                    .any(|id| (g.group.is_empty() || g.group == id.gvk.group) && (g.kind.is_empty() || g.kind == id.gvk.kind)),
+                    .any(|id| selected(self.target, &id.gvk))
+            })
+            .filter(|&j| match &self.role_ref {
+                None => true,
+                Some(g) => infos[j].prev.iter().any(|id| {
+                    (g.group.is_empty() || g.group == id.gvk.group)
+                        && (g.kind.is_empty() || g.kind == id.gvk.kind)
+                }),
             })
             .filter(|&j| {
                 let id = &infos[j].cur;
@@ -285,7 +297,9 @@ impl Ctx<'_> {
                         "found multiple possible referrals for `{old}`: {}",
                         ids.join(", ")
                     ))
-                    .with_help("give the objects distinct names, or build them in separate kustomizations"))
+                    .with_help(
+                        "give the objects distinct names, or build them in separate kustomizations",
+                    ))
                 }
             }
         }

@@ -6,8 +6,8 @@
 //! their ServiceAccount through the name-reference fix-up); the spec's other fields
 //! (APIService, CRD conversion webhooks) are set from the field-spec table.
 
-use super::fieldspec::{self, Create, FieldSpec, walk};
 use super::Transformer;
+use super::fieldspec::{self, Create, FieldSpec, walk};
 use crate::error::Result;
 use crate::resource::ResMap;
 use crate::yaml::Value;

@@ -7,13 +7,14 @@
 //! makes it an error.
 
 use super::Transformer;
-use crate::error::{Error, Result};
+use crate::error::{Error, Location, Result};
 use crate::load::kustomization::describe;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::patch::selector::Target;
 use crate::patch::{self, Body, json6902};
 use crate::resource::ResMap;
 use crate::yaml::{self, Value};
+use std::path::PathBuf;
 
 /// One loaded patch with what it applies to.
 pub struct Patch {
@@ -21,8 +22,12 @@ pub struct Patch {
     pub target: Option<Target>,
     pub allow_name_change: bool,
     pub allow_kind_change: bool,
-    /// `path` or `inline patch` with the kustomization, for messages.
+    /// `` `patch.yaml` `` or `an inline patch`, for messages.
     pub source: String,
+    /// The patch's entry in the kustomization, where errors point.
+    pub at: Location,
+    /// The patch file, when the patch has one.
+    pub file: Option<PathBuf>,
 }
 
 /// Which field a `Patches` transformer came from (Kustomize names them differently).
@@ -50,7 +55,13 @@ impl Transformer for Patches {
 
     fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()> {
         for p in &self.patches {
-            self.apply(p, rm, warnings)?;
+            self.apply(p, rm, warnings).map_err(|e| {
+                if e.location.is_some() {
+                    e
+                } else {
+                    e.at(p.at.clone())
+                }
+            })?;
         }
         Ok(())
     }
@@ -68,25 +79,38 @@ impl Patches {
         });
         if let (Some(sel), Some(t)) = (&selected, &p.target) {
             if sel.is_empty() {
-                let msg = format!("patch target ({}) of {} matches no resource", t.text, p.source);
+                let msg = format!("patch target ({}) matches no resource", t.text);
                 if self.strict {
-                    return Err(Error::new(msg).with_help("fix the target, or drop `--strict` to allow it"));
+                    return Err(
+                        Error::new(msg).with_help("fix the target, or drop `--strict` to allow it")
+                    );
                 }
-                warnings.push(format!("warning: {msg}"));
+                warnings.push(format!(
+                    "warning: {}:{}: {msg}",
+                    p.at.file.display(),
+                    p.at.line
+                ));
                 return Ok(());
             }
         }
         match (&p.body, selected) {
             (Body::Empty, _) => Ok(()),
-            (Body::Json(_), None) => Err(Error::new(format!("JSON patch {} has no target", p.source))
-                .with_help("add `target:` with at least `kind` and `name`")),
+            (Body::Json(_), None) => {
+                Err(Error::new(format!("JSON patch {} has no target", p.source))
+                    .with_help("add `target:` with at least `kind` and `name`"))
+            }
             (Body::Json(ops), Some(sel)) => {
                 for i in sel {
                     let r = &mut rm.items[i];
                     r.store_previous_id();
                     let id = r.id();
-                    json6902::apply(&mut r.doc, ops)
-                        .map_err(|e| e.context(format!("{} on {id}", p.source)))?;
+                    json6902::apply(&mut r.doc, ops).map_err(|(op, e)| {
+                        let e = e.context(format!("patch {} on {id}", p.source));
+                        match op_location(p, op) {
+                            Some(l) => e.at(l),
+                            None => e,
+                        }
+                    })?;
                 }
                 Ok(())
             }
@@ -100,9 +124,19 @@ impl Patches {
                     .with_help("a targeted patch entry takes one patch; split the file"));
                 }
                 for i in sel {
-                    let patch = patch::retarget(&docs[0], &rm.items[i], p.allow_name_change, p.allow_kind_change);
-                    patch::apply_smp(&mut rm.items[i], &patch, p.allow_name_change, p.allow_kind_change)
-                        .map_err(|e| e.context(&p.source))?;
+                    let patch = patch::retarget(
+                        &docs[0],
+                        &rm.items[i],
+                        p.allow_name_change,
+                        p.allow_kind_change,
+                    );
+                    patch::apply_smp(
+                        &mut rm.items[i],
+                        &patch,
+                        p.allow_name_change,
+                        p.allow_kind_change,
+                    )
+                    .map_err(|e| e.context(format!("patch {}", p.source)))?;
                 }
                 Ok(())
             }
@@ -111,8 +145,13 @@ impl Patches {
                     let id = patch::patch_id(doc);
                     let found = patch::matching_any_id(rm, &id);
                     match found.as_slice() {
-                        [i] => patch::apply_smp(&mut rm.items[*i], doc, p.allow_name_change, p.allow_kind_change)
-                            .map_err(|e| e.context(&p.source))?,
+                        [i] => patch::apply_smp(
+                            &mut rm.items[*i],
+                            doc,
+                            p.allow_name_change,
+                            p.allow_kind_change,
+                        )
+                        .map_err(|e| e.context(format!("patch {}", p.source)))?,
                         [] => return Err(patch::no_target(rm, &id, &p.source)),
                         _ => {
                             return Err(Error::new(format!(
@@ -131,10 +170,25 @@ impl Patches {
     }
 }
 
+/// Where operation `op` of a JSON patch file is written.
+fn op_location(p: &Patch, op: usize) -> Option<Location> {
+    let file = p.file.as_ref()?;
+    let text = std::fs::read_to_string(file).ok()?;
+    let (line, col, offset) = yaml::locate(&text, 0, &[&op.to_string()])?;
+    Some(Location {
+        file: file.clone(),
+        line,
+        col,
+        offset,
+    })
+}
+
 /// Read patch text from a file of the kustomization.
 fn load_file(k: &Kustomization, loader: &Loader, at: &[&str], path: &str) -> Result<Vec<Value>> {
     let file = normalize(&k.dir.join(path));
-    loader.check_restriction(&k.dir, &file).map_err(|e| e.at(k.location(at)))?;
+    loader
+        .check_restriction(&k.dir, &file)
+        .map_err(|e| e.at(k.location(at)))?;
     if !file.is_file() {
         return Err(k
             .error(at, format!("patch file `{path}` does not exist"))
@@ -148,8 +202,14 @@ fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
     yaml::parse_documents(text)
         .map(|d| d.into_iter().map(|d| d.value).collect())
         .map_err(|e| {
-            k.error(at, format!("inline patch is not valid YAML: {} (line {} of the patch)", e.message, e.line))
-                .with_help("check the indentation of the inline patch")
+            k.error(
+                at,
+                format!(
+                    "inline patch is not valid YAML: {} (line {} of the patch)",
+                    e.message, e.line
+                ),
+            )
+            .with_help("check the indentation of the inline patch")
         })
 }
 
@@ -161,13 +221,23 @@ fn classify(k: &Kustomization, at: &[&str], docs: Vec<Value>) -> Result<Body> {
 }
 
 /// `patchesStrategicMerge:` — paths or inline patches, each applied by its own id.
-pub fn strategic_merge(k: &Kustomization, loader: &Loader, strict: bool) -> Result<Option<Patches>> {
+pub fn strategic_merge(
+    k: &Kustomization,
+    loader: &Loader,
+    strict: bool,
+) -> Result<Option<Patches>> {
     let Some(v) = k.get("patchesStrategicMerge") else {
         return Ok(None);
     };
     let Value::Seq(items) = v else {
         return Err(k
-            .error(&["patchesStrategicMerge"], format!("`patchesStrategicMerge` must be a list, found {}", describe(v)))
+            .error(
+                &["patchesStrategicMerge"],
+                format!(
+                    "`patchesStrategicMerge` must be a list, found {}",
+                    describe(v)
+                ),
+            )
             .with_help("write one path or inline patch per `- ` entry"));
     };
     let mut patches = Vec::new();
@@ -176,14 +246,21 @@ pub fn strategic_merge(k: &Kustomization, loader: &Loader, strict: bool) -> Resu
         let at = ["patchesStrategicMerge", idx.as_str()];
         let Value::Str(s) = item else {
             return Err(k
-                .error(&at, "a `patchesStrategicMerge` entry must be a path or an inline patch")
+                .error(
+                    &at,
+                    "a `patchesStrategicMerge` entry must be a path or an inline patch",
+                )
                 .with_help("write the path as a string"));
         };
-        let looks_inline = s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
+        let looks_inline =
+            s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
         let (docs, source) = if looks_inline {
-            (inline(k, &at, s)?, format!("inline patch {i} in `{}`", k.file.display()))
+            (inline(k, &at, s)?, "(inline)".to_string())
         } else {
-            (load_file(k, loader, &at, s.trim())?, format!("`{}`", s.trim()))
+            (
+                load_file(k, loader, &at, s.trim())?,
+                format!("`{}`", s.trim()),
+            )
         };
         let body = classify(k, &at, docs)?;
         patches.push(Patch {
@@ -191,7 +268,9 @@ pub fn strategic_merge(k: &Kustomization, loader: &Loader, strict: bool) -> Resu
             target: None,
             allow_name_change: false,
             allow_kind_change: false,
+            file: (!looks_inline).then(|| normalize(&k.dir.join(s.trim()))),
             source,
+            at: k.location(&at),
         });
     }
     Ok(Some(Patches {
@@ -202,14 +281,26 @@ pub fn strategic_merge(k: &Kustomization, loader: &Loader, strict: bool) -> Resu
 }
 
 /// `patches:` and `patchesJson6902:` entries (`path` or `patch`, optional `target`).
-pub fn entries(k: &Kustomization, loader: &Loader, field: Field, strict: bool) -> Result<Option<Patches>> {
-    let name = if field == Field::Json6902 { "patchesJson6902" } else { "patches" };
+pub fn entries(
+    k: &Kustomization,
+    loader: &Loader,
+    field: Field,
+    strict: bool,
+) -> Result<Option<Patches>> {
+    let name = if field == Field::Json6902 {
+        "patchesJson6902"
+    } else {
+        "patches"
+    };
     let Some(v) = k.get(name) else {
         return Ok(None);
     };
     let Value::Seq(items) = v else {
         return Err(k
-            .error(&[name], format!("`{name}` must be a list, found {}", describe(v)))
+            .error(
+                &[name],
+                format!("`{name}` must be a list, found {}", describe(v)),
+            )
             .with_help("write each patch as a `- path: …` or `- patch: |` entry"));
     };
     let mut patches = Vec::new();
@@ -223,6 +314,7 @@ pub fn entries(k: &Kustomization, loader: &Loader, field: Field, strict: bool) -
         };
         let m = k.strict_struct(&at, item, allowed)?;
         let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
+        let file = text("path").map(|p| normalize(&k.dir.join(p)));
         let (docs, source) = match (text("path"), text("patch")) {
             (Some(_), Some(_)) => {
                 return Err(k
@@ -242,7 +334,7 @@ pub fn entries(k: &Kustomization, loader: &Loader, field: Field, strict: bool) -
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
                 pat.push("patch");
-                let source = format!("inline patch {i} of `{}`", k.file.display());
+                let source = "(inline)".to_string();
                 if t.trim().is_empty() {
                     (Vec::new(), source)
                 } else {
@@ -259,7 +351,15 @@ pub fn entries(k: &Kustomization, loader: &Loader, field: Field, strict: bool) -
                 let tm = k.strict_struct(
                     &tat,
                     t,
-                    &["group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector"],
+                    &[
+                        "group",
+                        "version",
+                        "kind",
+                        "name",
+                        "namespace",
+                        "labelSelector",
+                        "annotationSelector",
+                    ],
                 )?;
                 Some(Target::from_map(&tm).map_err(|e| {
                     let help = e.help.clone().unwrap_or_default();
@@ -281,7 +381,13 @@ pub fn entries(k: &Kustomization, loader: &Loader, field: Field, strict: bool) -
             allow_name_change: opts.0,
             allow_kind_change: opts.1,
             source,
+            at: k.location(&at),
+            file,
         });
     }
-    Ok(Some(Patches { field, patches, strict }))
+    Ok(Some(Patches {
+        field,
+        patches,
+        strict,
+    }))
 }

@@ -38,7 +38,11 @@ pub struct YamlError {
 
 impl fmt::Display for YamlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}: {}", self.line, self.col, self.message)
+        write!(
+            f,
+            "line {}, column {}: {}",
+            self.line, self.col, self.message
+        )
     }
 }
 
@@ -135,7 +139,12 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
             || c >= '\u{10000}';
         if !ok {
             let message = "control characters are not allowed".to_string();
-            return Err(YamlError { message, line, col, offset });
+            return Err(YamlError {
+                message,
+                line,
+                col,
+                offset,
+            });
         }
         if c == '\n' {
             (line, col) = (line + 1, 1);
@@ -193,7 +202,10 @@ impl Builder<'_, '_> {
         if self.start.is_none()
             && matches!(
                 event,
-                Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..) | Event::Alias(_)
+                Event::Scalar(..)
+                    | Event::SequenceStart(..)
+                    | Event::MappingStart(..)
+                    | Event::Alias(_)
             )
         {
             self.start = Some((span.start.line(), self.pos.byte(span.start.index())));
@@ -207,15 +219,27 @@ impl Builder<'_, '_> {
             Event::DocumentEnd => {
                 let (line, offset) = self.start.take().unwrap_or((span.start.line(), 0));
                 let value = self.root.take().unwrap_or(Value::Null);
-                self.docs.push(Document { value, line, offset });
+                self.docs.push(Document {
+                    value,
+                    line,
+                    offset,
+                });
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|m| self.pos.at(&span, m))?;
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
-                    && tag.as_deref().is_none_or(|t| matches!(short_tag(t).as_str(), "!" | "!!merge"));
-                let node = Node { value, size: 1, key: Some(text.into_owned()), merge, span };
+                    && tag
+                        .as_deref()
+                        .is_none_or(|t| matches!(short_tag(t).as_str(), "!" | "!!merge"));
+                let node = Node {
+                    value,
+                    size: 1,
+                    key: Some(text.into_owned()),
+                    merge,
+                    span,
+                };
                 self.finish(node, anchor)?;
             }
             Event::Alias(id) => {
@@ -224,14 +248,30 @@ impl Builder<'_, '_> {
                 };
                 self.alias_nodes += size;
                 if self.alias_nodes > ALIAS_BUDGET {
-                    return Err(self.pos.at(&span, "document contains excessive aliasing".into()));
+                    return Err(self
+                        .pos
+                        .at(&span, "document contains excessive aliasing".into()));
                 }
                 let key = value.scalar_text();
-                self.finish(Node { value, size, key, merge: false, span }, 0)?;
+                self.finish(
+                    Node {
+                        value,
+                        size,
+                        key,
+                        merge: false,
+                        span,
+                    },
+                    0,
+                )?;
             }
             Event::SequenceStart(anchor, _) => {
                 let items = Vec::new();
-                self.stack.push(Frame::Seq { items, anchor, size: 1, span });
+                self.stack.push(Frame::Seq {
+                    items,
+                    anchor,
+                    size: 1,
+                    span,
+                });
             }
             Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
                 map: Map::new(),
@@ -244,15 +284,39 @@ impl Builder<'_, '_> {
                 merges: Vec::new(),
             }),
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq { items, anchor, size, span }) => {
-                    let node = Node { value: Value::Seq(items), size, key: None, merge: false, span };
+                Some(Frame::Seq {
+                    items,
+                    anchor,
+                    size,
+                    span,
+                }) => {
+                    let node = Node {
+                        value: Value::Seq(items),
+                        size,
+                        key: None,
+                        merge: false,
+                        span,
+                    };
                     self.finish(node, anchor)?;
                 }
-                Some(Frame::Map { mut map, anchor, size, span, merges, .. }) => {
+                Some(Frame::Map {
+                    mut map,
+                    anchor,
+                    size,
+                    span,
+                    merges,
+                    ..
+                }) => {
                     for (value, at) in merges {
                         merge_into(&mut map, value).map_err(|m| self.pos.at(&at, m))?;
                     }
-                    let node = Node { value: Value::Map(map), size, key: None, merge: false, span };
+                    let node = Node {
+                        value: Value::Map(map),
+                        size,
+                        key: None,
+                        merge: false,
+                        span,
+                    };
                     self.finish(node, anchor)?;
                 }
                 None => {}
@@ -273,12 +337,22 @@ impl Builder<'_, '_> {
                 *size += node.size;
                 items.push(node.value);
             }
-            Some(Frame::Map { map, lines, size, key, merge_line, merges, .. }) => {
+            Some(Frame::Map {
+                map,
+                lines,
+                size,
+                key,
+                merge_line,
+                merges,
+                ..
+            }) => {
                 *size += node.size;
                 match key.take() {
                     None => {
                         let Some(text) = node.key else {
-                            return Err(self.pos.at(&node.span, "mapping key must be a scalar".into()));
+                            return Err(self
+                                .pos
+                                .at(&node.span, "mapping key must be a scalar".into()));
                         };
                         let line = node.span.start.line();
                         let first = if node.merge {
@@ -287,7 +361,10 @@ impl Builder<'_, '_> {
                             map.get_index_of(&text).and_then(|i| lines.get(i).copied())
                         };
                         if let Some(first) = first {
-                            let m = format!("mapping key {} already defined at line {first}", go_quote(&text));
+                            let m = format!(
+                                "mapping key {} already defined at line {first}",
+                                go_quote(&text)
+                            );
                             return Err(self.pos.at(&node.span, m));
                         }
                         *key = Some((text, node.merge, node.span));
@@ -380,7 +457,9 @@ fn resolve_plain(s: &str, allow_time: bool) -> Resolved {
         "true" | "True" | "TRUE" => return Resolved::Bool(true),
         "false" | "False" | "FALSE" => return Resolved::Bool(false),
         ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Resolved::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Resolved::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float(f64::NEG_INFINITY),
         _ => {}
     }
@@ -410,7 +489,9 @@ fn resolve_plain(s: &str, allow_time: bool) -> Resolved {
                 if let Some(digits) = body.strip_prefix(prefix) {
                     let n = parse_digits(digits, radix);
                     return match (neg, n) {
-                        (false, Some(n)) => i64::try_from(n).map_or(Resolved::UInt(n), Resolved::Int),
+                        (false, Some(n)) => {
+                            i64::try_from(n).map_or(Resolved::UInt(n), Resolved::Int)
+                        }
                         (true, Some(n)) if n <= 1 << 63 => Resolved::Int((n as i64).wrapping_neg()),
                         _ => Resolved::Str,
                     };
@@ -447,7 +528,11 @@ fn go_parse_uint(s: &str) -> Option<u64> {
             _ => {}
         }
     }
-    if s.len() == 1 { Some(0) } else { parse_digits(&s[1..], 8) }
+    if s.len() == 1 {
+        Some(0)
+    } else {
+        parse_digits(&s[1..], 8)
+    }
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` on text without underscores.
@@ -504,7 +589,10 @@ fn is_yaml_float(s: &str) -> bool {
 /// out-of-range values are errors, as in Go.
 pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
     let b = s.as_bytes();
-    let body = b.strip_prefix(b"+").or_else(|| b.strip_prefix(b"-")).unwrap_or(b);
+    let body = b
+        .strip_prefix(b"+")
+        .or_else(|| b.strip_prefix(b"-"))
+        .unwrap_or(b);
     if body.contains(&b'_') {
         let mut prev = b'^';
         for &c in body {
@@ -520,10 +608,19 @@ pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
     }
     let clean: String = s.chars().filter(|&c| c != '_').collect();
     let cb = clean.as_bytes();
-    let mantissa_end = cb.iter().position(|&c| c == b'e' || c == b'E').unwrap_or(cb.len());
+    let mantissa_end = cb
+        .iter()
+        .position(|&c| c == b'e' || c == b'E')
+        .unwrap_or(cb.len());
     let ok_chars = cb[..mantissa_end].iter().any(u8::is_ascii_digit)
-        && cb.iter().all(|c| c.is_ascii_digit() || b"+-.eE".contains(c));
-    let f: f64 = if ok_chars { clean.parse().ok()? } else { return None };
+        && cb
+            .iter()
+            .all(|c| c.is_ascii_digit() || b"+-.eE".contains(c));
+    let f: f64 = if ok_chars {
+        clean.parse().ok()?
+    } else {
+        return None;
+    };
     f.is_finite().then_some(f)
 }
 
@@ -535,7 +632,11 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     }
     // Up to two digits, like Go's getnum.
     fn num(b: &[u8], i: &mut usize) -> Option<u32> {
-        let d = |k: usize| b.get(k).filter(|c| c.is_ascii_digit()).map(|c| u32::from(c - b'0'));
+        let d = |k: usize| {
+            b.get(k)
+                .filter(|c| c.is_ascii_digit())
+                .map(|c| u32::from(c - b'0'))
+        };
         let first = d(*i)?;
         *i += 1;
         match d(*i) {
@@ -553,7 +654,20 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     i += 1;
     let day = num(b, &mut i)?;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&month) || day < 1 || day > days[month as usize - 1] {
         return None;
     }
@@ -596,7 +710,8 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
         let z = b.get(i..i + 6)?;
         let two = |k: usize| -> Option<u32> {
             let (a, c) = (z[k], z[k + 1]);
-            (a.is_ascii_digit() && c.is_ascii_digit()).then(|| u32::from(a - b'0') * 10 + u32::from(c - b'0'))
+            (a.is_ascii_digit() && c.is_ascii_digit())
+                .then(|| u32::from(a - b'0') * 10 + u32::from(c - b'0'))
         };
         let (hh, mm) = (two(1)?, two(4)?);
         if z[3] != b':' || !matches!(z[0], b'+' | b'-') || hh > 24 || mm > 60 {
@@ -613,7 +728,11 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     if i != b.len() {
         return None;
     }
-    let frac = if frac.is_empty() { frac } else { format!(".{frac}") };
+    let frac = if frac.is_empty() {
+        frac
+    } else {
+        format!(".{frac}")
+    };
     Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
 }
 
@@ -697,7 +816,10 @@ pub fn locate(text: &str, doc_index: usize, path: &[&str]) -> Option<(usize, usi
                     *k = Some(String::new());
                     continue;
                 };
-                if prefix.len() + 1 == path.len() && prefix.iter().zip(path).all(|(a, b)| a == b) && t == path[prefix.len()] {
+                if prefix.len() + 1 == path.len()
+                    && prefix.iter().zip(path).all(|(a, b)| a == b)
+                    && t == path[prefix.len()]
+                {
                     return Some(place(&span));
                 }
                 *k = Some(t.to_string());
@@ -713,7 +835,11 @@ pub fn locate(text: &str, doc_index: usize, path: &[&str]) -> Option<(usize, usi
             if !stack.is_empty() {
                 prefix.push(segment);
             }
-            stack.push(if matches!(event, Event::SequenceStart(..)) { F::Seq(0) } else { F::Map(None) });
+            stack.push(if matches!(event, Event::SequenceStart(..)) {
+                F::Seq(0)
+            } else {
+                F::Map(None)
+            });
         } else if let Some(F::Map(k)) = stack.last_mut() {
             *k = None;
         }

@@ -9,8 +9,8 @@
 //! is a port of the parts of go-yaml v2's `emitterc.go` that block documents reach, with its
 //! column/indent bookkeeping kept as is so line folding lands on the same spaces.
 
-use super::parse::{go_parse_float, parse_timestamp};
 use super::Value;
+use super::parse::{go_parse_float, parse_timestamp};
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
@@ -111,27 +111,34 @@ fn is_blankz(c: Option<char>) -> bool {
 
 /// libyaml's `is_printable` (4-byte UTF-8 counts as unprintable).
 fn is_printable(c: char) -> bool {
-    matches!(c, '\n' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}') && c != '\u{FEFF}'
+    matches!(c, '\n' | ' '..='~' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
+        && c != '\u{FEFF}'
 }
 
 fn analyze(s: &[char]) -> Analysis {
     if s.is_empty() {
-        return Analysis { multiline: false, block_plain: true, single_quoted: true, block: false };
+        return Analysis {
+            multiline: false,
+            block_plain: true,
+            single_quoted: true,
+            block: false,
+        };
     }
     let starts = |p: &str| s.len() >= 3 && s[..3].iter().copied().eq(p.chars());
     let mut block_indicators = starts("---") || starts("...");
     let (mut line_breaks, mut special) = (false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
-    let (mut break_space, mut space_break, mut previous_space, mut previous_break) = (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
+        (false, false, false, false);
+    let (mut break_space, mut space_break, mut previous_space, mut previous_break) =
+        (false, false, false, false);
     let mut preceded_by_whitespace = true;
     for (i, &c) in s.iter().enumerate() {
         let next = s.get(i + 1).copied();
         let followed_by_whitespace = next.is_none_or(|n| n == ' ' || n == '\t');
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
-                    block_indicators = true
-                }
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => block_indicators = true,
                 '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
                 _ => {}
             }
@@ -163,7 +170,12 @@ fn analyze(s: &[char]) -> Analysis {
     let edges = leading_space || leading_break || trailing_space || trailing_break;
     Analysis {
         multiline: line_breaks,
-        block_plain: !(edges || break_space || space_break || special || line_breaks || block_indicators),
+        block_plain: !(edges
+            || break_space
+            || space_break
+            || special
+            || line_breaks
+            || block_indicators),
         single_quoted: !(break_space || space_break || special),
         block: !(trailing_space || space_break || special),
     }
@@ -173,15 +185,18 @@ fn analyze(s: &[char]) -> Analysis {
 /// string. Its `encode.go` double-quotes such strings (and YAML 1.1 base-60 floats).
 fn resolves_to_non_string(s: &str) -> bool {
     const MAP: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no", "No", "NO", "false",
-        "False", "FALSE", "off", "Off", "OFF", "null", "Null", "NULL", "~", ".nan", ".NaN", ".NAN", ".inf", ".Inf",
-        ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no",
+        "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "null", "Null", "NULL", "~",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "-.Inf", "-.INF",
     ];
     let Some(&first) = s.as_bytes().first() else {
         return true;
     };
     match first {
-        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => MAP.contains(&s),
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => {
+            MAP.contains(&s)
+        }
         b'.' => MAP.contains(&s) || go_parse_float(s).is_some(),
         b'+' | b'-' | b'0'..=b'9' => {
             if MAP.contains(&s) || parse_timestamp(s).is_some() {
@@ -204,13 +219,17 @@ fn go_parse_uint(s: &str) -> Option<u64> {
         if t.is_empty() {
             return None;
         }
-        t.chars().try_fold(0u64, |n, c| n.checked_mul(u64::from(radix))?.checked_add(u64::from(c.to_digit(radix)?)))
+        t.chars().try_fold(0u64, |n, c| {
+            n.checked_mul(u64::from(radix))?
+                .checked_add(u64::from(c.to_digit(radix)?))
+        })
     };
     let b = s.as_bytes();
     match (b.first(), b.get(1).map(u8::to_ascii_lowercase)) {
-        (Some(b'0'), Some(p @ (b'b' | b'o' | b'x'))) if b.len() >= 3 => {
-            digits(&s[2..], [2, 8, 16][usize::from(p == b'o') + 2 * usize::from(p == b'x')])
-        }
+        (Some(b'0'), Some(p @ (b'b' | b'o' | b'x'))) if b.len() >= 3 => digits(
+            &s[2..],
+            [2, 8, 16][usize::from(p == b'o') + 2 * usize::from(p == b'x')],
+        ),
         (Some(b'0'), None) => Some(0),
         (Some(b'0'), _) => digits(&s[1..], 8),
         _ => digits(s, 10),
@@ -226,7 +245,14 @@ fn is_yaml_float(s: &str) -> bool {
     };
     let all_digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
     let mantissa_ok = match mantissa.split_once('.') {
-        Some((int, frac)) => all_digits(int) && all_digits(frac) && (!int.is_empty() || !frac.is_empty()) && !(int.is_empty() && frac.is_empty()) && (!int.is_empty() || !frac.is_empty()) && (int.is_empty() <= !frac.is_empty()),
+        Some((int, frac)) => {
+            all_digits(int)
+                && all_digits(frac)
+                && (!int.is_empty() || !frac.is_empty())
+                && !(int.is_empty() && frac.is_empty())
+                && (!int.is_empty() || !frac.is_empty())
+                && (int.is_empty() <= !frac.is_empty())
+        }
         None => !mantissa.is_empty() && all_digits(mantissa),
     };
     let exp_ok = exp.is_none_or(|e| {
@@ -242,7 +268,8 @@ fn is_base60_float(s: &str) -> bool {
     let (main, frac) = body.split_once('.').unwrap_or((body, ""));
     let mut parts = main.split(':');
     let head = parts.next().unwrap_or("");
-    let head_ok = head.starts_with(|c: char| c.is_ascii_digit()) && head.bytes().all(|c| c.is_ascii_digit() || c == b'_');
+    let head_ok = head.starts_with(|c: char| c.is_ascii_digit())
+        && head.bytes().all(|c| c.is_ascii_digit() || c == b'_');
     let mut groups = 0;
     let groups_ok = parts.all(|p| {
         groups += 1;
@@ -377,7 +404,13 @@ impl Emitter {
         self.indention = true;
     }
 
-    fn write_indicator(&mut self, indicator: &str, need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
+    fn write_indicator(
+        &mut self,
+        indicator: &str,
+        need_whitespace: bool,
+        is_whitespace: bool,
+        is_indention: bool,
+    ) {
         if need_whitespace && !self.whitespace {
             self.put(' ');
         }
@@ -402,8 +435,10 @@ impl Emitter {
     fn node(&mut self, value: &Value, ctx: Ctx) {
         match value {
             Value::Map(m) if !m.is_empty() => {
-                let mut entries: Vec<(Vec<char>, &Value)> =
-                    m.iter().map(|(k, v)| (json_round_trip(k).chars().collect(), v)).collect();
+                let mut entries: Vec<(Vec<char>, &Value)> = m
+                    .iter()
+                    .map(|(k, v)| (json_round_trip(k).chars().collect(), v))
+                    .collect();
                 entries.sort_by(|(a, _), (b, _)| match (key_less(a, b), key_less(b, a)) {
                     (true, _) => Ordering::Less,
                     (_, true) => Ordering::Greater,
@@ -415,15 +450,35 @@ impl Emitter {
                     let text: String = key.iter().collect();
                     let style = string_style(&text);
                     if !analyze(&key).multiline && text.len() <= 128 {
-                        self.scalar(&key, style, Ctx { mapping: true, simple_key: true });
+                        self.scalar(
+                            &key,
+                            style,
+                            Ctx {
+                                mapping: true,
+                                simple_key: true,
+                            },
+                        );
                         self.write_indicator(":", false, false, false);
                     } else {
                         self.write_indicator("?", true, false, true);
-                        self.scalar(&key, style, Ctx { mapping: true, simple_key: false });
+                        self.scalar(
+                            &key,
+                            style,
+                            Ctx {
+                                mapping: true,
+                                simple_key: false,
+                            },
+                        );
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     }
-                    self.node(value, Ctx { mapping: true, simple_key: false });
+                    self.node(
+                        value,
+                        Ctx {
+                            mapping: true,
+                            simple_key: false,
+                        },
+                    );
                 }
                 self.pop_indent();
             }

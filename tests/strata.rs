@@ -1,0 +1,372 @@
+//! Integration tests, driven by fixture trees and the shared corpora.
+//!
+//! - `tests/fixtures/<case>/input` builds to `expected.yaml` (outputs taken from
+//!   `kubectl kustomize`); an `args` file adds flags.
+//! - `tests/errors/<case>/input` fails with exit 1, nothing on stdout, and the stderr
+//!   snapshot `expected.txt` (`STRATA_BLESS=1 cargo test` rewrites the snapshots).
+//! - The book's overlays and the Kustomize conformance corpus under `../shared` (skipped
+//!   with a message when absent); a case listed in `tests/conformance/passing.txt` must
+//!   keep passing.
+//! - Determinism (1 thread vs many), `render --out` (complete and atomic), and the README
+//!   quick start.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn strata(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_strata"))
+        .current_dir(cwd)
+        .args(args)
+        .output()
+        .expect("strata runs")
+}
+
+fn shared() -> Option<PathBuf> {
+    let p = root().join("../shared");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared is absent (the shared corpora live beside the checkout)");
+        None
+    }
+}
+
+fn cases(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("fixture dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    v.sort();
+    v
+}
+
+fn args_of(case: &Path) -> Vec<String> {
+    fs::read_to_string(case.join("args"))
+        .map(|s| s.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn fixtures_build_as_kubectl_does() {
+    let mut failures = Vec::new();
+    for case in cases(&root().join("tests/fixtures")) {
+        let mut args = vec!["build".to_string()];
+        args.extend(args_of(&case));
+        args.push("input".to_string());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = strata(&case, &refs);
+        let expected = fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
+        if !out.status.success() || String::from_utf8_lossy(&out.stdout) != expected {
+            failures.push(format!(
+                "{}: exit {:?}\n{}",
+                case.display(),
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn errors_match_snapshots() {
+    let bless = std::env::var_os("STRATA_BLESS").is_some();
+    let mut failures = Vec::new();
+    for case in cases(&root().join("tests/errors")) {
+        let mut args = vec!["build".to_string()];
+        args.extend(args_of(&case));
+        args.push("input".to_string());
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = strata(&case, &refs);
+        let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        if out.status.code() != Some(1) || !out.stdout.is_empty() {
+            failures.push(format!(
+                "{name}: expected exit 1 and empty stdout, got {:?}",
+                out.status.code()
+            ));
+            continue;
+        }
+        assert!(!stderr.contains("panicked"), "{name} panicked");
+        let snap = case.join("expected.txt");
+        if bless {
+            fs::write(&snap, &stderr).expect("write snapshot");
+        } else if fs::read_to_string(&snap).unwrap_or_default() != stderr {
+            failures.push(format!(
+                "{name}: stderr differs from expected.txt:\n{stderr}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn book_overlays_render_byte_identical() {
+    let Some(shared) = shared() else { return };
+    let book = shared.join("fixtures/book");
+    for (dir, expected) in [
+        (
+            "ch4-kustomize/overlays/development",
+            "ch4-kustomize/expected-development.yaml",
+        ),
+        (
+            "ch4-kustomize/overlays/staging",
+            "ch4-kustomize/expected-staging.yaml",
+        ),
+        ("ch5-folders/overlays/qa", "ch5-folders/expected-qa.yaml"),
+        (
+            "ch5-folders/overlays/stage",
+            "ch5-folders/expected-stage.yaml",
+        ),
+    ] {
+        let out = strata(&book, &["build", dir]);
+        assert!(
+            out.status.success(),
+            "{dir}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let want = fs::read_to_string(book.join(expected)).expect("expected file");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{dir}");
+    }
+    let out = strata(&book, &["build", "broken"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("broken/deployment.yaml") && err.contains("16 │      spec:"),
+        "{err}"
+    );
+}
+
+/// What one conformance case gives: pass (byte-identical or a clean expected failure).
+fn conformance_case(case: &Path) -> bool {
+    let meta = fs::read_to_string(case.join("case.json")).expect("case.json");
+    let field = |k: &str| {
+        meta.split(&format!("\"{k}\": ")).nth(1).map(|rest| {
+            rest.trim_start_matches('"')
+                .split(['"', ',', '\n'])
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+    };
+    let run = field("run").unwrap_or_default();
+    let exit = field("kubectl_exit_code").unwrap_or_else(|| "0".into());
+    let drift = meta.contains("\"DRIFT\"");
+    let expected = case.join("expected.yaml");
+    let out = strata(case, &["build", &run]);
+    let clean_fail = out.status.code() == Some(1) && out.stdout.is_empty();
+    if exit != "0" || !expected.exists() {
+        if clean_fail {
+            return true;
+        }
+        if drift {
+            let out = strata(case, &["build", "--reorder", "none", &run]);
+            let te = fs::read(case.join("test_expected.yaml")).unwrap_or_default();
+            return out.status.success() && out.stdout == te;
+        }
+        return false;
+    }
+    out.status.success() && out.stdout == fs::read(expected).unwrap_or_default()
+}
+
+#[test]
+fn conformance_does_not_regress() {
+    let Some(shared) = shared() else { return };
+    let corpus = shared.join("conformance/kustomize");
+    let listed =
+        fs::read_to_string(root().join("tests/conformance/passing.txt")).expect("passing.txt");
+    let listed: Vec<&str> = listed
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    let mut regressed = Vec::new();
+    let mut newly = Vec::new();
+    for case in cases(&corpus) {
+        let name = case
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let pass = conformance_case(&case);
+        match (pass, listed.contains(&name.as_str())) {
+            (false, true) => regressed.push(name),
+            (true, false) => newly.push(name),
+            _ => {}
+        }
+    }
+    if !newly.is_empty() {
+        eprintln!(
+            "newly passing (add to tests/conformance/passing.txt): {}",
+            newly.join(" ")
+        );
+    }
+    assert!(
+        regressed.is_empty(),
+        "conformance cases regressed: {}",
+        regressed.join(" ")
+    );
+}
+
+/// A project of `apps` apps × dev/staging/prod, written into `dir`.
+fn generate_project(dir: &Path, apps: usize) {
+    for a in 0..apps {
+        let base = dir.join(format!("base/app{a}"));
+        fs::create_dir_all(&base).expect("mkdir");
+        fs::write(base.join("kustomization.yaml"), "resources:\n- app.yaml\n").expect("write");
+        fs::write(
+            base.join("app.yaml"),
+            format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app{a}\nspec:\n  selector:\n    matchLabels: {{app: app{a}}}\n  template:\n    metadata:\n      labels: {{app: app{a}}}\n    spec:\n      containers:\n      - name: app\n        image: app:{a}\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: app{a}\nspec:\n  selector: {{app: app{a}}}\n  ports:\n  - port: 80\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app{a}-config\ndata:\n  index: \"{a}\"\n"
+            ),
+        )
+        .expect("write");
+    }
+    for (env, replicas) in [("dev", 1), ("staging", 2), ("prod", 5)] {
+        let o = dir.join("overlays").join(env);
+        fs::create_dir_all(&o).expect("mkdir");
+        let mut k = format!(
+            "namespace: {env}\nnamePrefix: {env}-\nlabels:\n- pairs: {{env: {env}}}\n  includeSelectors: true\nresources:\n"
+        );
+        for a in 0..apps {
+            k.push_str(&format!("- ../../base/app{a}\n"));
+        }
+        k.push_str("replicas:\n");
+        for a in 0..apps {
+            k.push_str(&format!("- name: app{a}\n  count: {replicas}\n"));
+        }
+        fs::write(o.join("kustomization.yaml"), k).expect("write");
+    }
+}
+
+#[test]
+fn render_is_deterministic_across_thread_counts() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    generate_project(tmp.path(), 40);
+    let one = tmp.path().join("one");
+    let many = tmp.path().join("many");
+    for (out, jobs) in [(&one, "1"), (&many, "8")] {
+        let o = strata(
+            tmp.path(),
+            &["render", "-j", jobs, "--out", out.to_str().expect("utf8")],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for env in ["dev", "staging", "prod"] {
+        let a = fs::read(one.join(format!("{env}.yaml"))).expect("one");
+        let b = fs::read(many.join(format!("{env}.yaml"))).expect("many");
+        assert!(!a.is_empty());
+        assert_eq!(a, b, "{env} differs between -j1 and -j8");
+    }
+}
+
+#[test]
+fn render_writes_every_environment_of_the_sample() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = strata(
+        &root(),
+        &["render", "--out", tmp.path().to_str().expect("utf8")],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for env in ["dev", "staging", "prod"] {
+        let written = fs::read(tmp.path().join(format!("{env}.yaml"))).expect("written");
+        let built = strata(&root(), &["build", &format!("overlays/{env}")]);
+        assert_eq!(written, built.stdout, "{env}");
+    }
+    let one = strata(&root(), &["render", "prod"]);
+    assert!(one.status.success());
+    assert_eq!(
+        one.stdout,
+        fs::read(tmp.path().join("prod.yaml")).expect("prod")
+    );
+    let several = strata(&root(), &["render"]);
+    assert_eq!(
+        several.status.code(),
+        Some(1),
+        "several environments need --out"
+    );
+    assert!(several.stdout.is_empty());
+}
+
+#[test]
+fn a_failing_environment_leaves_the_output_untouched() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    generate_project(tmp.path(), 2);
+    fs::write(
+        tmp.path().join("overlays/staging/kustomization.yaml"),
+        "resources:\n- missing.yaml\n",
+    )
+    .expect("write");
+    let out_dir = tmp.path().join("out");
+    fs::create_dir_all(&out_dir).expect("mkdir");
+    fs::write(out_dir.join("dev.yaml"), "old\n").expect("write");
+    let out = strata(tmp.path(), &["render", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let mut names: Vec<String> = fs::read_dir(&out_dir)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["dev.yaml"]);
+    assert_eq!(
+        fs::read_to_string(out_dir.join("dev.yaml")).expect("dev"),
+        "old\n"
+    );
+}
+
+#[test]
+fn readme_quick_start_runs() {
+    let readme = fs::read_to_string(root().join("README.md")).expect("README.md");
+    let render = readme
+        .lines()
+        .find(|l| l.trim_start().starts_with("cargo run --release -- render"))
+        .expect("the README's first command renders the sample");
+    let command = render.split('#').next().unwrap_or(render);
+    let args: Vec<&str> = command
+        .split(" -- ")
+        .nth(1)
+        .expect("args")
+        .split_whitespace()
+        .collect();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.starts_with("rendered") {
+                tmp.path().display().to_string()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = strata(&root(), &refs);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for env in ["dev", "staging", "prod"] {
+        assert!(
+            tmp.path().join(format!("{env}.yaml")).is_file(),
+            "{env}.yaml"
+        );
+    }
+    assert!(
+        readme.contains("cargo test"),
+        "the README names the test command"
+    );
+}

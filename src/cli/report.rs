@@ -55,7 +55,7 @@ pub fn print(e: &Error) {
                 .find('\n')
                 .unwrap_or(text.len() - off)
                 .max(1)
-                .min(text.len().saturating_sub(off).max(0));
+                .min(text.len().saturating_sub(off));
             let name = shown(&loc.file);
             diag = diag.with_label(LabeledSpan::at(off..off + len, "here"));
             Report::new(diag).with_source_code(NamedSource::new(name, text))

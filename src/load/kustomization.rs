@@ -142,16 +142,12 @@ impl Kustomization {
     pub fn location(&self, path: &[&str]) -> Location {
         // The raw key may be spelled differently; find it case-insensitively.
         let mut owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
-        if let Some(first) = owned.first_mut() {
-            if let Ok(docs) = yaml::parse_documents(&self.text) {
-                if let Some(Value::Map(m)) =
-                    docs.into_iter().map(|d| d.value).find(|v| !v.is_null())
-                {
-                    if let Some(k) = m.keys().find(|k| k.eq_ignore_ascii_case(first)) {
-                        *first = k.clone();
-                    }
-                }
-            }
+        if let Some(first) = owned.first_mut()
+            && let Ok(docs) = yaml::parse_documents(&self.text)
+            && let Some(Value::Map(m)) = docs.into_iter().map(|d| d.value).find(|v| !v.is_null())
+            && let Some(k) = m.keys().find(|k| k.eq_ignore_ascii_case(first))
+        {
+            *first = k.clone();
         }
         let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
         loc(&self.file, &self.text, &refs)

@@ -52,7 +52,7 @@ pub fn parse_ops(doc: &Value) -> Result<Vec<Op>> {
 }
 
 /// Apply all operations to `doc`, or none of them; a failure carries the op's index.
-pub fn apply(doc: &mut Value, ops: &[Op]) -> std::result::Result<(), (usize, Error)> {
+pub fn apply(doc: &mut Value, ops: &[Op]) -> std::result::Result<(), Box<(usize, Error)>> {
     let mut work = doc.clone();
     for (i, op) in ops.iter().enumerate() {
         apply_one(&mut work, op).map_err(|e| {
@@ -64,7 +64,7 @@ pub fn apply(doc: &mut Value, ops: &[Op]) -> std::result::Result<(), (usize, Err
                 e.help
                     .unwrap_or_else(|| "check the path against the target resource".to_string()),
             );
-            (i, err)
+            Box::new((i, err))
         })?;
     }
     *doc = work;
@@ -283,7 +283,7 @@ mod tests {
         ] {
             let mut d = doc(start);
             let ops = parse_ops(&doc(ops)).expect("ops");
-            let r = apply(&mut d, &ops).map_err(|(_, e)| e);
+            let r = apply(&mut d, &ops).map_err(|b| b.1);
             match want {
                 Some(w) => {
                     r.expect("applies");

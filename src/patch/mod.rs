@@ -105,10 +105,8 @@ pub fn apply_smp(
     if r.doc.as_map().is_none_or(|m| m.is_empty()) {
         return Ok(());
     }
-    if !allow_kind {
-        if let Some(m) = r.doc.as_map_mut() {
-            m.insert("kind".to_string(), Value::Str(kind));
-        }
+    if !allow_kind && let Some(m) = r.doc.as_map_mut() {
+        m.insert("kind".to_string(), Value::Str(kind));
     }
     if !allow_name {
         r.set_name(&name);

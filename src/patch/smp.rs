@@ -92,13 +92,12 @@ fn list_directive(patch: &[Value]) -> Result<(Directive, Vec<Value>)> {
     let mut directive = Directive::None;
     let mut rest = Vec::with_capacity(patch.len());
     for item in patch {
-        if let Value::Map(m) = item {
-            if m.len() == 1 {
-                if let Some(d) = m.get(DIRECTIVE) {
-                    directive = directive_of(d)?;
-                    continue;
-                }
-            }
+        if let Value::Map(m) = item
+            && m.len() == 1
+            && let Some(d) = m.get(DIRECTIVE)
+        {
+            directive = directive_of(d)?;
+            continue;
         }
         rest.push(item.clone());
     }
@@ -163,10 +162,10 @@ fn merge_element(
 fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> Result<Value> {
     let mut order: Vec<String> = Vec::new();
     for v in patch.iter().chain(dest.iter()) {
-        if let Some(k) = key_of(v, key) {
-            if !order.contains(&k) {
-                order.push(k);
-            }
+        if let Some(k) = key_of(v, key)
+            && !order.contains(&k)
+        {
+            order.push(k);
         }
     }
     let mut out = Vec::with_capacity(order.len());

@@ -72,10 +72,10 @@ impl Images {
                     if (k == "containers" || k == "initContainers") && matches!(v, Value::Seq(_)) {
                         if let Value::Seq(items) = v {
                             for c in items {
-                                if let Some(Value::Str(img)) = c.get_mut("image") {
-                                    if let Some(new) = self.update(img) {
-                                        *img = new;
-                                    }
+                                if let Some(Value::Str(img)) = c.get_mut("image")
+                                    && let Some(new) = self.update(img)
+                                {
+                                    *img = new;
                                 }
                             }
                         }

@@ -73,11 +73,10 @@ pub fn fix(rm: &mut ResMap) -> Result<()> {
     };
     for nref in fieldspec::name_references() {
         for spec in &nref.referrers {
-            for i in 0..rm.items.len() {
-                if !selected(spec, &infos[i].orig.gvk) {
+            for (i, referrer) in infos.iter().enumerate() {
+                if !selected(spec, &referrer.orig.gvk) {
                     continue;
                 }
-                let referrer = &infos[i];
                 let ctx = Ctx {
                     target: &nref.target,
                     referrer,
@@ -108,15 +107,15 @@ struct Index<'a> {
 /// The namespaces of a RoleBinding's ServiceAccount subjects (reachable across namespaces).
 fn sa_namespaces(r: &Resource) -> Vec<String> {
     let mut out = Vec::new();
-    if r.kind() == "RoleBinding" {
-        if let Some(Value::Seq(subjects)) = r.doc.get("subjects") {
-            for s in subjects {
-                if let (Some(ns), Some("ServiceAccount")) = (
-                    s.get("namespace").and_then(Value::as_str),
-                    s.get("kind").and_then(Value::as_str),
-                ) {
-                    out.push(ns.to_string());
-                }
+    if r.kind() == "RoleBinding"
+        && let Some(Value::Seq(subjects)) = r.doc.get("subjects")
+    {
+        for s in subjects {
+            if let (Some(ns), Some("ServiceAccount")) = (
+                s.get("namespace").and_then(Value::as_str),
+                s.get("kind").and_then(Value::as_str),
+            ) {
+                out.push(ns.to_string());
             }
         }
     }

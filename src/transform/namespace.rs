@@ -42,14 +42,14 @@ impl Transformer for Namespace {
             if !gvk.is_cluster_scoped() {
                 r.set_namespace(&self.namespace);
             }
-            if gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding" {
-                if let Some(Value::Seq(subjects)) = r.doc.get_mut("subjects") {
-                    for s in subjects.iter_mut() {
-                        if let Value::Map(m) = s {
-                            if m.get("name").and_then(Value::as_str) == Some("default") {
-                                m.insert("namespace".to_string(), ns.clone());
-                            }
-                        }
+            if (gvk.kind == "RoleBinding" || gvk.kind == "ClusterRoleBinding")
+                && let Some(Value::Seq(subjects)) = r.doc.get_mut("subjects")
+            {
+                for s in subjects.iter_mut() {
+                    if let Value::Map(m) = s
+                        && m.get("name").and_then(Value::as_str) == Some("default")
+                    {
+                        m.insert("namespace".to_string(), ns.clone());
                     }
                 }
             }

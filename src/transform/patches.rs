@@ -77,21 +77,21 @@ impl Patches {
                 .map(|(i, _)| i)
                 .collect()
         });
-        if let (Some(sel), Some(t)) = (&selected, &p.target) {
-            if sel.is_empty() {
-                let msg = format!("patch target ({}) matches no resource", t.text);
-                if self.strict {
-                    return Err(
-                        Error::new(msg).with_help("fix the target, or drop `--strict` to allow it")
-                    );
-                }
-                warnings.push(format!(
-                    "warning: {}:{}: {msg}",
-                    p.at.file.display(),
-                    p.at.line
-                ));
-                return Ok(());
+        if let (Some(sel), Some(t)) = (&selected, &p.target)
+            && sel.is_empty()
+        {
+            let msg = format!("patch target ({}) matches no resource", t.text);
+            if self.strict {
+                return Err(
+                    Error::new(msg).with_help("fix the target, or drop `--strict` to allow it")
+                );
             }
+            warnings.push(format!(
+                "warning: {}:{}: {msg}",
+                p.at.file.display(),
+                p.at.line
+            ));
+            return Ok(());
         }
         match (&p.body, selected) {
             (Body::Empty, _) => Ok(()),
@@ -104,7 +104,8 @@ impl Patches {
                     let r = &mut rm.items[i];
                     r.store_previous_id();
                     let id = r.id();
-                    json6902::apply(&mut r.doc, ops).map_err(|(op, e)| {
+                    json6902::apply(&mut r.doc, ops).map_err(|b| {
+                        let (op, e) = *b;
                         let e = e.context(format!("patch {} on {id}", p.source));
                         match op_location(p, op) {
                             Some(l) => e.at(l),

@@ -653,7 +653,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     (b.get(i) == Some(&b'-')).then_some(())?;
     i += 1;
     let day = num(b, &mut i)?;
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
     let days = [
         31,
         if leap { 29 } else { 28 },

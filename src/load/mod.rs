@@ -121,6 +121,7 @@ impl Loader {
                 file: file.to_path_buf(),
                 line: *line,
                 display_path: display_path.to_string(),
+                configured_by: None,
             };
             let source = Source {
                 text: &docs.text,

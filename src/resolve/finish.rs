@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::resource::{ResMap, Resource};
-use crate::transform::name_reference;
+use crate::transform::{hash, name_reference};
 use crate::yaml::{Map, Value};
 use std::collections::HashMap;
 
@@ -58,6 +58,7 @@ pub fn finish(
     sort_options: Option<&Value>,
     reorder: Reorder,
 ) -> Result<Vec<Resource>> {
+    hash::add_suffixes(&mut rm);
     name_reference::fix(&mut rm)?;
     rm.items.retain(|r| {
         r.meta_map("annotations")
@@ -153,7 +154,18 @@ fn legacy_sort(items: &mut [Resource], first: &[String], last: &[String]) {
 
 fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: bool) {
     if origin {
-        let text = format!("path: {}\n", r.origin.display_path);
+        let text = match &r.origin.configured_by {
+            None => format!("path: {}\n", r.origin.display_path),
+            Some((configured_in, kind, name)) => {
+                let mut t = format!(
+                    "configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n"
+                );
+                if let Some(n) = name {
+                    t.push_str(&format!("  name: {n}\n"));
+                }
+                t
+            }
+        };
         set_meta_entry(r, "annotations", "config.kubernetes.io/origin", text);
     }
     if transformations && !r.transformations.is_empty() {

@@ -185,6 +185,8 @@ impl<'a> Builder<'a> {
             }
         }
         let configured_in = relative_to(&k.file, &self.top);
+        let generated = transform::generators::configured(&k, self.loader, &configured_in)?;
+        transform::generators::absorb(&mut rm, generated)?;
         for t in transform::configured(&k, self.loader, self.strict)? {
             t.transform(&mut rm, &mut self.warnings)
                 .map_err(|e| e.in_file(&k.file))?;

@@ -131,6 +131,9 @@ pub struct Origin {
     pub line: usize,
     /// The path as `buildMetadata: [originAnnotations]` prints it, relative to the build root.
     pub display_path: String,
+    /// For generated objects: the file that configured the generator (relative to the
+    /// build root), the generator's kind, and its `metadata.name` when it has one.
+    pub configured_by: Option<(String, String, Option<String>)>,
 }
 
 /// One transformer run that touched a resource (for `transformerAnnotations`).
@@ -150,6 +153,8 @@ pub struct Resource {
     pub prefixes: Vec<String>,
     pub suffixes: Vec<String>,
     pub transformations: Vec<Transformation>,
+    /// A generated ConfigMap or Secret that gets a content-hash name suffix.
+    pub needs_hash: bool,
 }
 
 impl Resource {
@@ -161,6 +166,7 @@ impl Resource {
             prefixes: Vec::new(),
             suffixes: Vec::new(),
             transformations: Vec::new(),
+            needs_hash: false,
         }
     }
 

@@ -8,6 +8,8 @@
 
 pub mod affix;
 pub mod fieldspec;
+pub mod generators;
+pub mod hash;
 pub mod images;
 pub mod labels;
 pub mod name_reference;
@@ -33,8 +35,6 @@ pub trait Transformer: Send + Sync {
 const NOT_YET: &[&str] = &[
     "replacements",
     "vars",
-    "configMapGenerator",
-    "secretGenerator",
     "generators",
     "transformers",
     "validators",

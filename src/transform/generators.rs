@@ -1,0 +1,534 @@
+//! `configMapGenerator:` and `secretGenerator:` — make ConfigMaps and Secrets from
+//! literals, files and env files.
+//!
+//! A generated object is created (or, with `behavior: merge|replace`, folded into the object
+//! of the same name from a base), carries `generatorOptions` merged with its own options,
+//! and — unless `disableNameSuffixHash` — gets a content-hash suffix at the top of the build
+//! (see `hash.rs`). Secret values are base64 with a line break every 70 characters, as
+//! Kustomize writes them. File content that is not UTF-8 goes to `binaryData`.
+
+use crate::error::{Error, Location, Result};
+use crate::load::kustomization::describe;
+use crate::load::{Kustomization, Loader, normalize};
+use crate::resource::{Origin, ResMap, Resource};
+use crate::yaml::{Map, Value};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ConfigMap,
+    Secret,
+}
+
+impl Kind {
+    fn plugin(self) -> &'static str {
+        match self {
+            Kind::ConfigMap => "ConfigMapGenerator",
+            Kind::Secret => "SecretGenerator",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behavior {
+    Create,
+    Merge,
+    Replace,
+}
+
+/// A generated object and how it joins what was accumulated.
+pub struct Generated {
+    pub resource: Resource,
+    pub behavior: Behavior,
+    pub at: Location,
+}
+
+/// Labels, annotations and flags from `generatorOptions` or an entry's `options`.
+#[derive(Debug, Clone, Default)]
+struct Options {
+    labels: Vec<(String, String)>,
+    annotations: Vec<(String, String)>,
+    disable_hash: Option<bool>,
+    immutable: Option<bool>,
+}
+
+impl Options {
+    fn read(k: &Kustomization, at: &[&str], v: Option<&Value>) -> Result<Options> {
+        let Some(v) = v.filter(|v| !v.is_null()) else {
+            return Ok(Options::default());
+        };
+        let m = k.strict_struct(at, v, &["labels", "annotations", "disableNameSuffixHash", "immutable"])?;
+        let flag = |f: &str| match m.get(f) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        };
+        let mut lat = at.to_vec();
+        lat.push("labels");
+        let mut aat = at.to_vec();
+        aat.push("annotations");
+        Ok(Options {
+            labels: k.string_map(&lat, m.get("labels"))?,
+            annotations: k.string_map(&aat, m.get("annotations"))?,
+            disable_hash: flag("disableNameSuffixHash"),
+            immutable: flag("immutable"),
+        })
+    }
+
+    /// `local` over `global`: maps merge (local wins), flags fall back to global.
+    fn over(local: Options, global: &Options) -> Options {
+        let merge = |g: &[(String, String)], l: Vec<(String, String)>| {
+            let mut out: Vec<(String, String)> = g.iter().filter(|(k, _)| !l.iter().any(|(lk, _)| lk == k)).cloned().collect();
+            out.extend(l);
+            out
+        };
+        Options {
+            labels: merge(&global.labels, local.labels),
+            annotations: merge(&global.annotations, local.annotations),
+            disable_hash: local.disable_hash.or(global.disable_hash),
+            immutable: local.immutable.or(global.immutable),
+        }
+    }
+}
+
+const ENTRY_FIELDS: &[&str] = &[
+    "name",
+    "namespace",
+    "behavior",
+    "literals",
+    "files",
+    "envs",
+    "env",
+    "options",
+    "type",
+];
+
+/// The generators a kustomization configures, in Kustomize's order (ConfigMaps, then
+/// Secrets).
+pub fn configured(k: &Kustomization, loader: &Loader, configured_in: &str) -> Result<Vec<Generated>> {
+    let global = Options::read(k, &["generatorOptions"], k.get("generatorOptions"))?;
+    let mut out = Vec::new();
+    for (field, kind) in [("configMapGenerator", Kind::ConfigMap), ("secretGenerator", Kind::Secret)] {
+        let Some(v) = k.get(field) else { continue };
+        let Value::Seq(items) = v else {
+            return Err(k
+                .error(&[field], format!("`{field}` must be a list, found {}", describe(v)))
+                .with_help("write one `- name: …` entry per generated object"));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let idx = i.to_string();
+            let at = [field, idx.as_str()];
+            let m = k.strict_struct(&at, item, ENTRY_FIELDS)?;
+            let origin = Origin {
+                file: k.file.clone(),
+                line: k.location(&at).line,
+                display_path: String::new(),
+                configured_by: Some((configured_in.to_string(), kind.plugin().to_string(), None)),
+            };
+            out.push(generate(k, loader, &at, &m, kind, &global, origin)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A builtin generator configured by a `generators:` entry (`apiVersion: builtin`).
+pub fn from_plugin_config(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    config: &Map,
+    origin: Origin,
+) -> Result<Generated> {
+    let kind = match config.get("kind").and_then(Value::as_str) {
+        Some("SecretGenerator") => Kind::Secret,
+        _ => Kind::ConfigMap,
+    };
+    let mut m = config.clone();
+    for f in ["apiVersion", "kind", "metadata"] {
+        m.shift_remove(f);
+    }
+    let m = k.strict_struct(at, &Value::Map(m), ENTRY_FIELDS)?;
+    generate(k, loader, at, &m, kind, &Options::default(), origin)
+}
+
+fn strings(k: &Kustomization, at: &[&str], field: &str, m: &Map) -> Result<Vec<String>> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Str(s)) => Ok(vec![s.clone()]),
+        Some(Value::Seq(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::Str(s) => Ok(s.clone()),
+                other => Ok(other.scalar_text().unwrap_or_default()),
+            })
+            .collect(),
+        Some(other) => {
+            let mut p = at.to_vec();
+            p.push(field);
+            Err(k
+                .error(&p, format!("`{field}` must be a list of strings, found {}", describe(other)))
+                .with_help("write one `- ` entry per item"))
+        }
+    }
+}
+
+fn generate(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    m: &Map,
+    kind: Kind,
+    global: &Options,
+    origin: Origin,
+) -> Result<Generated> {
+    let here = |f: &str| {
+        let mut p = at.to_vec();
+        p.push(f);
+        k.location(&p)
+    };
+    let err = |f: &str, msg: String, help: &str| Error::new(msg).at(here(f)).with_help(help.to_string());
+    let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+    if name.is_empty() {
+        return Err(Error::new(format!("a {} needs a `name`", kind.plugin()))
+            .at(k.location(at))
+            .with_help("add `name: my-config`"));
+    }
+    let behavior = match m.get("behavior").and_then(Value::as_str).unwrap_or("create") {
+        "" | "create" => Behavior::Create,
+        "merge" => Behavior::Merge,
+        "replace" => Behavior::Replace,
+        other => {
+            return Err(err(
+                "behavior",
+                format!("unknown behavior `{other}`"),
+                "use `create`, `merge` or `replace`",
+            ));
+        }
+    };
+    let mut opt_at = at.to_vec();
+    opt_at.push("options");
+    let options = Options::over(Options::read(k, &opt_at, m.get("options"))?, global);
+
+    let mut data: Vec<(String, String)> = Vec::new();
+    let mut binary: Vec<(String, String)> = Vec::new();
+    let mut add = |key: String, value: String, field: &str| -> Result<()> {
+        if !valid_key(&key) {
+            return Err(err(
+                field,
+                format!("`{key}` is not a valid key name for a {}", kind.plugin().trim_end_matches("Generator")),
+                "keys may contain letters, digits, `-`, `_` and `.`",
+            ));
+        }
+        if data.iter().chain(binary.iter()).any(|(k2, _)| *k2 == key) {
+            return Err(err(
+                field,
+                format!("key `{key}` appears twice in {} `{name}`", kind.plugin()),
+                "each key may come from one literal, file or env line",
+            ));
+        }
+        data.push((key, value));
+        Ok(())
+    };
+    let mut envs = strings(k, at, "envs", m)?;
+    envs.extend(strings(k, at, "env", m)?);
+    for env in &envs {
+        let file = resolve(k, loader, &here("envs"), env)?;
+        let text = read_utf8(&file, &here("envs"))?;
+        for (n, line) in text.lines().enumerate() {
+            let line = if n == 0 { line.trim_start_matches('\u{feff}') } else { line };
+            let line = line.trim_start();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (key, value) = match line.split_once('=') {
+                Some((key, value)) => (key.to_string(), value.to_string()),
+                None => (line.to_string(), std::env::var(line).unwrap_or_default()),
+            };
+            add(key, value, "envs")?;
+        }
+    }
+    for lit in strings(k, at, "literals", m)? {
+        let Some((key, value)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return Err(err(
+                "literals",
+                format!("invalid literal `{lit}`, expected key=value"),
+                "write literals as `KEY=value`",
+            ));
+        };
+        add(key.to_string(), unquote(value).to_string(), "literals")?;
+    }
+    let mut files_binary = Vec::new();
+    for src in strings(k, at, "files", m)? {
+        let (key, path) = match src.split_once('=') {
+            Some((key, path)) if !key.is_empty() && !path.is_empty() => (Some(key.to_string()), path.to_string()),
+            Some(_) => {
+                return Err(err(
+                    "files",
+                    format!("invalid file source `{src}`, expected key=path or path"),
+                    "write `key=path/to/file` or `path/to/file`",
+                ));
+            }
+            None => (None, src.clone()),
+        };
+        let file = resolve(k, loader, &here("files"), &path)?;
+        let mut entries = Vec::new();
+        if file.is_dir() {
+            let mut names: Vec<_> = std::fs::read_dir(&file)
+                .map_err(|e| Error::new(format!("cannot read `{}`: {e}", file.display())).at(here("files")))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            names.sort();
+            for p in names {
+                let key = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                entries.push((key, p));
+            }
+        } else {
+            let key = key.unwrap_or_else(|| file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+            entries.push((key, file));
+        }
+        for (key, p) in entries {
+            let bytes = std::fs::read(&p)
+                .map_err(|e| Error::new(format!("cannot read `{}`: {e}", p.display())).at(here("files")))?;
+            match String::from_utf8(bytes) {
+                Ok(text) => add(key, text, "files")?,
+                Err(e) => files_binary.push((key, e.into_bytes())),
+            }
+        }
+    }
+    for (key, bytes) in files_binary {
+        if data.iter().any(|(k2, _)| *k2 == key) {
+            return Err(err("files", format!("key `{key}` appears twice"), "use distinct keys"));
+        }
+        binary.push((key, base64(&bytes, false)));
+    }
+
+    let mut meta = Map::new();
+    if !options.annotations.is_empty() {
+        meta.insert("annotations".into(), string_map(&options.annotations));
+    }
+    if !options.labels.is_empty() {
+        meta.insert("labels".into(), string_map(&options.labels));
+    }
+    meta.insert("name".into(), Value::Str(name));
+    if let Some(ns) = m.get("namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+        meta.insert("namespace".into(), Value::Str(ns.to_string()));
+    }
+    let mut doc = Map::new();
+    doc.insert("apiVersion".into(), Value::Str("v1".into()));
+    doc.insert(
+        "kind".into(),
+        Value::Str(match kind {
+            Kind::ConfigMap => "ConfigMap".into(),
+            Kind::Secret => "Secret".into(),
+        }),
+    );
+    doc.insert("metadata".into(), Value::Map(meta));
+    let encode = |v: &str| match kind {
+        Kind::ConfigMap => v.to_string(),
+        Kind::Secret => base64(v.as_bytes(), true),
+    };
+    if !data.is_empty() {
+        doc.insert(
+            "data".into(),
+            Value::Map(data.iter().map(|(k, v)| (k.clone(), Value::Str(encode(v)))).collect()),
+        );
+    }
+    if !binary.is_empty() {
+        doc.insert("binaryData".into(), string_map(&binary));
+    }
+    if kind == Kind::Secret {
+        let t = m.get("type").and_then(Value::as_str).filter(|t| !t.is_empty()).unwrap_or("Opaque");
+        doc.insert("type".into(), Value::Str(t.to_string()));
+    }
+    if options.immutable == Some(true) {
+        doc.insert("immutable".into(), Value::Bool(true));
+    }
+    let mut resource = Resource::new(Value::Map(doc), origin);
+    resource.needs_hash = options.disable_hash != Some(true);
+    Ok(Generated {
+        resource,
+        behavior,
+        at: k.location(at),
+    })
+}
+
+fn string_map(pairs: &[(String, String)]) -> Value {
+    Value::Map(pairs.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect())
+}
+
+fn resolve(k: &Kustomization, loader: &Loader, at: &Location, path: &str) -> Result<std::path::PathBuf> {
+    let file = normalize(&k.dir.join(path));
+    loader.check_restriction(&k.dir, &file).map_err(|e| e.at(at.clone()))?;
+    if !file.exists() {
+        return Err(Error::new(format!("generator source `{path}` does not exist"))
+            .at(at.clone())
+            .with_help(format!("no file at `{}`", file.display())));
+    }
+    Ok(file)
+}
+
+fn read_utf8(file: &Path, at: &Location) -> Result<String> {
+    std::fs::read_to_string(file).map_err(|e| {
+        Error::new(format!("cannot read `{}`: {e}", file.display()))
+            .at(at.clone())
+            .with_help("env files must be UTF-8 text with KEY=value lines")
+    })
+}
+
+/// Strip one pair of matching surrounding quotes, as Kustomize does for literals.
+fn unquote(v: &str) -> &str {
+    let b = v.as_bytes();
+    if b.len() >= 2 && b[0] == b[b.len() - 1] && (b[0] == b'"' || b[0] == b'\'') {
+        &v[1..v.len() - 1]
+    } else {
+        v
+    }
+}
+
+/// ConfigMap and Secret keys: letters, digits, `-`, `_`, `.`; at most 253 characters.
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 253
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && key != "."
+        && key != ".."
+}
+
+/// Standard base64; with `wrap`, Kustomize's Secret layout: a line break after every 70
+/// characters, and after the last line too, when the text is longer than one line.
+pub fn base64(bytes: &[u8], wrap: bool) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        s.push(T[(n >> 18) as usize & 63] as char);
+        s.push(T[(n >> 12) as usize & 63] as char);
+        s.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
+        s.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+    }
+    const LINE: usize = 70;
+    if !wrap || s.len() / LINE == 0 {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + s.len() / LINE + 1);
+    for chunk in s.as_bytes().chunks(LINE) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
+/// Add generated objects: create them, or fold them into the object they merge with or
+/// replace (found by current or previous id).
+pub fn absorb(rm: &mut ResMap, generated: Vec<Generated>) -> Result<()> {
+    for g in generated {
+        let id = g.resource.id();
+        let found = crate::patch::matching_any_id(rm, &id);
+        match (found.as_slice(), g.behavior) {
+            ([], Behavior::Create) => rm.append_all(vec![g.resource]).map_err(|e| e.at(g.at.clone()))?,
+            ([], _) => {
+                return Err(Error::new(format!(
+                    "{} `{}` has behavior merge or replace, but no {} of that name comes from the resources",
+                    id.gvk.kind, id.name, id.gvk.kind
+                ))
+                .at(g.at)
+                .with_help("use `behavior: create`, or include the base that generates it"));
+            }
+            ([i], Behavior::Create) => {
+                let _ = i;
+                return Err(Error::new(format!(
+                    "{} `{}` already exists; a generator for it needs `behavior: merge` or `behavior: replace`",
+                    id.gvk.kind, id.name
+                ))
+                .at(g.at)
+                .with_help("add `behavior: merge` to change the generated object of the base"));
+            }
+            ([i], behavior) => {
+                let old = &rm.items[*i];
+                let mut new = g.resource;
+                fold(&mut new, old, behavior == Behavior::Merge);
+                rm.items[*i] = new;
+            }
+            (many, _) => {
+                return Err(Error::new(format!(
+                    "{} objects could take the merge of {} `{}`",
+                    many.len(),
+                    id.gvk.kind,
+                    id.name
+                ))
+                .at(g.at)
+                .with_help("give the generator a `namespace` to choose one"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Kustomize's merge of a generated object into the one from a base: labels and
+/// annotations merged (new wins), the base's name and namespace and history kept, and for
+/// `merge` the data maps merged too.
+fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
+    for field in ["labels", "annotations"] {
+        let mut merged: Map = old.meta_map(field).cloned().unwrap_or_default();
+        if let Some(m) = new.meta_map(field) {
+            for (k, v) in m {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        let meta = new.metadata_mut();
+        if merged.is_empty() {
+            meta.shift_remove(field);
+        } else {
+            meta.insert(field.to_string(), Value::Map(merged));
+        }
+    }
+    new.set_name(old.name());
+    if old.namespace().is_empty() {
+        new.metadata_mut().shift_remove("namespace");
+    } else {
+        new.set_namespace(old.namespace());
+    }
+    if merge_data {
+        for field in ["data", "binaryData"] {
+            let mut merged: Map = old.doc.get(field).and_then(Value::as_map).cloned().unwrap_or_default();
+            if let Some(Value::Map(m)) = new.doc.get(field) {
+                for (k, v) in m {
+                    merged.insert(k.clone(), v.clone());
+                }
+            }
+            if !merged.is_empty() {
+                if let Some(root) = new.doc.as_map_mut() {
+                    root.insert(field.to_string(), Value::Map(merged));
+                }
+            }
+        }
+    }
+    new.prev_ids = old.prev_ids.clone();
+    new.prefixes = old.prefixes.clone();
+    new.suffixes = old.suffixes.clone();
+    new.origin = old.origin.clone();
+    new.transformations = old.transformations.clone();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_wraps_like_kustomize() {
+        assert_eq!(base64(b"apple", true), "YXBwbGU=");
+        assert_eq!(base64(b"", false), "");
+        let long = base64(&[b'x'; 60], true);
+        assert!(long.ends_with('\n'));
+        assert_eq!(long.lines().next().map(str::len), Some(70));
+    }
+
+    #[test]
+    fn literal_quotes_and_keys() {
+        assert_eq!(unquote("\"a b\""), "a b");
+        assert_eq!(unquote("'x'"), "x");
+        assert_eq!(unquote("\"x'"), "\"x'");
+        assert!(valid_key("app.properties"));
+        assert!(!valid_key("a b"));
+    }
+}

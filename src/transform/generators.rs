@@ -506,7 +506,7 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
     new.prev_ids = old.prev_ids.clone();
     new.prefixes = old.prefixes.clone();
     new.suffixes = old.suffixes.clone();
-    new.origin = old.origin.clone();
+    new.needs_hash = new.needs_hash && old.needs_hash;
     new.transformations = old.transformations.clone();
 }
 

@@ -26,11 +26,17 @@ pub fn add_suffixes(rm: &mut ResMap) {
 pub fn hash(doc: &Value) -> String {
     let kind = doc.str_at(&["kind"]).unwrap_or("");
     let mut fields: Vec<(&str, String)> = Vec::new();
-    let map_json = |f: &str| doc.get(f).and_then(Value::as_map).map(json_map);
+    // An empty or absent data map encodes as an empty string, as Kustomize's does.
+    let map_json = |f: &str| {
+        doc.get(f)
+            .and_then(Value::as_map)
+            .filter(|m| !m.is_empty())
+            .map(json_map)
+    };
     if let Some(b) = doc.get("binaryData").and_then(Value::as_map).filter(|m| !m.is_empty()) {
         fields.push(("binaryData", json_map(b)));
     }
-    fields.push(("data", map_json("data").unwrap_or_else(|| "null".to_string())));
+    fields.push(("data", map_json("data").unwrap_or_else(|| "\"\"".to_string())));
     fields.push(("kind", json_string(kind)));
     fields.push(("name", json_string("")));
     if kind == "Secret" {

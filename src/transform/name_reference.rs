@@ -272,13 +272,18 @@ impl Ctx<'_> {
         if c.len() == 1 {
             return Ok(Some(c[0]));
         }
-        let c: Vec<usize> = c
-            .into_iter()
-            .filter(|&j| {
-                same_ending(&infos[j].prefixes, &self.referrer.prefixes)
-                    && same_ending(&infos[j].suffixes, &self.referrer.suffixes)
-            })
-            .collect();
+        // Kustomize narrows twice: first to candidates sharing the referrer's prefixes
+        // or its suffixes, then to those sharing both.
+        let affixes = |j: usize, both: bool| {
+            let p = same_ending(&infos[j].prefixes, &self.referrer.prefixes);
+            let s = same_ending(&infos[j].suffixes, &self.referrer.suffixes);
+            if both { p && s } else { p || s }
+        };
+        let c: Vec<usize> = c.into_iter().filter(|&j| affixes(j, false)).collect();
+        if c.len() == 1 {
+            return Ok(Some(c[0]));
+        }
+        let c: Vec<usize> = c.into_iter().filter(|&j| affixes(j, true)).collect();
         match c.len() {
             0 => Ok(None),
             1 => Ok(Some(c[0])),

@@ -114,7 +114,13 @@ impl<'a> Builder<'a> {
         ))
     }
 
+    /// Build the kustomization in `dir` on its own.
     fn accumulate(&mut self, dir: &Path) -> Result<ResMap> {
+        self.enter(dir, ResMap::new(), false)
+    }
+
+    /// Build `dir` (a kustomization, or with `component` a Component applied to `rm`).
+    fn enter(&mut self, dir: &Path, rm: ResMap, component: bool) -> Result<ResMap> {
         let dir = absolute(dir);
         if let Some(pos) = self.stack.iter().position(|d| *d == dir) {
             let chain: Vec<String> = self.stack[pos..]
@@ -129,16 +135,25 @@ impl<'a> Builder<'a> {
             );
         }
         self.stack.push(dir.clone());
-        let result = self.accumulate_inner(&dir);
+        let result = self.accumulate_inner(&dir, rm, component);
         self.stack.pop();
         result
     }
 
-    fn accumulate_inner(&mut self, dir: &Path) -> Result<ResMap> {
+    fn accumulate_inner(&mut self, dir: &Path, mut rm: ResMap, component: bool) -> Result<ResMap> {
         let k = self.loader.kustomization(dir)?;
         self.warnings.extend(k.deprecation_warnings());
         transform::check_supported(&k)?;
-        let mut rm = ResMap::new();
+        if component && !k.is_component {
+            return Err(k
+                .error(&["kind"], format!("`{}` is listed in `components` but is not a Component", relative_to(dir, &self.top)))
+                .with_help("a component's kustomization starts with `kind: Component`"));
+        }
+        if !component && k.is_component {
+            return Err(k
+                .error(&["kind"], format!("`{}` is a Component and must be listed under `components`", relative_to(dir, &self.top)))
+                .with_help("move the entry from `resources` to `components`"));
+        }
         let mut entries: Vec<(String, String)> = k
             .string_list("resources")?
             .into_iter()
@@ -160,13 +175,7 @@ impl<'a> Builder<'a> {
             }
             let path = normalize(&dir.join(&entry));
             if path.is_dir() {
-                let sub = self.accumulate(&path).map_err(|e| {
-                    if e.location.is_none() && e.file.is_none() {
-                        e.at(k.location(&at))
-                    } else {
-                        e
-                    }
-                })?;
+                let sub = self.accumulate(&path).map_err(|e| locate_at(e, &k, &at))?;
                 rm.append_all(sub.items)?;
             } else if path.is_file() {
                 self.loader
@@ -184,17 +193,23 @@ impl<'a> Builder<'a> {
                     )));
             }
         }
+        for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
+            let idx = i.to_string();
+            let at = ["components", idx.as_str()];
+            let path = normalize(&dir.join(&entry));
+            if !path.is_dir() {
+                return Err(k
+                    .error(&at, format!("component `{entry}` is not a directory"))
+                    .with_help("a component is a directory holding a `kind: Component` kustomization"));
+            }
+            rm = self.enter(&path, rm, true).map_err(|e| locate_at(e, &k, &at))?;
+        }
         let configured_in = relative_to(&k.file, &self.top);
         let generated = transform::generators::configured(&k, self.loader, &configured_in)?;
         transform::generators::absorb(&mut rm, generated)?;
         for t in transform::configured(&k, self.loader, self.strict)? {
-            t.transform(&mut rm, &mut self.warnings)
-                .map_err(|e| e.in_file(&k.file))?;
-            if self
-                .build_metadata
-                .iter()
-                .any(|m| m == "transformerAnnotations")
-            {
+            t.transform(&mut rm, &mut self.warnings).map_err(|e| e.in_file(&k.file))?;
+            if self.build_metadata.iter().any(|m| m == "transformerAnnotations") {
                 for r in &mut rm.items {
                     r.transformations.push(Transformation {
                         configured_in: configured_in.clone(),
@@ -202,10 +217,18 @@ impl<'a> Builder<'a> {
                     });
                 }
             }
-            rm.items
-                .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
+            rm.items.retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
         Ok(rm)
+    }
+}
+
+/// Point an error without a place at the kustomization entry that led to it.
+fn locate_at(e: Error, k: &crate::load::Kustomization, at: &[&str]) -> Error {
+    if e.location.is_none() && e.file.is_none() {
+        e.at(k.location(at))
+    } else {
+        e
     }
 }
 

@@ -40,7 +40,6 @@ const NOT_YET: &[&str] = &[
     "validators",
     "configurations",
     "crds",
-    "components",
     "helmCharts",
     "helmChartInflationGenerator",
     "helmGlobals",

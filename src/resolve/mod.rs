@@ -149,7 +149,7 @@ impl<'a> Builder<'a> {
                 .error(&["kind"], format!("`{}` is listed in `components` but is not a Component", relative_to(dir, &self.top)))
                 .with_help("a component's kustomization starts with `kind: Component`"));
         }
-        if !component && k.is_component {
+        if !component && k.is_component && self.stack.len() > 1 {
             return Err(k
                 .error(&["kind"], format!("`{}` is a Component and must be listed under `components`", relative_to(dir, &self.top)))
                 .with_help("move the entry from `resources` to `components`"));

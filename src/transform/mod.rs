@@ -15,6 +15,7 @@ pub mod labels;
 pub mod name_reference;
 pub mod namespace;
 pub mod patches;
+pub mod replacements;
 pub mod replicas;
 
 use crate::error::{Error, Result};
@@ -33,7 +34,6 @@ pub trait Transformer: Send + Sync {
 /// Fields that later stages will implement; until then strata refuses them rather than
 /// render something different from Kustomize.
 const NOT_YET: &[&str] = &[
-    "replacements",
     "vars",
     "generators",
     "transformers",
@@ -175,7 +175,53 @@ pub fn configured(
             e.at(l)
         })?));
     }
+    if let Some(r) = replacements(k, loader)? {
+        out.push(Box::new(r));
+    }
     Ok(out)
+}
+
+/// `replacements:` entries, inline or from `path:` files (one replacement or a list).
+fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacements::Replacements>> {
+    let entries = seq(k, "replacements")?;
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let mut list = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let idx = i.to_string();
+        let at = k.location(&["replacements", &idx]);
+        match entry.get("path").and_then(Value::as_str) {
+            Some(path) => {
+                let file = crate::load::normalize(&k.dir.join(path));
+                loader.check_restriction(&k.dir, &file).map_err(|e| e.at(at.clone()))?;
+                if !file.is_file() {
+                    return Err(Error::new(format!("replacement file `{path}` does not exist"))
+                        .at(at)
+                        .with_help("paths are relative to the kustomization's directory"));
+                }
+                let docs = loader.documents(&file)?;
+                for (doc, line, _) in &docs.docs {
+                    let here = crate::error::Location {
+                        file: file.clone(),
+                        line: *line,
+                        col: 1,
+                        offset: 0,
+                    };
+                    match doc {
+                        Value::Seq(items) => {
+                            for item in items {
+                                list.push(replacements::parse(item, here.clone())?);
+                            }
+                        }
+                        other => list.push(replacements::parse(other, here)?),
+                    }
+                }
+            }
+            None => list.push(replacements::parse(entry, at)?),
+        }
+    }
+    Ok(Some(replacements::Replacements { list }))
 }
 
 /// commonLabels reach metadata, pod templates and selectors.

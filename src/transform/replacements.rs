@@ -1,0 +1,456 @@
+//! `replacements:` — copy a field of one resource into fields of others.
+//!
+//! A replacement reads `source.fieldPath` (default `metadata.name`) from the one resource
+//! its source selects, optionally picks a `delimiter`-separated part of it, and writes it
+//! to every `fieldPaths` entry of every resource a target selects (`select` and `reject`
+//! fields are anchored regular expressions, matched against current and previous ids).
+//! Field paths are dot-separated with `[key=value]` list selectors, indices and `*`.
+
+use super::Transformer;
+use crate::error::{Error, Location, Result};
+use crate::patch::selector::{Requirement, parse_selector};
+use crate::resource::{ResId, ResMap, Resource};
+use crate::yaml::{Map, Value, parse_documents};
+use regex::Regex;
+
+/// Group, version, kind, name and namespace patterns plus label/annotation selectors.
+#[derive(Debug, Clone, Default)]
+pub struct Select {
+    fields: [Option<Regex>; 5],
+    exact: [String; 5],
+    labels: Vec<Requirement>,
+    annotations: Vec<Requirement>,
+    text: String,
+}
+
+const SELECT_FIELDS: [&str; 5] = ["group", "version", "kind", "name", "namespace"];
+
+impl Select {
+    fn read(m: &Map) -> Result<Select> {
+        let mut s = Select::default();
+        let mut text = Vec::new();
+        for (i, f) in SELECT_FIELDS.iter().enumerate() {
+            let v = m.get(*f).and_then(Value::scalar_text).unwrap_or_default();
+            if !v.is_empty() {
+                text.push(format!("{f}={v}"));
+                s.fields[i] = Some(Regex::new(&format!("^(?:{v})$")).map_err(|e| {
+                    Error::new(format!("`{f}: {v}` is not a valid regular expression: {e}"))
+                        .with_help("selector fields are regular expressions; escape special characters")
+                })?);
+            }
+            s.exact[i] = v;
+        }
+        let sel = |f: &str| m.get(f).and_then(Value::scalar_text).unwrap_or_default();
+        s.labels = parse_selector(&sel("labelSelector"))?;
+        s.annotations = parse_selector(&sel("annotationSelector"))?;
+        s.text = text.join(", ");
+        Ok(s)
+    }
+
+    fn is_empty_id(&self) -> bool {
+        self.exact.iter().all(String::is_empty)
+    }
+
+    fn id_matches(&self, id: &ResId, exact: bool) -> bool {
+        let values = [
+            id.gvk.group.as_str(),
+            id.gvk.version.as_str(),
+            id.gvk.kind.as_str(),
+            id.name.as_str(),
+            id.namespace.as_str(),
+        ];
+        (0..5).all(|i| {
+            if self.exact[i].is_empty() {
+                return true;
+            }
+            let ns_alt = if i == 4 { id.effective_namespace() } else { values[i] };
+            if exact {
+                self.exact[i] == values[i] || self.exact[i] == ns_alt
+            } else {
+                self.fields[i].as_ref().is_none_or(|re| re.is_match(values[i]) || re.is_match(ns_alt))
+            }
+        })
+    }
+
+    fn meta_matches(&self, r: &Resource) -> bool {
+        let check = |reqs: &[Requirement], map: Option<&Map>| {
+            let get = |k: &str| map.and_then(|m| m.get(k)).and_then(Value::scalar_text);
+            reqs.iter().all(|q| match q {
+                Requirement::Equals(k, v) => get(k).as_deref() == Some(v.as_str()),
+                Requirement::NotEquals(k, v) => get(k).as_deref() != Some(v.as_str()),
+                Requirement::In(k, vs) => get(k).is_some_and(|x| vs.contains(&x)),
+                Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.contains(&x)),
+                Requirement::Exists(k) => get(k).is_some(),
+                Requirement::NotExists(k) => get(k).is_none(),
+            })
+        };
+        check(&self.labels, r.meta_map("labels")) && check(&self.annotations, r.meta_map("annotations"))
+    }
+
+    fn has_meta(&self) -> bool {
+        !self.labels.is_empty() || !self.annotations.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Options {
+    delimiter: String,
+    index: i64,
+    create: bool,
+}
+
+impl Options {
+    fn read(v: Option<&Value>) -> Options {
+        let Some(m) = v.and_then(Value::as_map) else {
+            return Options::default();
+        };
+        Options {
+            delimiter: m.get("delimiter").and_then(Value::scalar_text).unwrap_or_default(),
+            index: match m.get("index") {
+                Some(Value::Int(i)) => *i,
+                _ => 0,
+            },
+            create: matches!(m.get("create"), Some(Value::Bool(true))),
+        }
+    }
+}
+
+struct Target {
+    select: Select,
+    reject: Vec<Select>,
+    field_paths: Vec<String>,
+    options: Options,
+}
+
+pub struct Replacement {
+    source: Select,
+    source_path: String,
+    source_options: Options,
+    targets: Vec<Target>,
+    at: Location,
+}
+
+pub struct Replacements {
+    pub list: Vec<Replacement>,
+}
+
+/// Read one replacement (`source` and `targets`).
+pub fn parse(v: &Value, at: Location) -> Result<Replacement> {
+    let err = |m: String| Error::new(m).at(at.clone());
+    let Some(m) = v.as_map() else {
+        return Err(err("a replacement must be a map with `source` and `targets`".into())
+            .with_help("write `source:` and `targets:` under each entry"));
+    };
+    for k in m.keys() {
+        if !["source", "targets"].contains(&k.as_str()) {
+            return Err(err(format!("unknown field `{k}` in replacement")).with_help("a replacement has `source` and `targets`"));
+        }
+    }
+    let source = m.get("source").and_then(Value::as_map).ok_or_else(|| {
+        err("a replacement needs a `source`".into()).with_help("add `source:` with the kind and name to copy from")
+    })?;
+    let targets = m.get("targets").and_then(Value::as_seq).ok_or_else(|| {
+        err("a replacement needs `targets`".into()).with_help("add `targets:` with `select` and `fieldPaths`")
+    })?;
+    let mut parsed = Vec::new();
+    for t in targets {
+        let t = t.as_map().ok_or_else(|| err("a replacement target must be a map".into()))?;
+        let select = t.get("select").and_then(Value::as_map).ok_or_else(|| {
+            err("a replacement target needs `select`".into()).with_help("add `select:` with at least a kind")
+        })?;
+        let reject = match t.get("reject") {
+            Some(Value::Seq(r)) => r
+                .iter()
+                .filter_map(Value::as_map)
+                .map(Select::read)
+                .collect::<Result<Vec<_>>>()
+                .map_err(|e| e.at(at.clone()))?,
+            _ => Vec::new(),
+        };
+        let mut field_paths: Vec<String> = t
+            .get("fieldPaths")
+            .and_then(Value::as_seq)
+            .map(|s| s.iter().filter_map(Value::scalar_text).collect())
+            .unwrap_or_default();
+        if field_paths.is_empty() {
+            field_paths.push("metadata.name".into());
+        }
+        parsed.push(Target {
+            select: Select::read(select).map_err(|e| e.at(at.clone()))?,
+            reject,
+            field_paths,
+            options: Options::read(t.get("options")),
+        });
+    }
+    Ok(Replacement {
+        source: Select::read(source).map_err(|e| e.at(at.clone()))?,
+        source_path: source
+            .get("fieldPath")
+            .and_then(Value::scalar_text)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "metadata.name".into()),
+        source_options: Options::read(source.get("options")),
+        targets: parsed,
+        at,
+    })
+}
+
+/// Split a field path on dots, keeping `[...]` segments whole.
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut depth = 0;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                depth += 1;
+                cur.push(c);
+            }
+            ']' => {
+                depth -= 1;
+                cur.push(c);
+            }
+            '.' if depth == 0 => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// The value at a path (for sources).
+pub fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(v);
+    };
+    let next = match v {
+        Value::Map(m) => m.get(first.trim_start_matches('[').trim_end_matches(']')).or_else(|| m.get(first))?,
+        Value::Seq(items) => {
+            if let Some((k, val)) = list_selector(first) {
+                items.iter().find(|i| i.get(k).and_then(Value::scalar_text).as_deref() == Some(val))?
+            } else {
+                items.get(first.parse::<usize>().ok()?)?
+            }
+        }
+        _ => return None,
+    };
+    lookup(next, rest)
+}
+
+fn list_selector(seg: &str) -> Option<(&str, &str)> {
+    seg.strip_prefix('[')?.strip_suffix(']')?.split_once('=')
+}
+
+/// Visit every node at `path`, creating missing parts when `create` is given.
+fn visit(v: &mut Value, path: &[String], create: Option<&Value>, f: &mut dyn FnMut(&mut Value)) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        f(v);
+        return true;
+    };
+    match v {
+        Value::Map(m) => {
+            if first == "*" {
+                let mut any = false;
+                for (_, child) in m.iter_mut() {
+                    any |= visit(child, rest, create, f);
+                }
+                return any;
+            }
+            let key = match first.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+                Some(inner) if !inner.contains('=') => inner.to_string(),
+                _ => first.clone(),
+            };
+            if !m.contains_key(&key) {
+                let Some(leaf) = create else { return false };
+                let fresh = if rest.is_empty() {
+                    match leaf {
+                        Value::Map(_) => Value::Map(Map::new()),
+                        Value::Seq(_) => Value::Seq(Vec::new()),
+                        _ => Value::Str(String::new()),
+                    }
+                } else if rest[0].starts_with('[') && rest[0].contains('=') || rest[0].parse::<usize>().is_ok() {
+                    Value::Seq(Vec::new())
+                } else {
+                    Value::Map(Map::new())
+                };
+                m.insert(key.clone(), fresh);
+            }
+            match m.get_mut(&key) {
+                Some(child) => visit(child, rest, create, f),
+                None => false,
+            }
+        }
+        Value::Seq(items) => {
+            if first == "*" || first == "[*]" {
+                let mut any = false;
+                for item in items.iter_mut() {
+                    any |= visit(item, rest, create, f);
+                }
+                return any;
+            }
+            if let Some((k, val)) = list_selector(first) {
+                let mut any = false;
+                for item in items.iter_mut() {
+                    if item.get(k).and_then(Value::scalar_text).as_deref() == Some(val) {
+                        any |= visit(item, rest, create, f);
+                    }
+                }
+                if !any && create.is_some() {
+                    let mut m = Map::new();
+                    m.insert(k.to_string(), Value::Str(val.to_string()));
+                    items.push(Value::Map(m));
+                    let last = items.len() - 1;
+                    return visit(&mut items[last], rest, create, f);
+                }
+                return any;
+            }
+            match first.parse::<usize>().ok().and_then(|i| items.get_mut(i)) {
+                Some(item) => visit(item, rest, create, f),
+                None => false,
+            }
+        }
+        Value::Null if create.is_some() => {
+            *v = Value::Map(Map::new());
+            visit(v, path, create, f)
+        }
+        _ => false,
+    }
+}
+
+/// Re-read text as a plain YAML scalar (an int stays an int when the target was one).
+fn typed_like(target: &Value, text: &str) -> Value {
+    match target {
+        Value::Str(_) => Value::Str(text.to_string()),
+        _ => parse_documents(text)
+            .ok()
+            .and_then(|d| d.into_iter().next().map(|d| d.value))
+            .filter(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
+            .unwrap_or_else(|| Value::Str(text.to_string())),
+    }
+}
+
+impl Replacement {
+    fn apply(&self, rm: &mut ResMap) -> Result<()> {
+        let err = |m: String| Error::new(m).at(self.at.clone());
+        let sources: Vec<usize> = rm
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.all_ids().any(|id| self.source.id_matches(&id, true)) && self.source.meta_matches(r))
+            .map(|(i, _)| i)
+            .collect();
+        let src = match sources.as_slice() {
+            [i] => *i,
+            [] => {
+                return Err(err(format!("replacement source ({}) selects nothing", self.source.text))
+                    .with_help("check the source's kind and name against the resources of this kustomization"));
+            }
+            _ => {
+                return Err(err(format!("replacement source ({}) selects {} resources", self.source.text, sources.len()))
+                    .with_help("add a name or namespace to the source so it selects one resource"));
+            }
+        };
+        let path = split_path(&self.source_path);
+        let mut value = lookup(&rm.items[src].doc, &path)
+            .filter(|v| !v.is_null())
+            .cloned()
+            .ok_or_else(|| {
+                err(format!(
+                    "fieldPath `{}` is missing for replacement source {}",
+                    self.source_path, rm.items[src].id()
+                ))
+                .with_help("check the field path; lists take `[name=x]` or an index")
+            })?;
+        if !self.source_options.delimiter.is_empty() {
+            let text = value.scalar_text().ok_or_else(|| err("delimiter option can only be used with scalar nodes".into()))?;
+            let parts: Vec<&str> = text.split(self.source_options.delimiter.as_str()).collect();
+            let i = self.source_options.index;
+            if i < 0 || i as usize >= parts.len() {
+                return Err(err(format!("options.index {i} is out of bounds for value `{text}`")));
+            }
+            value = Value::Str(parts[i as usize].to_string());
+        }
+        for t in &self.targets {
+            for r in rm.items.iter_mut() {
+                if !t.select.meta_matches(r) || t.reject.iter().any(|x| x.has_meta() && x.meta_matches(r)) {
+                    continue;
+                }
+                let ids: Vec<ResId> = r.all_ids().collect();
+                let chosen = ids.iter().any(|id| {
+                    t.select.id_matches(id, false) && !t.reject.iter().any(|x| !x.is_empty_id() && x.id_matches(id, false))
+                });
+                if !chosen {
+                    continue;
+                }
+                for fp in &t.field_paths {
+                    let path = split_path(fp);
+                    let create = t.options.create.then_some(&value);
+                    let mut failure = None;
+                    let found = visit(&mut r.doc, &path, create, &mut |node| {
+                        let mut v = value.clone();
+                        if !t.options.delimiter.is_empty() {
+                            let Some(current) = node.scalar_text() else {
+                                failure = Some("delimiter option can only be used with scalar nodes".to_string());
+                                return;
+                            };
+                            let mut parts: Vec<String> =
+                                current.split(t.options.delimiter.as_str()).map(str::to_string).collect();
+                            let new = v.scalar_text().unwrap_or_default();
+                            let i = t.options.index;
+                            if i < 0 {
+                                parts.insert(0, new);
+                            } else if i as usize >= parts.len() {
+                                parts.push(new);
+                            } else {
+                                parts[i as usize] = new;
+                            }
+                            v = Value::Str(parts.join(&t.options.delimiter));
+                        }
+                        *node = match (&*node, &v) {
+                            (Value::Map(_) | Value::Seq(_), _) | (_, Value::Map(_) | Value::Seq(_)) => v,
+                            (target, v) => typed_like(target, &v.scalar_text().unwrap_or_default()),
+                        };
+                    });
+                    if let Some(f) = failure {
+                        return Err(err(f));
+                    }
+                    if !found {
+                        let what = if t.options.create { "find or create" } else { "find" };
+                        return Err(err(format!("unable to {what} field `{fp}` in replacement target {}", r.id()))
+                            .with_help("add `options: {create: true}` to create it, or fix the field path"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Transformer for Replacements {
+    fn kind(&self) -> &'static str {
+        "ReplacementTransformer"
+    }
+
+    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+        for r in &self.list {
+            r.apply(rm)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        assert_eq!(
+            split_path("spec.containers.[name=a.b].image"),
+            vec!["spec", "containers", "[name=a.b]", "image"]
+        );
+        let doc = parse_documents("spec:\n  c:\n  - name: x\n    image: i\n").expect("yaml").remove(0).value;
+        assert_eq!(lookup(&doc, &split_path("spec.c.[name=x].image")), Some(&Value::from("i")));
+        assert_eq!(lookup(&doc, &split_path("spec.c.0.name")), Some(&Value::from("x")));
+    }
+}

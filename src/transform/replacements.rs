@@ -3,7 +3,7 @@
 //! A replacement reads `source.fieldPath` (default `metadata.name`) from the one resource
 //! its source selects, optionally picks a `delimiter`-separated part of it, and writes it
 //! to every `fieldPaths` entry of every resource a target selects (`select` and `reject`
-//! fields are anchored regular expressions, matched against current and previous ids).
+//! match exactly, as in Kustomize v5.5.0, against current and previous ids).
 //! Field paths are dot-separated with `[key=value]` list selectors, indices and `*`.
 
 use super::Transformer;
@@ -11,12 +11,10 @@ use crate::error::{Error, Location, Result};
 use crate::patch::selector::{Requirement, parse_selector};
 use crate::resource::{ResId, ResMap, Resource};
 use crate::yaml::{Map, Value, parse_documents};
-use regex::Regex;
 
-/// Group, version, kind, name and namespace patterns plus label/annotation selectors.
+/// Group, version, kind, name and namespace (blank = any) plus label/annotation selectors.
 #[derive(Debug, Clone, Default)]
 pub struct Select {
-    fields: [Option<Regex>; 5],
     exact: [String; 5],
     labels: Vec<Requirement>,
     annotations: Vec<Requirement>,
@@ -33,10 +31,6 @@ impl Select {
             let v = m.get(*f).and_then(Value::scalar_text).unwrap_or_default();
             if !v.is_empty() {
                 text.push(format!("{f}={v}"));
-                s.fields[i] = Some(Regex::new(&format!("^(?:{v})$")).map_err(|e| {
-                    Error::new(format!("`{f}: {v}` is not a valid regular expression: {e}"))
-                        .with_help("selector fields are regular expressions; escape special characters")
-                })?);
             }
             s.exact[i] = v;
         }
@@ -51,7 +45,7 @@ impl Select {
         self.exact.iter().all(String::is_empty)
     }
 
-    fn id_matches(&self, id: &ResId, exact: bool) -> bool {
+    fn id_matches(&self, id: &ResId) -> bool {
         let values = [
             id.gvk.group.as_str(),
             id.gvk.version.as_str(),
@@ -64,11 +58,7 @@ impl Select {
                 return true;
             }
             let ns_alt = if i == 4 { id.effective_namespace() } else { values[i] };
-            if exact {
-                self.exact[i] == values[i] || self.exact[i] == ns_alt
-            } else {
-                self.fields[i].as_ref().is_none_or(|re| re.is_match(values[i]) || re.is_match(ns_alt))
-            }
+            self.exact[i] == values[i] || self.exact[i] == ns_alt
         })
     }
 
@@ -336,7 +326,7 @@ impl Replacement {
             .items
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.all_ids().any(|id| self.source.id_matches(&id, true)) && self.source.meta_matches(r))
+            .filter(|(_, r)| r.all_ids().any(|id| self.source.id_matches(&id)) && self.source.meta_matches(r))
             .map(|(i, _)| i)
             .collect();
         let src = match sources.as_slice() {
@@ -377,7 +367,7 @@ impl Replacement {
                 }
                 let ids: Vec<ResId> = r.all_ids().collect();
                 let chosen = ids.iter().any(|id| {
-                    t.select.id_matches(id, false) && !t.reject.iter().any(|x| !x.is_empty_id() && x.id_matches(id, false))
+                    t.select.id_matches(id) && !t.reject.iter().any(|x| !x.is_empty_id() && x.id_matches(id))
                 });
                 if !chosen {
                     continue;

@@ -38,14 +38,17 @@ impl Output {
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options.strict).run()?;
+    let mut warnings = acc.warnings;
     let resources = resolve::finish(
         acc.resources,
+        &acc.vars,
         &metadata,
         sort_options.as_ref(),
         options.reorder,
+        &mut warnings,
     )?;
     Ok(Output {
         resources,
-        warnings: acc.warnings,
+        warnings,
     })
 }

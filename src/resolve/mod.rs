@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::load::{Loader, normalize, relative_to};
 use crate::resource::{ResMap, Transformation};
 use crate::transform;
+use crate::transform::vars::{self, Var};
 use std::path::{Path, PathBuf};
 
 pub use finish::{Reorder, finish};
@@ -29,7 +30,15 @@ pub struct BuildOptions {
 /// The result of accumulating the top kustomization, before `finish`.
 pub struct Accumulated {
     pub resources: ResMap,
+    pub vars: Vec<Var>,
     pub warnings: Vec<String>,
+}
+
+/// What one layer hands to the layer that includes it.
+#[derive(Default)]
+struct Layer {
+    rm: ResMap,
+    vars: Vec<Var>,
 }
 
 pub struct Builder<'a> {
@@ -102,11 +111,12 @@ impl<'a> Builder<'a> {
                 Some(crate::yaml::Value::Map(m))
             }
         };
-        let resources = self.accumulate(&top)?;
+        let layer = self.accumulate(&top)?;
         let metadata = std::mem::take(&mut self.build_metadata);
         Ok((
             Accumulated {
-                resources,
+                resources: layer.rm,
+                vars: layer.vars,
                 warnings: self.warnings,
             },
             metadata,
@@ -115,12 +125,12 @@ impl<'a> Builder<'a> {
     }
 
     /// Build the kustomization in `dir` on its own.
-    fn accumulate(&mut self, dir: &Path) -> Result<ResMap> {
-        self.enter(dir, ResMap::new(), false)
+    fn accumulate(&mut self, dir: &Path) -> Result<Layer> {
+        self.enter(dir, Layer::default(), false)
     }
 
-    /// Build `dir` (a kustomization, or with `component` a Component applied to `rm`).
-    fn enter(&mut self, dir: &Path, rm: ResMap, component: bool) -> Result<ResMap> {
+    /// Build `dir` (a kustomization, or with `component` a Component applied to `acc`).
+    fn enter(&mut self, dir: &Path, acc: Layer, component: bool) -> Result<Layer> {
         let dir = absolute(dir);
         if let Some(pos) = self.stack.iter().position(|d| *d == dir) {
             let chain: Vec<String> = self.stack[pos..]
@@ -135,12 +145,13 @@ impl<'a> Builder<'a> {
             );
         }
         self.stack.push(dir.clone());
-        let result = self.accumulate_inner(&dir, rm, component);
+        let result = self.accumulate_inner(&dir, acc, component);
         self.stack.pop();
         result
     }
 
-    fn accumulate_inner(&mut self, dir: &Path, mut rm: ResMap, component: bool) -> Result<ResMap> {
+    fn accumulate_inner(&mut self, dir: &Path, acc: Layer, component: bool) -> Result<Layer> {
+        let Layer { mut rm, mut vars } = acc;
         let k = self.loader.kustomization(dir)?;
         self.warnings.extend(k.deprecation_warnings());
         transform::check_supported(&k)?;
@@ -176,7 +187,8 @@ impl<'a> Builder<'a> {
             let path = normalize(&dir.join(&entry));
             if path.is_dir() {
                 let sub = self.accumulate(&path).map_err(|e| locate_at(e, &k, &at))?;
-                rm.append_all(sub.items)?;
+                rm.append_all(sub.rm.items)?;
+                vars::merge(&mut vars, sub.vars)?;
             } else if path.is_file() {
                 self.loader
                     .check_restriction(dir, &path)
@@ -202,7 +214,10 @@ impl<'a> Builder<'a> {
                     .error(&at, format!("component `{entry}` is not a directory"))
                     .with_help("a component is a directory holding a `kind: Component` kustomization"));
             }
-            rm = self.enter(&path, rm, true).map_err(|e| locate_at(e, &k, &at))?;
+            let layer = self
+                .enter(&path, Layer { rm, vars }, true)
+                .map_err(|e| locate_at(e, &k, &at))?;
+            (rm, vars) = (layer.rm, layer.vars);
         }
         let configured_in = relative_to(&k.file, &self.top);
         let generated = transform::generators::configured(&k, self.loader, &configured_in)?;
@@ -219,7 +234,9 @@ impl<'a> Builder<'a> {
             }
             rm.items.retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
-        Ok(rm)
+        vars::merge(&mut vars, vars::read(&k)?)?;
+        vars::bind(&mut rm, &vars)?;
+        Ok(Layer { rm, vars })
     }
 }
 

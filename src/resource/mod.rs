@@ -155,6 +155,8 @@ pub struct Resource {
     pub transformations: Vec<Transformation>,
     /// A generated ConfigMap or Secret that gets a content-hash name suffix.
     pub needs_hash: bool,
+    /// The vars whose value this resource provides.
+    pub ref_vars: Vec<String>,
 }
 
 impl Resource {
@@ -167,6 +169,7 @@ impl Resource {
             suffixes: Vec::new(),
             transformations: Vec::new(),
             needs_hash: false,
+            ref_vars: Vec::new(),
         }
     }
 

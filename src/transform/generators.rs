@@ -507,6 +507,7 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
     new.prefixes = old.prefixes.clone();
     new.suffixes = old.suffixes.clone();
     new.needs_hash = new.needs_hash && old.needs_hash;
+    new.ref_vars = old.ref_vars.clone();
     new.transformations = old.transformations.clone();
 }
 

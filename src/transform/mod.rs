@@ -17,6 +17,7 @@ pub mod namespace;
 pub mod patches;
 pub mod replacements;
 pub mod replicas;
+pub mod vars;
 
 use crate::error::{Error, Result};
 use crate::load::kustomization::describe;
@@ -34,7 +35,6 @@ pub trait Transformer: Send + Sync {
 /// Fields that later stages will implement; until then strata refuses them rather than
 /// render something different from Kustomize.
 const NOT_YET: &[&str] = &[
-    "vars",
     "generators",
     "transformers",
     "validators",

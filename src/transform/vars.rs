@@ -56,9 +56,13 @@ pub fn read(k: &crate::load::Kustomization) -> Result<Vec<Var>> {
     Ok(out)
 }
 
-/// Tie vars to the one object each names, as Kustomize's `MergeVars` does at every layer.
+/// Tie vars to the one object each names (by current or previous id), at every layer; a
+/// var already tied to an object in an included layer stays with it.
 pub fn bind(rm: &mut ResMap, vars: &[Var]) -> Result<()> {
     for v in vars {
+        if rm.items.iter().any(|r| r.ref_vars.contains(&v.name)) {
+            continue;
+        }
         let want = Gvk::from_api_version(&v.api_version, &v.kind);
         let matches: Vec<usize> = rm
             .items

@@ -42,6 +42,7 @@ pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Outp
     let resources = resolve::finish(
         acc.resources,
         &acc.vars,
+        &acc.config,
         &metadata,
         sort_options.as_ref(),
         options.reorder,

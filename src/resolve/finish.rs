@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::resource::{ResMap, Resource};
+use crate::transform::config::Config;
 use crate::transform::vars::{self, Var};
 use crate::transform::{hash, name_reference};
 use crate::yaml::{Map, Value};
@@ -56,14 +57,15 @@ const LOCAL_CONFIG: &str = "config.kubernetes.io/local-config";
 pub fn finish(
     mut rm: ResMap,
     vars: &[Var],
+    config: &Config,
     build_metadata: &[String],
     sort_options: Option<&Value>,
     reorder: Reorder,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Resource>> {
     hash::add_suffixes(&mut rm);
-    name_reference::fix(&mut rm)?;
-    let unused = vars::resolve(&mut rm, vars)?;
+    name_reference::fix(&mut rm, &config.refs)?;
+    let unused = vars::resolve(&mut rm, vars, &config.table("varReference"))?;
     if !unused.is_empty() {
         warnings.push(format!("warning: vars defined but never used: {}", unused.join(", ")));
     }

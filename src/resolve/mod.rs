@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::load::{Loader, normalize, relative_to};
 use crate::resource::{ResMap, Transformation};
 use crate::transform;
+use crate::transform::config::Config;
 use crate::transform::vars::{self, Var};
 use std::path::{Path, PathBuf};
 
@@ -31,14 +32,25 @@ pub struct BuildOptions {
 pub struct Accumulated {
     pub resources: ResMap,
     pub vars: Vec<Var>,
+    pub config: Config,
     pub warnings: Vec<String>,
 }
 
 /// What one layer hands to the layer that includes it.
-#[derive(Default)]
 struct Layer {
     rm: ResMap,
     vars: Vec<Var>,
+    config: Config,
+}
+
+impl Default for Layer {
+    fn default() -> Layer {
+        Layer {
+            rm: ResMap::new(),
+            vars: Vec::new(),
+            config: Config::builtin(),
+        }
+    }
 }
 
 pub struct Builder<'a> {
@@ -117,6 +129,7 @@ impl<'a> Builder<'a> {
             Accumulated {
                 resources: layer.rm,
                 vars: layer.vars,
+                config: layer.config,
                 warnings: self.warnings,
             },
             metadata,
@@ -151,7 +164,11 @@ impl<'a> Builder<'a> {
     }
 
     fn accumulate_inner(&mut self, dir: &Path, acc: Layer, component: bool) -> Result<Layer> {
-        let Layer { mut rm, mut vars } = acc;
+        let Layer {
+            mut rm,
+            mut vars,
+            mut config,
+        } = acc;
         let k = self.loader.kustomization(dir)?;
         self.warnings.extend(k.deprecation_warnings());
         transform::check_supported(&k)?;
@@ -189,6 +206,7 @@ impl<'a> Builder<'a> {
                 let sub = self.accumulate(&path).map_err(|e| locate_at(e, &k, &at))?;
                 rm.append_all(sub.rm.items)?;
                 vars::merge(&mut vars, sub.vars)?;
+                config.merge(&sub.config);
             } else if path.is_file() {
                 self.loader
                     .check_restriction(dir, &path)
@@ -215,14 +233,15 @@ impl<'a> Builder<'a> {
                     .with_help("a component is a directory holding a `kind: Component` kustomization"));
             }
             let layer = self
-                .enter(&path, Layer { rm, vars }, true)
+                .enter(&path, Layer { rm, vars, config }, true)
                 .map_err(|e| locate_at(e, &k, &at))?;
-            (rm, vars) = (layer.rm, layer.vars);
+            (rm, vars, config) = (layer.rm, layer.vars, layer.config);
         }
+        self.configure(&k, &mut config)?;
         let configured_in = relative_to(&k.file, &self.top);
         let generated = transform::generators::configured(&k, self.loader, &configured_in)?;
         transform::generators::absorb(&mut rm, generated)?;
-        for t in transform::configured(&k, self.loader, self.strict)? {
+        for t in transform::configured(&k, self.loader, self.strict, &config)? {
             t.transform(&mut rm, &mut self.warnings).map_err(|e| e.in_file(&k.file))?;
             if self.build_metadata.iter().any(|m| m == "transformerAnnotations") {
                 for r in &mut rm.items {
@@ -236,7 +255,30 @@ impl<'a> Builder<'a> {
         }
         vars::merge(&mut vars, vars::read(&k)?)?;
         vars::bind(&mut rm, &vars)?;
-        Ok(Layer { rm, vars })
+        Ok(Layer { rm, vars, config })
+    }
+
+    /// Add the layer's `configurations:` and `crds:` files to its configuration.
+    fn configure(&self, k: &crate::load::Kustomization, config: &mut Config) -> Result<()> {
+        for field in ["configurations", "crds"] {
+            for (i, path) in k.string_list(field)?.into_iter().enumerate() {
+                let idx = i.to_string();
+                let at = [field, idx.as_str()];
+                let file = normalize(&k.dir.join(&path));
+                self.loader.check_restriction(&k.dir, &file).map_err(|e| e.at(k.location(&at)))?;
+                if !file.is_file() {
+                    return Err(k
+                        .error(&at, format!("`{path}` does not exist"))
+                        .with_help("paths are relative to the kustomization's directory"));
+                }
+                let docs = self.loader.documents(&file)?;
+                for (doc, _, _) in &docs.docs {
+                    let added = if field == "crds" { config.add_crds(doc) } else { config.add_file(doc) };
+                    added.map_err(|e| e.in_file(&file))?;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -24,7 +24,7 @@ pub struct FieldSpec {
 }
 
 /// Objects of kind `target` are referred to by name from the `referrers` fields.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct NameRef {
     pub target: FieldSpec,
     pub referrers: Vec<FieldSpec>,

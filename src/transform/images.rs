@@ -5,6 +5,7 @@
 //! regular expression anchored at the start and followed by an optional tag or digest.
 
 use super::Transformer;
+use super::fieldspec::{FieldSpec, walk};
 use crate::error::{Error, Result};
 use crate::resource::ResMap;
 use crate::yaml::Value;
@@ -22,17 +23,23 @@ pub struct ImageSpec {
 pub struct Images {
     spec: ImageSpec,
     pattern: Regex,
+    /// Image fields beyond `containers`/`initContainers` (from `configurations:`).
+    extra: Vec<FieldSpec>,
 }
 
 impl Images {
-    pub fn new(spec: ImageSpec) -> Result<Images> {
+    pub fn new(spec: ImageSpec, specs: Vec<FieldSpec>) -> Result<Images> {
         let pattern = Regex::new(&format!("^{}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$", spec.name))
             .map_err(|_| {
                 Error::new(format!("image name `{}` is not a valid pattern", spec.name)).with_help(
                     "image names are matched as regular expressions; escape characters such as `[`",
                 )
             })?;
-        Ok(Images { spec, pattern })
+        let extra = specs
+            .into_iter()
+            .filter(|s| !s.path.iter().any(|p| p.starts_with("containers") || p.starts_with("initContainers")))
+            .collect();
+        Ok(Images { spec, pattern, extra })
     }
 
     fn update(&self, image: &str) -> Option<String> {
@@ -133,6 +140,17 @@ impl Transformer for Images {
     fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
         for r in &mut rm.items {
             self.visit(&mut r.doc);
+            let gvk = r.gvk();
+            for spec in self.extra.iter().filter(|s| s.selects(&gvk)) {
+                walk(&mut r.doc, &spec.path, None, &mut |node| {
+                    if let Value::Str(img) = node {
+                        if let Some(new) = self.update(img) {
+                            *img = new;
+                        }
+                    }
+                    Ok(())
+                })?;
+            }
         }
         Ok(())
     }
@@ -195,9 +213,9 @@ mod tests {
                 Some("r:5000/b:1"),
             ),
         ] {
-            let t = Images::new(s).expect("valid");
+            let t = Images::new(s, Vec::new()).expect("valid");
             assert_eq!(t.update(img).as_deref(), want, "{img}");
         }
-        assert!(Images::new(spec("[", "", "v2", "")).is_err());
+        assert!(Images::new(spec("[", "", "v2", ""), Vec::new()).is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! returns the transformers it asks for, in that order.
 
 pub mod affix;
+pub mod config;
 pub mod fieldspec;
 pub mod generators;
 pub mod hash;
@@ -38,8 +39,6 @@ const NOT_YET: &[&str] = &[
     "generators",
     "transformers",
     "validators",
-    "configurations",
-    "crds",
     "helmCharts",
     "helmChartInflationGenerator",
     "helmGlobals",
@@ -66,6 +65,7 @@ pub fn configured(
     k: &Kustomization,
     loader: &Loader,
     strict: bool,
+    config: &config::Config,
 ) -> Result<Vec<Box<dyn Transformer>>> {
     let mut out: Vec<Box<dyn Transformer>> = Vec::new();
     if let Some(p) = patches::strategic_merge(k, loader, strict)? {
@@ -75,7 +75,10 @@ pub fn configured(
         out.push(Box::new(p));
     }
     if let Some(ns) = k.string("namespace")?.filter(|s| !s.is_empty()) {
-        out.push(Box::new(namespace::Namespace::new(ns)));
+        out.push(Box::new(namespace::Namespace {
+            namespace: ns,
+            specs: config.table("namespace"),
+        }));
     }
     if let Some(p) = k.string("namePrefix")? {
         out.push(Box::new(affix::Affix {
@@ -93,7 +96,7 @@ pub fn configured(
         out.push(Box::new(labels::MapEntries {
             kind: "LabelTransformer",
             pairs: k.string_map(&["commonLabels"], k.get("commonLabels"))?,
-            specs: common_label_specs(),
+            specs: config.table("commonLabels"),
         }));
     }
     for (i, entry) in seq(k, "labels")?.iter().enumerate() {
@@ -102,13 +105,13 @@ pub fn configured(
             entry,
             &["pairs", "includeSelectors", "includeTemplates", "fields"],
         )?);
-        out.push(Box::new(label_entry(k, i, &entry)?));
+        out.push(Box::new(label_entry(k, i, &entry, config)?));
     }
     if k.get("commonAnnotations").is_some() {
         out.push(Box::new(labels::MapEntries {
             kind: "AnnotationsTransformer",
             pairs: k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?,
-            specs: fieldspec::table("annotations"),
+            specs: config.table("commonAnnotations"),
         }));
     }
     if let Some(p) = patches::entries(k, loader, patches::Field::Json6902, strict)? {
@@ -137,7 +140,11 @@ pub fn configured(
                 .with_help("write the count without quotes, e.g. `count: 3`"));
             }
         };
-        out.push(Box::new(replicas::Replicas::new(name.to_string(), count)));
+        out.push(Box::new(replicas::Replicas {
+            name: name.to_string(),
+            count,
+            specs: config.table("replicas"),
+        }));
     }
     let mut image_entries = seq(k, "images")?;
     image_entries.extend(seq(k, "imageTags")?);
@@ -169,7 +176,7 @@ pub fn configured(
             digest: field("digest")?,
             tag_suffix: field("tagSuffix")?,
         };
-        out.push(Box::new(images::Images::new(spec).map_err(|e| {
+        out.push(Box::new(images::Images::new(spec, config.table("images")).map_err(|e| {
             let mut l = k.location(&["images", &i.to_string(), "name"]);
             l.col = l.col.max(1);
             e.at(l)
@@ -224,11 +231,6 @@ fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacement
     Ok(Some(replacements::Replacements { list }))
 }
 
-/// commonLabels reach metadata, pod templates and selectors.
-fn common_label_specs() -> Vec<fieldspec::FieldSpec> {
-    labels::merge_specs(fieldspec::table("metalabels"), fieldspec::table("labels"))
-}
-
 fn located(k: &Kustomization, path: &[String], msg: impl Into<String>) -> Error {
     let refs: Vec<&str> = path.iter().map(String::as_str).collect();
     k.error(&refs, msg)
@@ -247,12 +249,12 @@ fn seq(k: &Kustomization, field: &str) -> Result<Vec<Value>> {
     }
 }
 
-fn label_entry(k: &Kustomization, i: usize, entry: &Value) -> Result<labels::MapEntries> {
+fn label_entry(k: &Kustomization, i: usize, entry: &Value, config: &config::Config) -> Result<labels::MapEntries> {
     let idx = i.to_string();
     let flag = |f: &str| matches!(entry.get(f), Some(Value::Bool(true)));
     let pairs = k.string_map(&["labels", &idx, "pairs"], entry.get("pairs"))?;
     let mut specs = if flag("includeSelectors") {
-        common_label_specs()
+        config.table("commonLabels")
     } else {
         let mut s = vec![fieldspec::FieldSpec::new(
             ("", "", ""),
@@ -260,7 +262,7 @@ fn label_entry(k: &Kustomization, i: usize, entry: &Value) -> Result<labels::Map
             true,
         )];
         if flag("includeTemplates") {
-            s = labels::merge_specs(s, fieldspec::table("metalabels"));
+            s = labels::merge_specs(s, config.table("templateLabels"));
         }
         s
     };

@@ -6,7 +6,7 @@
 //! prefixes and suffixes). A unique match rewrites the field to the current name (and, for
 //! `{name, namespace}` maps such as RBAC subjects, the current namespace).
 
-use super::fieldspec::{self, FieldSpec, walk};
+use super::fieldspec::{FieldSpec, NameRef, walk};
 use crate::error::{Error, Result};
 use crate::resource::{Gvk, ResId, ResMap, Resource};
 use crate::yaml::Value;
@@ -46,7 +46,7 @@ fn same_ending(a: &[String], b: &[String]) -> bool {
     short.iter().enumerate().all(|(i, s)| &long[i + diff] == s)
 }
 
-pub fn fix(rm: &mut ResMap) -> Result<()> {
+pub fn fix(rm: &mut ResMap, refs: &[NameRef]) -> Result<()> {
     let infos: Vec<Info> = rm.items.iter().map(Info::of).collect();
     let mut by_prev_name: HashMap<&str, Vec<usize>> = HashMap::new();
     let mut by_orig_ns: HashMap<&str, Vec<usize>> = HashMap::new();
@@ -71,7 +71,7 @@ pub fn fix(rm: &mut ResMap) -> Result<()> {
         by_prev_name,
         by_orig_ns,
     };
-    for nref in fieldspec::name_references() {
+    for nref in refs {
         for spec in &nref.referrers {
             for (i, referrer) in infos.iter().enumerate() {
                 if !selected(spec, &referrer.orig.gvk) {

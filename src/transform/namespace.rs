@@ -7,7 +7,7 @@
 //! (APIService, CRD conversion webhooks) are set from the field-spec table.
 
 use super::Transformer;
-use super::fieldspec::{self, Create, FieldSpec, walk};
+use super::fieldspec::{Create, FieldSpec, walk};
 use crate::error::Result;
 use crate::resource::ResMap;
 use crate::yaml::Value;
@@ -15,15 +15,6 @@ use crate::yaml::Value;
 pub struct Namespace {
     pub namespace: String,
     pub specs: Vec<FieldSpec>,
-}
-
-impl Namespace {
-    pub fn new(namespace: String) -> Namespace {
-        Namespace {
-            namespace,
-            specs: fieldspec::table("namespace"),
-        }
-    }
 }
 
 impl Transformer for Namespace {
@@ -54,7 +45,7 @@ impl Transformer for Namespace {
                 }
             }
             for spec in &self.specs {
-                if !spec.selects(&gvk) {
+                if !spec.selects(&gvk) || spec.path_string() == "metadata/namespace" {
                     continue;
                 }
                 // A Namespace object is renamed only when it is the core, cluster-scoped kind.

@@ -5,7 +5,7 @@
 //! StatefulSet); matching nothing is an error, as in Kustomize.
 
 use super::Transformer;
-use super::fieldspec::{self, Create, FieldSpec, walk};
+use super::fieldspec::{Create, FieldSpec, walk};
 use crate::error::{Error, Result};
 use crate::resource::ResMap;
 use crate::yaml::Value;
@@ -14,16 +14,6 @@ pub struct Replicas {
     pub name: String,
     pub count: i64,
     pub specs: Vec<FieldSpec>,
-}
-
-impl Replicas {
-    pub fn new(name: String, count: i64) -> Replicas {
-        Replicas {
-            name,
-            count,
-            specs: fieldspec::table("replicas"),
-        }
-    }
 }
 
 impl Transformer for Replicas {

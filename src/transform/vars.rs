@@ -7,7 +7,7 @@
 //! replaced (`$$` escapes a dollar; a string that is exactly `$(NAME)` takes the value's
 //! type). A var whose object is missing is an error; a var never used is a warning.
 
-use super::fieldspec::{self, walk};
+use super::fieldspec::{FieldSpec, walk};
 use crate::error::{Error, Location, Result};
 use crate::resource::{Gvk, ResMap};
 use crate::yaml::Value;
@@ -139,7 +139,7 @@ fn field_value<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// Replace `$(NAME)` references at the top of the build. Returns the names never used.
-pub fn resolve(rm: &mut ResMap, vars: &[Var]) -> Result<Vec<String>> {
+pub fn resolve(rm: &mut ResMap, vars: &[Var], specs: &[FieldSpec]) -> Result<Vec<String>> {
     if vars.is_empty() {
         return Ok(Vec::new());
     }
@@ -166,10 +166,9 @@ pub fn resolve(rm: &mut ResMap, vars: &[Var]) -> Result<Vec<String>> {
         values.push((v.name.clone(), value));
     }
     let mut used = vec![false; values.len()];
-    let specs = fieldspec::table("vars");
     for r in &mut rm.items {
         let gvk = r.gvk();
-        for spec in &specs {
+        for spec in specs {
             if !spec.selects(&gvk) {
                 continue;
             }

@@ -111,9 +111,27 @@ impl Config {
                         .unwrap_or_default();
                     self.add_ref(target, referrers);
                 }
-            } else if TABLES.contains(&key.as_str()) {
-                for item in &items {
-                    self.add(key, spec_of(item, &text(item, "path")));
+            } else if let Some(name) = TABLES.iter().find(|t| **t == key.as_str()) {
+                // Kustomize lets a user's specs cover the built-in ones: a built-in spec
+                // whose selector also selects a user spec with the same path is dropped
+                // (so `namePrefix: [{path: metadata/name, kind: Foo}]` prefixes only Foo).
+                let user: Vec<FieldSpec> = items.iter().map(|i| spec_of(i, &text(i, "path"))).collect();
+                let covered = |d: &FieldSpec| {
+                    user.iter().any(|u| {
+                        u.path == d.path
+                            && (d.group.is_empty() || d.group == u.group)
+                            && (d.version.is_empty() || d.version == u.version)
+                            && (d.kind.is_empty() || d.kind == u.kind)
+                    })
+                };
+                let kept: Vec<(&'static str, FieldSpec)> = self
+                    .specs
+                    .drain(..)
+                    .filter(|(t, d)| t != name || !covered(d))
+                    .collect();
+                self.specs = kept;
+                for u in user {
+                    self.add(name, u);
                 }
             } else {
                 return Err(Error::new(format!("unknown table `{key}` in a configurations file"))

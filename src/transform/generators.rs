@@ -508,6 +508,9 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
     new.suffixes = old.suffixes.clone();
     new.needs_hash = new.needs_hash && old.needs_hash;
     new.ref_vars = old.ref_vars.clone();
+    if merge_data {
+        new.origin = old.origin.clone();
+    }
     new.transformations = old.transformations.clone();
 }
 

@@ -160,29 +160,52 @@ fn merge_element(
 /// Lists merged by one key: patch items first (in patch order), then the target's other
 /// items, then target items without the key.
 fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> Result<Value> {
-    let mut order: Vec<String> = Vec::new();
-    for v in patch.iter().chain(dest.iter()) {
-        if let Some(k) = key_of(v, key)
-            && !order.contains(&k)
-        {
-            order.push(k);
+    // Patch items without the key are kept where they stand among the patch's items.
+    enum Slot<'a> {
+        Key(String),
+        Bare(&'a Value),
+    }
+    let mut order: Vec<Slot> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for v in patch {
+        match key_of(v, key) {
+            Some(k) if !seen.contains(&k) => {
+                seen.push(k.clone());
+                order.push(Slot::Key(k));
+            }
+            Some(_) => {}
+            None => order.push(Slot::Bare(v)),
+        }
+    }
+    for v in &dest {
+        if let Some(k) = key_of(v, key) {
+            if !seen.contains(&k) {
+                seen.push(k.clone());
+                order.push(Slot::Key(k));
+            }
         }
     }
     let mut out = Vec::with_capacity(order.len());
-    for k in &order {
-        let d = dest
-            .iter()
-            .find(|v| key_of(v, key).as_ref() == Some(k))
-            .cloned();
-        let p = patch.iter().find(|v| key_of(v, key).as_ref() == Some(k));
-        let key_value = d
-            .as_ref()
-            .or(p)
-            .and_then(|v| v.get(key))
-            .cloned()
-            .unwrap_or(Value::Null);
-        if let Some(v) = merge_element(d, p, &[(key, key_value)], pos)? {
-            out.push(v);
+    for slot in &order {
+        match slot {
+            Slot::Bare(p) => {
+                if let Some(v) = merge(None, p, pos, Merge::Plain)? {
+                    out.push(v);
+                }
+            }
+            Slot::Key(k) => {
+                let d = dest.iter().find(|v| key_of(v, key).as_ref() == Some(k)).cloned();
+                let p = patch.iter().find(|v| key_of(v, key).as_ref() == Some(k));
+                let key_value = d
+                    .as_ref()
+                    .or(p)
+                    .and_then(|v| v.get(key))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                if let Some(v) = merge_element(d, p, &[(key, key_value)], pos)? {
+                    out.push(v);
+                }
+            }
         }
     }
     out.extend(dest.into_iter().filter(|v| key_of(v, key).is_none()));

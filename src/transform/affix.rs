@@ -6,6 +6,8 @@
 //! several objects had the same original name.
 
 use super::Transformer;
+use super::fieldspec::{FieldSpec, walk};
+use crate::yaml::Value;
 use crate::error::Result;
 use crate::resource::{Gvk, ResMap};
 
@@ -18,6 +20,8 @@ pub enum Side {
 pub struct Affix {
     pub side: Side,
     pub text: String,
+    /// The fields to change (`metadata/name` unless `configurations:` say otherwise).
+    pub specs: Vec<FieldSpec>,
 }
 
 fn skipped(gvk: &Gvk) -> bool {
@@ -35,26 +39,37 @@ impl Transformer for Affix {
     }
 
     fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+        let affix = |name: &str| match self.side {
+            Side::Prefix => format!("{}{name}", self.text),
+            Side::Suffix => format!("{name}{}", self.text),
+        };
         for r in &mut rm.items {
-            if skipped(&r.orig_id().gvk) {
+            let orig = r.orig_id().gvk;
+            if skipped(&orig) {
                 continue;
             }
-            if !self.text.is_empty() {
-                match self.side {
-                    Side::Prefix => r.prefixes.push(self.text.clone()),
-                    Side::Suffix => r.suffixes.push(self.text.clone()),
+            for spec in self.specs.iter().filter(|s| s.selects(&orig)) {
+                if spec.path_string() == "metadata/name" {
+                    if !self.text.is_empty() {
+                        match self.side {
+                            Side::Prefix => r.prefixes.push(self.text.clone()),
+                            Side::Suffix => r.suffixes.push(self.text.clone()),
+                        }
+                        r.store_previous_id();
+                    }
+                    if r.doc.get("metadata").and_then(|m| m.get("name")).is_some() {
+                        let renamed = affix(r.name());
+                        r.set_name(&renamed);
+                    }
+                } else {
+                    walk(&mut r.doc, &spec.path, None, &mut |node| {
+                        if let Value::Str(s) = node {
+                            *s = affix(s);
+                        }
+                        Ok(())
+                    })?;
                 }
-                r.store_previous_id();
             }
-            let name = r.name().to_string();
-            if r.doc.get("metadata").and_then(|m| m.get("name")).is_none() {
-                continue;
-            }
-            let renamed = match self.side {
-                Side::Prefix => format!("{}{name}", self.text),
-                Side::Suffix => format!("{name}{}", self.text),
-            };
-            r.set_name(&renamed);
         }
         Ok(())
     }

@@ -84,12 +84,14 @@ pub fn configured(
         out.push(Box::new(affix::Affix {
             side: affix::Side::Prefix,
             text: p,
+            specs: config.table("namePrefix"),
         }));
     }
     if let Some(s) = k.string("nameSuffix")? {
         out.push(Box::new(affix::Affix {
             side: affix::Side::Suffix,
             text: s,
+            specs: config.table("nameSuffix"),
         }));
     }
     if k.get("commonLabels").is_some() {

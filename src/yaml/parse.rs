@@ -10,7 +10,7 @@
 //! the text to find where a node lives, for error messages only.
 
 use super::{Map, Value};
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 use std::collections::HashMap;
 use std::fmt;
 
@@ -22,6 +22,16 @@ pub struct Document {
     pub line: usize,
     /// Byte offset where the document's content starts.
     pub offset: usize,
+}
+
+impl Document {
+    fn new(value: Value, line: usize, offset: usize) -> Self {
+        Document {
+            value,
+            line,
+            offset,
+        }
+    }
 }
 
 /// A syntax or decoding error, with its position in the text.
@@ -48,359 +58,301 @@ impl fmt::Display for YamlError {
 
 impl std::error::Error for YamlError {}
 
+impl YamlError {
+    fn new(message: impl Into<String>, line: usize, col: usize, offset: usize) -> Self {
+        let message = message.into();
+        YamlError {
+            message,
+            line,
+            col,
+            offset,
+        }
+    }
+}
+
 /// Expanded alias nodes allowed per call before the input counts as an alias bomb.
 const ALIAS_BUDGET: usize = 10_000_000;
+
+/// Deepest nesting accepted (go-yaml stops at 10000); it keeps the recursive printer and
+/// `Drop` well inside a 2 MiB thread stack.
+const MAX_DEPTH: usize = 1000;
 
 /// Parses every document of `text`.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
     check_characters(text)?;
-    let mut b = Builder {
-        pos: &pos,
-        docs: Vec::new(),
-        stack: Vec::new(),
-        anchors: HashMap::new(),
-        root: None,
-        start: None,
-        alias_nodes: 0,
-    };
+    let (mut b, mut docs) = (Builder::default(), Vec::new());
+    let (mut root, mut start, mut spent) = (None, None, 0);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| {
-            let m = e.marker();
-            let info = e.info().trim_end_matches('.');
-            pos.error(info, m.index(), m.line(), m.col())
-        })?;
-        b.event(event, span)?;
+        let (event, span) = next.map_err(|e| pos.at(e.marker(), e.info().trim_end_matches('.')))?;
+        let node = match event {
+            Event::Scalar(..)
+            | Event::SequenceStart(..)
+            | Event::MappingStart(..)
+            | Event::Alias(_) => true,
+            Event::DocumentStart(_) => {
+                (root, start) = (None, None);
+                b.anchors.clear();
+                false
+            }
+            Event::DocumentEnd => {
+                let (line, offset) = start
+                    .take()
+                    .unwrap_or((span.start.line(), pos.byte(span.start.index())));
+                let value = root.take().unwrap_or(Value::Null);
+                docs.push(Document::new(value, line, offset));
+                false
+            }
+            _ => false,
+        };
+        if node && start.is_none() {
+            start = Some((span.start.line(), pos.byte(span.start.index())));
+        }
+        if let Some(value) = b.event(&pos, event, span, &mut spent)? {
+            root = Some(value);
+        }
     }
-    Ok(b.docs)
+    Ok(docs)
 }
 
-/// Maps saphyr's character indices to byte offsets (a checkpoint every 64 characters).
+/// Maps saphyr's character indices to byte offsets.
 struct Positions<'a> {
     text: &'a str,
-    checkpoints: Option<Vec<usize>>,
+    /// Byte offset of every 64th character; empty when the text is ASCII.
+    marks: Vec<usize>,
 }
 
 impl<'a> Positions<'a> {
     fn new(text: &'a str) -> Self {
-        let checkpoints = (!text.is_ascii()).then(|| {
-            let mut v = Vec::with_capacity(text.len() / 64 + 1);
-            for (i, (b, _)) in text.char_indices().enumerate() {
-                if i % 64 == 0 {
-                    v.push(b);
-                }
-            }
-            v
-        });
-        Positions { text, checkpoints }
-    }
-
-    fn byte(&self, char_index: usize) -> usize {
-        let Some(cp) = &self.checkpoints else {
-            return char_index.min(self.text.len());
+        let marks = match text.is_ascii() {
+            true => Vec::new(),
+            false => text.char_indices().step_by(64).map(|(b, _)| b).collect(),
         };
-        let Some(&start) = cp.get(char_index / 64) else {
-            return self.text.len();
-        };
-        let rest = self.text.get(start..).unwrap_or("");
-        match rest.char_indices().nth(char_index % 64) {
-            Some((b, _)) => start + b,
-            None => self.text.len(),
-        }
+        Positions { text, marks }
     }
 
-    fn error(&self, message: &str, index: usize, line: usize, col0: usize) -> YamlError {
-        YamlError {
-            message: message.to_string(),
-            line,
-            col: col0 + 1,
-            offset: self.byte(index),
+    fn byte(&self, index: usize) -> usize {
+        let len = self.text.len();
+        if self.marks.is_empty() {
+            return index.min(len);
         }
+        let start = self.marks.get(index / 64).copied().unwrap_or(len);
+        let mut chars = self.text[start..].char_indices();
+        chars.nth(index % 64).map_or(len, |(b, _)| start + b)
     }
 
-    fn at(&self, span: &Span, message: String) -> YamlError {
-        let s = span.start;
-        YamlError {
-            offset: self.byte(s.index()),
-            line: s.line(),
-            col: s.col() + 1,
-            message,
-        }
+    fn at(&self, m: &Marker, message: impl Into<String>) -> YamlError {
+        YamlError::new(message, m.line(), m.col() + 1, self.byte(m.index()))
     }
 }
 
 /// go-yaml's reader refuses control characters anywhere in the input.
 fn check_characters(text: &str) -> Result<(), YamlError> {
-    let (mut line, mut col) = (1, 1);
-    for (offset, c) in text.char_indices() {
-        let ok = matches!(c, '\t' | '\n' | '\r' | '\u{85}' | '\u{20}'..='\u{7E}')
-            || ('\u{A0}'..='\u{FFFD}').contains(&c)
-            || c >= '\u{10000}';
-        if !ok {
-            let message = "control characters are not allowed".to_string();
-            return Err(YamlError {
-                message,
-                line,
-                col,
-                offset,
-            });
-        }
-        if c == '\n' {
-            (line, col) = (line + 1, 1);
-        } else {
-            col += 1;
-        }
-    }
-    Ok(())
+    let ok = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{85}' | ' '..='~' | '\u{A0}'..='\u{FFFD}')
+            || c >= '\u{10000}'
+    };
+    let Some((offset, _)) = text.char_indices().find(|&(_, c)| !ok(c)) else {
+        return Ok(());
+    };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let message = "control characters are not allowed";
+    Err(YamlError::new(message, line, col, offset))
 }
 
-/// A finished node on its way to its parent.
-struct Node {
-    value: Value,
-    /// Node count, to charge alias expansion against [`ALIAS_BUDGET`].
-    size: usize,
-    /// The source text of a scalar, used when the node is a map key.
-    key: Option<String>,
-    merge: bool,
-    span: Span,
+/// A map being built.
+struct MapFrame {
+    map: Map,
+    /// Line of each explicit key, by index in `map`.
+    lines: Vec<usize>,
+    /// The key waiting for its value, whether it is `<<`, and where it is.
+    key: Option<(String, bool, Span)>,
+    /// Values of `<<` keys, with the key's position.
+    merges: Vec<(Value, Span)>,
 }
 
 enum Frame {
-    Seq {
-        items: Vec<Value>,
-        anchor: usize,
-        size: usize,
-        span: Span,
-    },
-    Map {
-        map: Map,
-        /// Line of each explicit key, by index in `map`.
-        lines: Vec<usize>,
-        anchor: usize,
-        size: usize,
-        span: Span,
-        /// The key waiting for its value (`None` when a key is expected).
-        key: Option<(String, bool, Span)>,
-        merge_line: Option<usize>,
-        merges: Vec<(Value, Span)>,
-    },
+    Seq(Vec<Value>),
+    Map(MapFrame),
 }
 
-struct Builder<'a, 'p> {
-    pos: &'p Positions<'a>,
-    docs: Vec<Document>,
-    stack: Vec<Frame>,
+#[derive(Default)]
+struct Builder {
+    /// Open collections with their anchor id and start.
+    stack: Vec<(Frame, usize, Span)>,
     anchors: HashMap<usize, (Value, usize)>,
-    root: Option<Value>,
-    start: Option<(usize, usize)>,
-    alias_nodes: usize,
 }
 
-impl Builder<'_, '_> {
-    fn event(&mut self, event: Event, span: Span) -> Result<(), YamlError> {
-        if self.start.is_none()
-            && matches!(
-                event,
-                Event::Scalar(..)
-                    | Event::SequenceStart(..)
-                    | Event::MappingStart(..)
-                    | Event::Alias(_)
-            )
-        {
-            self.start = Some((span.start.line(), self.pos.byte(span.start.index())));
-        }
-        match event {
-            Event::DocumentStart(_) => {
-                self.root = None;
-                self.start = None;
-                self.anchors.clear();
-            }
-            Event::DocumentEnd => {
-                let (line, offset) = self.start.take().unwrap_or((span.start.line(), 0));
-                let value = self.root.take().unwrap_or(Value::Null);
-                self.docs.push(Document {
-                    value,
-                    line,
-                    offset,
-                });
-            }
-            Event::Scalar(text, style, anchor, tag) => {
+impl Builder {
+    /// Applies one event; returns the document root once it is complete.
+    fn event(
+        &mut self,
+        pos: &Positions<'_>,
+        event: Event,
+        span: Span,
+        spent: &mut usize,
+    ) -> Result<Option<Value>, YamlError> {
+        let (value, key, anchor, span) = match event {
+            Event::Scalar(mut text, style, anchor, tag) => {
+                if style == ScalarStyle::Folded {
+                    text = folded_round_trip(&text).into();
+                }
                 let value = resolve_scalar(&text, style, tag.as_deref())
-                    .map_err(|m| self.pos.at(&span, m))?;
+                    .map_err(|m| pos.at(&span.start, m))?;
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
                     && tag
                         .as_deref()
                         .is_none_or(|t| matches!(short_tag(t).as_str(), "!" | "!!merge"));
-                let node = Node {
-                    value,
-                    size: 1,
-                    key: Some(text.into_owned()),
-                    merge,
-                    span,
-                };
-                self.finish(node, anchor)?;
+                (value, Some((text.into_owned(), merge)), anchor, span)
             }
             Event::Alias(id) => {
                 let Some((value, size)) = self.anchors.get(&id).cloned() else {
-                    return Err(self.pos.at(&span, "anchor value contains itself".into()));
+                    let open = self.stack.iter().any(|(_, anchor, _)| *anchor == id);
+                    let message = match open {
+                        true => "anchor value contains itself",
+                        false => "unknown anchor referenced",
+                    };
+                    return Err(pos.at(&span.start, message));
                 };
-                self.alias_nodes += size;
-                if self.alias_nodes > ALIAS_BUDGET {
-                    return Err(self
-                        .pos
-                        .at(&span, "document contains excessive aliasing".into()));
+                *spent += size;
+                if *spent > ALIAS_BUDGET {
+                    return Err(pos.at(&span.start, "document contains excessive aliasing"));
                 }
-                let key = value.scalar_text();
-                self.finish(
-                    Node {
-                        value,
-                        size,
-                        key,
-                        merge: false,
-                        span,
-                    },
-                    0,
-                )?;
+                let key = value.scalar_text().map(|t| (t, false));
+                (value, key, 0, span)
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                return Err(pos.at(&span.start, format!("exceeded max depth of {MAX_DEPTH}")));
             }
             Event::SequenceStart(anchor, _) => {
-                let items = Vec::new();
-                self.stack.push(Frame::Seq {
-                    items,
-                    anchor,
-                    size: 1,
-                    span,
-                });
+                self.stack.push((Frame::Seq(Vec::new()), anchor, span));
+                return Ok(None);
             }
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
-                map: Map::new(),
-                lines: Vec::new(),
-                anchor,
-                size: 1,
-                span,
-                key: None,
-                merge_line: None,
-                merges: Vec::new(),
-            }),
+            Event::MappingStart(anchor, _) => {
+                let frame = MapFrame {
+                    map: Map::new(),
+                    lines: Vec::new(),
+                    key: None,
+                    merges: Vec::new(),
+                };
+                self.stack.push((Frame::Map(frame), anchor, span));
+                return Ok(None);
+            }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some(Frame::Seq {
-                    items,
-                    anchor,
-                    size,
-                    span,
-                }) => {
-                    let node = Node {
-                        value: Value::Seq(items),
-                        size,
-                        key: None,
-                        merge: false,
-                        span,
-                    };
-                    self.finish(node, anchor)?;
+                Some((Frame::Seq(items), anchor, start)) => {
+                    (Value::Seq(items), None, anchor, start)
                 }
-                Some(Frame::Map {
-                    mut map,
-                    anchor,
-                    size,
-                    span,
-                    merges,
-                    ..
-                }) => {
-                    for (value, at) in merges {
-                        merge_into(&mut map, value).map_err(|m| self.pos.at(&at, m))?;
+                Some((Frame::Map(mut m), anchor, start)) => {
+                    for (value, at) in m.merges {
+                        merge_into(&mut m.map, value).map_err(|e| pos.at(&at.start, e))?;
                     }
-                    let node = Node {
-                        value: Value::Map(map),
-                        size,
-                        key: None,
-                        merge: false,
-                        span,
-                    };
-                    self.finish(node, anchor)?;
+                    (Value::Map(m.map), None, anchor, start)
                 }
-                None => {}
+                None => return Ok(None),
             },
-            Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
-        }
-        Ok(())
-    }
-
-    /// Hands a finished node to its parent (or makes it the document root).
-    fn finish(&mut self, node: Node, anchor: usize) -> Result<(), YamlError> {
+            _ => return Ok(None),
+        };
         if anchor != 0 {
-            self.anchors.insert(anchor, (node.value.clone(), node.size));
+            self.anchors
+                .insert(anchor, (value.clone(), count_nodes(&value)));
         }
         match self.stack.last_mut() {
-            None => self.root = Some(node.value),
-            Some(Frame::Seq { items, size, .. }) => {
-                *size += node.size;
-                items.push(node.value);
-            }
-            Some(Frame::Map {
-                map,
-                lines,
-                size,
-                key,
-                merge_line,
-                merges,
-                ..
-            }) => {
-                *size += node.size;
-                match key.take() {
-                    None => {
-                        let Some(text) = node.key else {
-                            return Err(self
-                                .pos
-                                .at(&node.span, "mapping key must be a scalar".into()));
-                        };
-                        let line = node.span.start.line();
-                        let first = if node.merge {
-                            merge_line.replace(line)
-                        } else {
-                            map.get_index_of(&text).and_then(|i| lines.get(i).copied())
-                        };
-                        if let Some(first) = first {
-                            let m = format!(
-                                "mapping key {} already defined at line {first}",
-                                go_quote(&text)
-                            );
-                            return Err(self.pos.at(&node.span, m));
-                        }
-                        *key = Some((text, node.merge, node.span));
+            None => return Ok(Some(value)),
+            Some((Frame::Seq(items), ..)) => items.push(value),
+            Some((Frame::Map(m), ..)) => match m.key.take() {
+                None => {
+                    let Some((text, merge)) = key else {
+                        return Err(pos.at(&span.start, "mapping key must be a scalar"));
+                    };
+                    let first = if merge {
+                        m.merges.first().map(|(_, s)| s.start.line())
+                    } else {
+                        m.map
+                            .get_index_of(&text)
+                            .and_then(|i| m.lines.get(i).copied())
+                    };
+                    if let Some(first) = first {
+                        let message =
+                            format!("mapping key {text:?} already defined at line {first}");
+                        return Err(pos.at(&span.start, message));
                     }
-                    Some((_, true, span)) => merges.push((node.value, span)),
-                    Some((text, false, span)) => {
-                        map.insert(text, node.value);
-                        lines.push(span.start.line());
-                    }
+                    m.key = Some((text, merge, span));
                 }
-            }
+                Some((_, true, at)) => m.merges.push((value, at)),
+                Some((text, false, at)) => {
+                    m.map.insert(text, value);
+                    m.lines.push(at.start.line());
+                }
+            },
         }
-        Ok(())
+        Ok(None)
     }
 }
 
-/// Folds the value of a `<<` key into `map`; keys already present win.
+fn count_nodes(value: &Value) -> usize {
+    match value {
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(map) => 1 + map.values().map(count_nodes).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Folds the value of a `<<` key into `map`; keys already present win, then earlier sources.
 fn merge_into(map: &mut Map, value: Value) -> Result<(), String> {
-    let want = || "map merge requires map or sequence of maps as the value".to_string();
     let sources = match value {
-        Value::Map(m) => vec![m],
-        Value::Seq(items) => items
-            .into_iter()
-            .map(|v| match v {
-                Value::Map(m) => Ok(m),
-                _ => Err(want()),
-            })
-            .collect::<Result<_, _>>()?,
-        _ => return Err(want()),
+        Value::Map(m) => vec![Value::Map(m)],
+        Value::Seq(items) => items,
+        _ => Vec::new(),
     };
+    if sources.is_empty() || sources.iter().any(|s| s.as_map().is_none()) {
+        return Err("map merge requires map or sequence of maps as the value".into());
+    }
     for source in sources {
-        for (k, v) in source {
-            map.entry(k).or_insert(v);
+        if let Value::Map(source) = source {
+            for (k, v) in source {
+                map.entry(k).or_insert(v);
+            }
         }
     }
     Ok(())
+}
+
+/// What a folded (`>`) scalar becomes on its way to kubectl's output: kustomize re-emits each
+/// node in its source style with go-yaml v3 and reads it back, and that emitter decides
+/// whether a line break needs an extra blank line by looking at the first line of the whole
+/// value instead of the next line. Breaks before more-indented lines or at the end of a `>+`
+/// scalar gain a newline when the value starts flush; when it starts indented, a break
+/// between two flush lines loses one (a single one becomes a space).
+fn folded_round_trip(v: &str) -> String {
+    let blank = |s: &str| s.starts_with([' ', '\t']);
+    let mut rest = v.trim_start_matches('\n');
+    let flush = !rest.is_empty() && !blank(rest);
+    let keep = v == "\n" || v.ends_with("\n\n");
+    let mut out = "\n".repeat(v.len() - rest.len());
+    while let Some(end) = rest.find('\n') {
+        let (line, after) = rest.split_at(end);
+        let next = after.trim_start_matches('\n');
+        let mut breaks = after.len() - next.len();
+        out.push_str(line);
+        if !blank(line) {
+            if flush && (blank(next) || next.is_empty() && keep) {
+                breaks += 1;
+            } else if !flush && !next.is_empty() && !blank(next) {
+                breaks -= 1;
+                if breaks == 0 {
+                    out.push(' ');
+                }
+            }
+        }
+        out.push_str(&"\n".repeat(breaks));
+        rest = next;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A tag in go-yaml's short form (`!!str`, `!foo`, `!`).
@@ -412,263 +364,189 @@ fn short_tag(tag: &Tag) -> String {
     }
 }
 
-/// What a scalar resolves to before tag checks.
-enum Resolved {
-    Null,
-    Bool(bool),
-    Int(i64),
-    UInt(u64),
-    Float(f64),
-    Time(String),
-    Str,
-}
-
+/// One scalar as go-yaml v3 decodes it into `interface{}`.
 fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     let tag = tag.map(short_tag);
-    let (tag, allow_time) = match tag.as_deref() {
-        None if style == ScalarStyle::Plain => ("", true),
-        None | Some("!!str" | "!!binary") => return Ok(Value::Str(text.to_string())),
-        Some(t @ ("!!int" | "!!float" | "!!bool" | "!!null")) => (t, false),
-        Some(t @ "!!timestamp") => (t, true),
-        Some(_) => return Ok(Value::Str(text.to_string())),
+    let tag = match tag.as_deref() {
+        None if style == ScalarStyle::Plain => "",
+        Some(t @ ("!!int" | "!!float" | "!!bool" | "!!null" | "!!timestamp")) => t,
+        Some("!!binary") => {
+            let bad = || "!!binary value contains invalid base64 data".to_string();
+            return decode_base64(text).map(Value::Str).ok_or_else(bad);
+        }
+        _ => return Ok(Value::Str(text.to_string())),
     };
-    let resolved = resolve_plain(text, allow_time);
-    let (value, rtag) = match resolved {
-        Resolved::Null => (Value::Null, "!!null"),
-        Resolved::Bool(b) => (Value::Bool(b), "!!bool"),
-        Resolved::Int(i) if tag == "!!float" => (Value::Float(i as f64), "!!float"),
-        Resolved::Int(i) => (Value::Int(i), "!!int"),
-        Resolved::UInt(u) => (Value::UInt(u), "!!int"),
-        Resolved::Float(f) => (Value::Float(f), "!!float"),
-        Resolved::Time(t) => (Value::Str(t), "!!timestamp"),
-        Resolved::Str => (Value::Str(text.to_string()), "!!str"),
-    };
-    if tag.is_empty() || tag == rtag {
-        Ok(value)
-    } else {
-        Err(format!("cannot decode {rtag} `{text}` as a {tag}"))
+    let (value, rtag) = resolve_plain(text, tag.is_empty() || tag == "!!timestamp");
+    match (tag, value) {
+        ("", value) => Ok(value),
+        (_, value) if tag == rtag => Ok(value),
+        ("!!float", Value::Int(i)) => Ok(Value::Float(i as f64)),
+        _ => Err(format!("cannot decode {rtag} `{text}` as a {tag}")),
     }
 }
 
-/// go-yaml v3's `resolve` for an untagged plain scalar.
-fn resolve_plain(s: &str, allow_time: bool) -> Resolved {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
-        "true" | "True" | "TRUE" => return Resolved::Bool(true),
-        "false" | "False" | "FALSE" => return Resolved::Bool(false),
-        ".nan" | ".NaN" | ".NAN" => return Resolved::Float(f64::NAN),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Resolved::Float(f64::INFINITY);
+/// Go's `base64.StdEncoding.DecodeString` (line breaks ignored); the bytes as text.
+fn decode_base64(s: &str) -> Option<String> {
+    let digits: Vec<u8> = s.bytes().filter(|&c| c != b'\r' && c != b'\n').collect();
+    if !digits.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(digits.len() / 4 * 3);
+    let last = digits.len() / 4;
+    for (n, chunk) in digits.chunks(4).enumerate() {
+        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && n + 1 != last) {
+            return None;
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float(f64::NEG_INFINITY),
+        let mut bits = 0u32;
+        for &c in &chunk[..4 - pad] {
+            let d = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'+' => 62,
+                b'/' => 63,
+                _ => return None,
+            };
+            bits = bits << 6 | u32::from(d);
+        }
+        bits <<= 6 * pad;
+        out.extend_from_slice(&bits.to_be_bytes()[1..4 - pad]);
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
+/// go-yaml v3's `resolve` for a plain scalar: the value and its tag.
+fn resolve_plain(s: &str, allow_time: bool) -> (Value, &'static str) {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return (Value::Null, "!!null"),
+        "true" | "True" | "TRUE" => return (Value::Bool(true), "!!bool"),
+        "false" | "False" | "FALSE" => return (Value::Bool(false), "!!bool"),
+        ".nan" | ".NaN" | ".NAN" => return (Value::Float(f64::NAN), "!!float"),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return (Value::Float(f64::INFINITY), "!!float");
+        }
+        "-.inf" | "-.Inf" | "-.INF" => return (Value::Float(f64::NEG_INFINITY), "!!float"),
         _ => {}
     }
+    let string = (Value::Str(s.to_string()), "!!str");
     match s.as_bytes()[0] {
-        b'.' => go_parse_float(s).map_or(Resolved::Str, Resolved::Float),
+        b'.' => go_parse_float(s).map_or(string, |f| (Value::Float(f), "!!float")),
         b'0'..=b'9' | b'+' | b'-' => {
-            if allow_time && let Some(t) = parse_timestamp(s) {
-                return Resolved::Time(t);
+            if let Some(t) = parse_timestamp(s).filter(|_| allow_time) {
+                return (Value::Str(t), "!!timestamp");
             }
             let plain = s.replace('_', "");
             if let Some(i) = go_parse_int(&plain) {
-                return Resolved::Int(i);
+                (Value::Int(i), "!!int")
+            } else if let Some(u) = go_parse_uint(&plain) {
+                (Value::UInt(u), "!!int")
+            } else if let Some(f) = go_parse_float(&plain).filter(|_| is_yaml_float(&plain)) {
+                (Value::Float(f), "!!float")
+            } else {
+                string
             }
-            if let Some(u) = go_parse_uint(&plain) {
-                return Resolved::UInt(u);
-            }
-            if is_yaml_float(&plain)
-                && let Some(f) = go_parse_float(&plain)
-            {
-                return Resolved::Float(f);
-            }
-            let (neg, body) = match plain.strip_prefix('-') {
-                Some(b) => (true, b),
-                None => (false, plain.as_str()),
-            };
-            for (prefix, radix) in [("0b", 2), ("0o", 8)] {
-                if let Some(digits) = body.strip_prefix(prefix) {
-                    let n = parse_digits(digits, radix);
-                    return match (neg, n) {
-                        (false, Some(n)) => {
-                            i64::try_from(n).map_or(Resolved::UInt(n), Resolved::Int)
-                        }
-                        (true, Some(n)) if n <= 1 << 63 => Resolved::Int((n as i64).wrapping_neg()),
-                        _ => Resolved::Str,
-                    };
-                }
-            }
-            Resolved::Str
         }
-        _ => Resolved::Str,
+        _ => string,
     }
-}
-
-/// Digits in `radix`, no sign, no prefix; `None` on a bad digit, emptiness or overflow.
-fn parse_digits(s: &str, radix: u32) -> Option<u64> {
-    if s.is_empty() {
-        return None;
-    }
-    s.chars().try_fold(0u64, |n, c| {
-        let d = c.to_digit(radix)?;
-        n.checked_mul(u64::from(radix))?.checked_add(u64::from(d))
-    })
 }
 
 /// Go's `strconv.ParseUint(s, 0, 64)` on text without underscores.
-fn go_parse_uint(s: &str) -> Option<u64> {
+pub(super) fn go_parse_uint(s: &str) -> Option<u64> {
+    let digits = |t: &str, radix| {
+        let ok = t.bytes().all(|c| c.is_ascii_alphanumeric());
+        ok.then(|| u64::from_str_radix(t, radix).ok()).flatten()
+    };
     let b = s.as_bytes();
-    if b.first() != Some(&b'0') {
-        return parse_digits(s, 10);
-    }
-    if b.len() >= 3 {
-        match b[1].to_ascii_lowercase() {
-            b'b' => return parse_digits(&s[2..], 2),
-            b'o' => return parse_digits(&s[2..], 8),
-            b'x' => return parse_digits(&s[2..], 16),
-            _ => {}
-        }
-    }
-    if s.len() == 1 {
-        Some(0)
-    } else {
-        parse_digits(&s[1..], 8)
+    match (b.first(), b.get(1).map(u8::to_ascii_lowercase)) {
+        (Some(b'0'), Some(b'b')) if b.len() > 2 => digits(&s[2..], 2),
+        (Some(b'0'), Some(b'o')) if b.len() > 2 => digits(&s[2..], 8),
+        (Some(b'0'), Some(b'x')) if b.len() > 2 => digits(&s[2..], 16),
+        (Some(b'0'), None) => Some(0),
+        (Some(b'0'), _) => digits(&s[1..], 8),
+        _ => digits(s, 10),
     }
 }
 
 /// Go's `strconv.ParseInt(s, 0, 64)` on text without underscores.
-fn go_parse_int(s: &str) -> Option<i64> {
-    let (neg, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let n = go_parse_uint(body)?;
-    if neg {
-        (n <= 1 << 63).then(|| (n as i64).wrapping_neg())
-    } else {
-        i64::try_from(n).ok()
+pub(super) fn go_parse_int(s: &str) -> Option<i64> {
+    match s.as_bytes().first()? {
+        b'-' => go_parse_uint(&s[1..])
+            .filter(|&n| n <= 1 << 63)
+            .map(|n| (n as i64).wrapping_neg()),
+        b'+' => go_parse_uint(&s[1..]).and_then(|n| i64::try_from(n).ok()),
+        _ => go_parse_uint(s).and_then(|n| i64::try_from(n).ok()),
     }
 }
 
 /// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn is_yaml_float(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
-    if b.get(i) == Some(&b'.') {
-        let n = digits(i + 1);
-        if n == 0 {
-            return false;
-        }
-        i += 1 + n;
-    } else {
-        let n = digits(i);
-        if n == 0 {
-            return false;
-        }
-        i += n;
-        if b.get(i) == Some(&b'.') {
-            i += 1 + digits(i + 1);
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        let n = digits(i);
-        if n == 0 {
-            return false;
-        }
-        i += n;
-    }
-    i == b.len()
+pub(super) fn is_yaml_float(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exp) = body
+        .split_once(['e', 'E'])
+        .map_or((body, None), |(m, e)| (m, Some(e)));
+    let digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let exp = exp.map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
+    digits(int)
+        && digits(frac)
+        && !(int.is_empty() && frac.is_empty())
+        && exp.is_none_or(|e| !e.is_empty() && digits(e))
 }
 
-/// Go's `strconv.ParseFloat(s, 64)` for decimal text (underscores between digits allowed);
+/// Go's `strconv.ParseFloat(s, 64)` for decimal text; underscores must sit between digits, and
 /// out-of-range values are errors, as in Go.
-pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
-    let b = s.as_bytes();
-    let body = b
-        .strip_prefix(b"+")
-        .or_else(|| b.strip_prefix(b"-"))
-        .unwrap_or(b);
-    if body.contains(&b'_') {
-        let mut prev = b'^';
-        for &c in body {
-            let class = if c.is_ascii_digit() { b'0' } else { c };
-            if (c == b'_' && prev != b'0') || (prev == b'_' && class != b'0') {
-                return None;
-            }
-            prev = class;
-        }
-        if prev == b'_' {
-            return None;
-        }
-    }
-    let clean: String = s.chars().filter(|&c| c != '_').collect();
-    let cb = clean.as_bytes();
-    let mantissa_end = cb
-        .iter()
-        .position(|&c| c == b'e' || c == b'E')
-        .unwrap_or(cb.len());
-    let ok_chars = cb[..mantissa_end].iter().any(u8::is_ascii_digit)
-        && cb
-            .iter()
-            .all(|c| c.is_ascii_digit() || b"+-.eE".contains(c));
-    let f: f64 = if ok_chars {
-        clean.parse().ok()?
-    } else {
-        return None;
-    };
+pub(super) fn go_parse_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
+    let digit_at = |i: usize| body.get(i).is_some_and(u8::is_ascii_digit);
+    let underscores_ok =
+        (0..body.len()).all(|i| body[i] != b'_' || (i > 0 && digit_at(i - 1) && digit_at(i + 1)));
+    let clean = s.replace('_', "");
+    let mantissa = clean.split(['e', 'E']).next().unwrap_or("");
+    let well_formed = mantissa.bytes().any(|c| c.is_ascii_digit())
+        && clean
+            .bytes()
+            .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c));
+    let f: f64 = clean
+        .parse()
+        .ok()
+        .filter(|_| underscores_ok && well_formed)?;
     f.is_finite().then_some(f)
 }
 
-/// go-yaml's timestamp layouts, rendered the way Go's JSON encoder prints a `time.Time`.
-pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
+/// go-yaml's timestamp layouts (`2006-1-2T15:4:5.999999999Z07:00`, the same with `t`,
+/// `2006-1-2 15:4:5.999999999`, `2006-1-2`), rendered as Go's JSON prints a `time.Time`.
+pub(super) fn parse_timestamp(s: &str) -> Option<String> {
     let b = s.as_bytes();
     if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
         return None;
     }
-    // Up to two digits, like Go's getnum.
-    fn num(b: &[u8], i: &mut usize) -> Option<u32> {
-        let d = |k: usize| {
-            b.get(k)
-                .filter(|c| c.is_ascii_digit())
-                .map(|c| u32::from(c - b'0'))
-        };
-        let first = d(*i)?;
+    let digit = |i: usize| {
+        b.get(i)
+            .filter(|c| c.is_ascii_digit())
+            .map(|c| u32::from(c - b'0'))
+    };
+    // Go's getnum: one or two digits.
+    let num = |i: &mut usize| {
+        let first = digit(*i)?;
         *i += 1;
-        match d(*i) {
-            Some(second) => {
-                *i += 1;
-                Some(first * 10 + second)
-            }
-            None => Some(first),
-        }
-    }
+        let Some(second) = digit(*i) else {
+            return Some(first);
+        };
+        *i += 1;
+        Some(first * 10 + second)
+    };
+    let lit = |i: &mut usize, c: u8| (b.get(*i) == Some(&c)).then(|| *i += 1);
     let year: u32 = s[..4].parse().ok()?;
     let mut i = 5;
-    let month = num(b, &mut i)?;
-    (b.get(i) == Some(&b'-')).then_some(())?;
-    i += 1;
-    let day = num(b, &mut i)?;
+    let (month, _, day) = (num(&mut i)?, lit(&mut i, b'-')?, num(&mut i)?);
     let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
-    let days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&month) || day < 1 || day > days[month as usize - 1] {
+    let days = match month {
+        2 => 28 + u32::from(leap),
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if !(1..=12).contains(&month) || day < 1 || day > days {
         return None;
     }
     let date = format!("{year:04}-{month:02}-{day:02}");
@@ -676,173 +554,319 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
         return Some(format!("{date}T00:00:00Z"));
     }
     let zoned = matches!(b[i], b'T' | b't');
-    if zoned {
-        i += 1;
-    } else if b[i] == b' ' {
-        while b.get(i) == Some(&b' ') {
-            i += 1;
-        }
-    } else {
+    let spaces = b[i..].iter().take_while(|&&c| c == b' ').count();
+    i += if zoned { 1 } else { spaces };
+    if !zoned && spaces == 0 {
         return None;
     }
-    let hour = num(b, &mut i)?;
-    (b.get(i) == Some(&b':')).then_some(())?;
-    i += 1;
-    let min = num(b, &mut i)?;
-    (b.get(i) == Some(&b':')).then_some(())?;
-    i += 1;
-    let sec = num(b, &mut i)?;
+    let hour = num(&mut i)?;
+    let (_, min, _, sec) = (
+        lit(&mut i, b':')?,
+        num(&mut i)?,
+        lit(&mut i, b':')?,
+        num(&mut i)?,
+    );
     if hour >= 24 || min >= 60 || sec >= 60 {
         return None;
     }
     let mut frac = String::new();
-    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+    if matches!(b.get(i), Some(b'.' | b',')) && digit(i + 1).is_some() {
         let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        frac = s[i + 1..i + 1 + n.min(9)].trim_end_matches('0').to_string();
+        let kept = s[i + 1..i + 1 + n.min(9)].trim_end_matches('0');
+        if !kept.is_empty() {
+            frac = format!(".{kept}");
+        }
         i += 1 + n;
     }
-    let zone = if !zoned {
-        "Z".to_string()
-    } else if b.get(i) == Some(&b'Z') {
-        i += 1;
-        "Z".to_string()
-    } else {
-        let z = b.get(i..i + 6)?;
-        let two = |k: usize| -> Option<u32> {
-            let (a, c) = (z[k], z[k + 1]);
-            (a.is_ascii_digit() && c.is_ascii_digit())
-                .then(|| u32::from(a - b'0') * 10 + u32::from(c - b'0'))
-        };
-        let (hh, mm) = (two(1)?, two(4)?);
-        if z[3] != b':' || !matches!(z[0], b'+' | b'-') || hh > 24 || mm > 60 {
+    let mut zone = "Z".to_string();
+    if zoned && lit(&mut i, b'Z').is_none() {
+        let (sign, z) = (*b.get(i)?, i + 1);
+        let two = |k: usize| Some(digit(k)? * 10 + digit(k + 1)?);
+        let (hh, mm) = (two(z)?, two(z + 3)?);
+        if !matches!(sign, b'+' | b'-') || b[z + 2] != b':' || hh > 24 || mm > 60 {
             return None;
         }
+        let minutes = hh * 60 + mm;
+        if minutes != 0 {
+            zone = format!("{}{:02}:{:02}", sign as char, minutes / 60, minutes % 60);
+        }
         i += 6;
-        let total = hh * 60 + mm;
-        if total == 0 {
-            "Z".to_string()
-        } else {
-            format!("{}{:02}:{:02}", z[0] as char, total / 60, total % 60)
-        }
-    };
-    if i != b.len() {
-        return None;
     }
-    let frac = if frac.is_empty() {
-        frac
-    } else {
-        format!(".{frac}")
-    };
-    Some(format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
-}
-
-/// A string the way Go's `%#v` prints it.
-fn go_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    (i == b.len()).then(|| format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
 }
 
 /// Where the node at `path` of document `doc_index` starts: the key's position when the last
-/// segment is a map key, the item's position otherwise. Aliased and merged content is not
-/// searched. `(line, col, offset)`, 1-based line and column, byte offset.
+/// segment is a map key, the item's when it is a sequence index (decimal). Content reached
+/// through aliases or merge keys is not searched. `(line, col, byte offset)`, 1-based.
 pub fn locate(text: &str, doc_index: usize, path: &[&str]) -> Option<(usize, usize, usize)> {
-    enum F {
-        Seq(usize),
-        /// `Some(key)` while the value of `key` is expected.
-        Map(Option<String>),
+    /// An open collection: `seq` with its next index, or a map with the key whose value is
+    /// pending (`None` while a key is expected).
+    struct Open {
+        seq: bool,
+        next: usize,
+        key: Option<String>,
     }
     let pos = Positions::new(text);
-    let place = |s: &Span| (s.start.line(), s.start.col() + 1, pos.byte(s.start.index()));
+    let place = |s: &Span| Some((s.start.line(), s.start.col() + 1, pos.byte(s.start.index())));
+    let (mut doc, mut skip, mut stack, mut prefix) =
+        (0, 0usize, Vec::<Open>::new(), Vec::<String>::new());
+    let is_target = |prefix: &[String], seg: &str| {
+        prefix.len() + 1 == path.len()
+            && prefix.iter().zip(path).all(|(a, b)| a == b)
+            && path[prefix.len()] == seg
+    };
     let mut parser = Parser::new_from_str(text);
-    let (mut doc, mut stack, mut prefix) = (0usize, Vec::<F>::new(), Vec::<String>::new());
-    // Depth of a complex key being skipped (collections used as keys).
-    let mut skip = 0usize;
     while let Some(Ok((event, span))) = parser.next_event() {
-        let (is_node, opens) = match &event {
-            Event::DocumentEnd => {
-                doc += 1;
-                if doc > doc_index {
-                    return None;
-                }
-                (false, false)
-            }
-            Event::Scalar(..) | Event::Alias(_) => (true, false),
-            Event::SequenceStart(..) | Event::MappingStart(..) => (true, true),
-            Event::SequenceEnd | Event::MappingEnd => {
-                if skip > 0 {
-                    skip -= 1;
-                    continue;
-                }
-                stack.pop();
-                if !stack.is_empty() {
-                    prefix.pop();
-                }
-                if let Some(F::Map(k)) = stack.last_mut() {
-                    *k = None;
-                }
-                (false, false)
-            }
-            _ => (false, false),
-        };
-        if doc != doc_index || !is_node {
-            continue;
+        let opens = matches!(event, Event::SequenceStart(..) | Event::MappingStart(..));
+        let closes = matches!(event, Event::SequenceEnd | Event::MappingEnd);
+        if matches!(event, Event::DocumentEnd) {
+            doc += 1;
+        }
+        if doc > doc_index {
+            return None;
         }
         if skip > 0 {
-            skip += usize::from(opens);
+            skip = skip + usize::from(opens) - usize::from(closes);
             continue;
         }
-        let segment = match stack.last_mut() {
-            None if path.is_empty() => return Some(place(&span)),
-            None => String::new(),
-            Some(F::Seq(n)) => {
-                *n += 1;
-                (*n - 1).to_string()
+        if closes {
+            stack.pop();
+            if !stack.is_empty() {
+                prefix.pop();
             }
-            Some(F::Map(k @ None)) => {
-                let Event::Scalar(t, ..) = &event else {
-                    skip = usize::from(opens);
-                    *k = Some(String::new());
-                    continue;
-                };
-                if prefix.len() + 1 == path.len()
-                    && prefix.iter().zip(path).all(|(a, b)| a == b)
-                    && t == path[prefix.len()]
-                {
-                    return Some(place(&span));
+            continue;
+        }
+        if doc != doc_index || !(opens || matches!(event, Event::Scalar(..) | Event::Alias(_))) {
+            continue;
+        }
+        let seg = match stack.last_mut() {
+            None if path.is_empty() => return place(&span),
+            None => None,
+            Some(open) if open.seq => {
+                open.next += 1;
+                let seg = (open.next - 1).to_string();
+                if is_target(&prefix, &seg) {
+                    return place(&span);
                 }
-                *k = Some(t.to_string());
+                Some(seg)
+            }
+            Some(open) if open.key.is_none() => {
+                match &event {
+                    Event::Scalar(t, ..) if is_target(&prefix, t) => return place(&span),
+                    Event::Scalar(t, ..) => open.key = Some(t.to_string()),
+                    _ => (open.key, skip) = (Some(String::new()), usize::from(opens)),
+                }
                 continue;
             }
-            Some(F::Map(Some(k))) => std::mem::take(k),
+            Some(open) => open.key.take(),
         };
-        let hit = prefix.len() + 1 == path.len() && prefix.iter().zip(path).all(|(a, b)| a == b);
-        if hit && matches!(stack.last(), Some(F::Seq(_))) && segment == path[prefix.len()] {
-            return Some(place(&span));
-        }
         if opens {
-            if !stack.is_empty() {
-                prefix.push(segment);
-            }
-            stack.push(if matches!(event, Event::SequenceStart(..)) {
-                F::Seq(0)
-            } else {
-                F::Map(None)
+            prefix.extend(seg);
+            stack.push(Open {
+                seq: matches!(event, Event::SequenceStart(..)),
+                next: 0,
+                key: None,
             });
-        } else if let Some(F::Map(k)) = stack.last_mut() {
-            *k = None;
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one(text: &str) -> Value {
+        let docs = parse_documents(text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(docs.len(), 1, "{text:?}");
+        docs[0].value.clone()
+    }
+
+    #[test]
+    fn scalars_resolve_like_go_yaml_v3() {
+        // `input => Debug of the value`, several per line.
+        let cases = r#"
+            => Null; ~ => Null; null => Null; NULL => Null; nUll => Str("nUll"); true => Bool(true)
+            True => Bool(true); FALSE => Bool(false); yes => Str("yes"); no => Str("no"); on => Str("on")
+            2001-12-14 => Str("2001-12-14T00:00:00Z"); 2001-1-4 => Str("2001-01-04T00:00:00Z")
+            2001-12-14t21:59:43.10-05:00 => Str("2001-12-14T21:59:43.1-05:00")
+            2001-12-14 21:59:43.10 => Str("2001-12-14T21:59:43.1Z")
+            2001-12-14T21:59:43+00:00 => Str("2001-12-14T21:59:43Z")
+            2001-01-01T01:02:03.1234567891Z => Str("2001-01-01T01:02:03.123456789Z")
+            2001-02-30 => Str("2001-02-30"); 2001-12-14T21:59:43 => Str("2001-12-14T21:59:43")
+            0777 => Int(511); 0o17 => Int(15); 0x1F => Int(31); -0x10 => Int(-16); 0B11 => Int(3)
+            -0b101 => Int(-5); +1 => Int(1); -0 => Int(0); 1_000 => Int(1000); 0_7 => Int(7)
+            9223372036854775807 => Int(9223372036854775807); 0x8000000000000000 => UInt(9223372036854775808)
+            -9223372036854775808 => Int(-9223372036854775808); 12345678901234567890 => UInt(12345678901234567890)
+            -9223372036854775809 => Float(-9.223372036854776e18); 09 => Float(9.0); 1.0 => Float(1.0)
+            .5 => Float(0.5); -.5 => Float(-0.5); 1e3 => Float(1000.0); 1.0e+30 => Float(1e30); 1. => Float(1.0)
+            1_0.5 => Float(10.5); .5_0 => Float(0.5); .inf => Float(inf); -.Inf => Float(-inf); .NaN => Float(NaN)
+            1e400 => Str("1e400"); 1.2.3 => Str("1.2.3"); 0x => Str("0x"); 0x1g => Str("0x1g"); 1e => Str("1e")
+            ._5 => Str("._5"); _1 => Str("_1"); 1:20 => Str("1:20"); 0x123456789012345678901 => Str("0x123456789012345678901")
+            '0777' => Str("0777"); "true" => Str("true"); "" => Str(""); !!str 123 => Str("123")
+            !!int "12" => Int(12); !!float 1 => Float(1.0); !!null ~ => Null; !foo 1 => Str("1"); ! 1 => Str("1")
+            !!binary aGVsbG8= => Str("hello"); !!binary aGk= => Str("hi"); !!binary YQ== => Str("a")
+        "#;
+        for case in cases
+            .lines()
+            .flat_map(|l| l.split("; "))
+            .filter(|c| !c.trim().is_empty())
+        {
+            let (input, want) = case.trim().split_once("=>").unwrap_or_default();
+            let got = one(&format!("v: {}\n", input.trim())).get("v").cloned();
+            assert_eq!(
+                format!("{:?}", got.unwrap_or(Value::Str("?".into()))),
+                want.trim(),
+                "{input}"
+            );
+        }
+        assert_eq!(
+            one("v: |\n  0777\n").get("v"),
+            Some(&Value::Str("0777\n".into()))
+        );
+        let folded = [
+            ("c: >\n  a\n    b\n  c\n", "a\n\n  b\nc\n"),
+            ("c: >+\n  a\n\n", "a\n\n\n"),
+            ("c: >2\n    a\n  b\n\n  c\n", "  a\nb c\n"),
+            ("c: >\n\n  a\n    b\n", "\na\n\n  b\n"),
+            (
+                "c: >2\n    a\n  b\n  c\n\n\n  d\n    e\n  f\n",
+                "  a\nb c\nd\n  e\nf\n",
+            ),
+            ("c: >-\n  a\n  b\n\n  c", "a b\nc"),
+        ];
+        for (text, want) in folded {
+            assert_eq!(
+                one(text).get("c"),
+                Some(&Value::Str(want.into())),
+                "{text:?}"
+            );
+        }
+        let keys = one("1: a\n1.50: b\ntrue: c\n\"q\": d\n");
+        let keys: Vec<&String> = keys
+            .as_map()
+            .map(|m| m.keys().collect())
+            .unwrap_or_default();
+        assert_eq!(keys, ["1", "1.50", "true", "q"]);
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let cases = [
+            ("a: &x {k: v}\nb: *x\n", "{a: {k: v}, b: {k: v}}"),
+            ("a: &x [1, 2]\nb: *x\n", "{a: [1, 2], b: [1, 2]}"),
+            ("a: &x 1\nb: *x\n", "{a: 1, b: 1}"),
+            (
+                "b: &b {a: 1, b: 2}\nm:\n  <<: *b\n  b: 3\n",
+                "{b: {a: 1, b: 2}, m: {b: 3, a: 1}}",
+            ),
+            (
+                "x: &x {a: 1, b: 2}\ny: &y {a: 9, c: 9}\nm: {<<: [*x, *y], c: 4}\n",
+                "{x: {a: 1, b: 2}, y: {a: 9, c: 9}, m: {c: 4, a: 1, b: 2}}",
+            ),
+            ("m:\n  \"<<\": {a: 1}\n", "{m: {\"<<\": {a: 1}}}"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(one(text), one(want), "{text}");
+        }
+    }
+
+    #[test]
+    fn errors_carry_positions() {
+        // `yaml ~ message ~ line:col`, with `|` standing for a line break.
+        let cases = r#"
+            a: 1|b: 2|a: 3 ~ mapping key "a" already defined at line 1 ~ 3:1
+            m:|  <<: {a: 1}|  <<: {b: 1} ~ mapping key "<<" already defined at line 2 ~ 3:3
+            a: 1|b: *nope ~ while parsing node, found unknown anchor ~ 2:4
+            a: &x [*x] ~ anchor value contains itself ~ 1:8
+            a: &x 1|---|b: *x ~ unknown anchor referenced ~ 3:4
+            m:|  <<: 1 ~ map merge requires map or sequence of maps as the value ~ 2:3
+            v: !!int abc ~ cannot decode !!str `abc` as a !!int ~ 1:4
+            v: !!binary a?== ~ !!binary value contains invalid base64 data ~ 1:4
+            a:|  b: 1|   c: 2 ~ mapping values are not allowed in this context ~ 3:5
+            a: [1, 2 ~ while parsing a flow sequence, expected ',' or ']' ~ 2:1
+            a: 1|b: é\x01 ~ control characters are not allowed ~ 2:5
+            ? [a]|: 1 ~ mapping key must be a scalar ~ 1:3
+        "#;
+        for case in cases.lines().map(str::trim).filter(|c| !c.is_empty()) {
+            let (text, want) = case.split_once(" ~ ").unwrap_or_default();
+            let text = format!("{}\n", text.replace('|', "\n").replace("\\x01", "\u{1}"));
+            let e = parse_documents(&text)
+                .err()
+                .unwrap_or_else(|| panic!("{text:?} parsed"));
+            assert_eq!(
+                format!("{} ~ {}:{}", e.message, e.line, e.col),
+                want,
+                "{text:?}"
+            );
+        }
+        let deep = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
+        let e = parse_documents(&deep).err().map(|e| (e.message, e.col));
+        assert_eq!(e, Some(("exceeded max depth of 1000".into(), 2001)));
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/book/broken/deployment.yaml"
+        );
+        let Ok(text) = std::fs::read_to_string(path) else {
+            return eprintln!("skipping: no {path}");
+        };
+        let e = parse_documents(&text)
+            .err()
+            .unwrap_or_else(|| panic!("{path} parsed"));
+        assert_eq!(
+            (e.message.as_str(), e.line, e.col),
+            (
+                "while parsing a block mapping, did not find expected key",
+                16,
+                6
+            )
+        );
+        assert_eq!(text.get(e.offset..e.offset + 5), Some("spec:"));
+    }
+
+    #[test]
+    fn documents_and_their_start() {
+        let text = "# head\na: 1\n---\n# only a comment\n---\n\nb: é\n...\n---\n- x\n";
+        let docs = parse_documents(text).unwrap_or_default();
+        let got: Vec<(bool, usize, usize)> = docs
+            .iter()
+            .map(|d| (d.value.is_null(), d.line, d.offset))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (false, 2, 7),
+                (true, 5, 33),
+                (false, 7, 38),
+                (false, 10, 52)
+            ]
+        );
+        assert!(parse_documents("").unwrap_or_default().is_empty());
+        assert_eq!(
+            one("\u{feff}é: ü\n").get("é"),
+            Some(&Value::Str("ü".into()))
+        );
+    }
+
+    #[test]
+    fn locate_finds_keys_and_items() {
+        let text = "a: 1\n---\nkind: X\nspec:\n  list:\n  - name: é\n  - {name: b, v: [1, 2]}\n  \"q k\": [x]\n";
+        let cases: [(usize, &[&str], _); 12] = [
+            (0, &["a"], Some((1, 1, 0))),
+            (0, &[], Some((1, 1, 0))),
+            (1, &[], Some((3, 1, 9))),
+            (1, &["spec"], Some((4, 1, 17))),
+            (1, &["spec", "list"], Some((5, 3, 25))),
+            (1, &["spec", "list", "0"], Some((6, 5, 35))),
+            (1, &["spec", "list", "0", "name"], Some((6, 5, 35))),
+            (1, &["spec", "list", "1", "v", "1"], Some((7, 22, 65))),
+            (1, &["spec", "q k", "0"], Some((8, 11, 79))),
+            (1, &["spec", "list", "2"], None),
+            (1, &["nope"], None),
+            (2, &["a"], None),
+        ];
+        for (doc, path, want) in cases {
+            assert_eq!(locate(text, doc, path), want, "{doc} {path:?}");
+        }
+    }
 }

@@ -10,9 +10,8 @@
 //! column/indent bookkeeping kept as is so line folding lands on the same spaces.
 
 use super::Value;
-use super::parse::{go_parse_float, parse_timestamp};
+use super::parse::{go_parse_float, go_parse_int, go_parse_uint, is_yaml_float, parse_timestamp};
 use std::borrow::Cow;
-use std::cmp::Ordering;
 
 /// Prints one document (no `---`), ending with a newline.
 pub fn to_yaml_string(value: &Value) -> String {
@@ -91,6 +90,19 @@ struct Ctx {
     simple_key: bool,
 }
 
+impl Ctx {
+    /// A simple (single-line) mapping key.
+    const KEY: Ctx = Ctx {
+        mapping: true,
+        simple_key: true,
+    };
+    /// A mapping value, or a key written after `? `.
+    const IN_MAP: Ctx = Ctx {
+        mapping: true,
+        simple_key: false,
+    };
+}
+
 /// `yaml_emitter_analyze_scalar`'s verdict.
 struct Analysis {
     multiline: bool,
@@ -100,6 +112,11 @@ struct Analysis {
 }
 
 const BEST_WIDTH: usize = 80;
+
+/// Characters the double-quoted style writes as `\` plus the letter at the same place in
+/// [`ESCAPES`]; others that need escaping are written as `\xXX`, `\uXXXX` or `\UXXXXXXXX`.
+const ESCAPED: &str = "\0\u{7}\u{8}\t\n\u{b}\u{c}\r\u{1b}\"\\\u{85}\u{a0}\u{2028}\u{2029}";
+const ESCAPES: &str = "0abtnvfre\"\\N_LP";
 
 fn is_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
@@ -116,14 +133,6 @@ fn is_printable(c: char) -> bool {
 }
 
 fn analyze(s: &[char]) -> Analysis {
-    if s.is_empty() {
-        return Analysis {
-            multiline: false,
-            block_plain: true,
-            single_quoted: true,
-            block: false,
-        };
-    }
     let starts = |p: &str| s.len() >= 3 && s[..3].iter().copied().eq(p.chars());
     let mut block_indicators = starts("---") || starts("...");
     let (mut line_breaks, mut special) = (false, false);
@@ -203,63 +212,13 @@ fn resolves_to_non_string(s: &str) -> bool {
                 return true;
             }
             let plain = s.replace('_', "");
-            let unsigned = plain.strip_prefix(['+', '-']).unwrap_or(&plain);
-            let int = go_parse_uint(unsigned)
-                .is_some_and(|n| !plain.starts_with('-') || n <= 1 << 63 || n == 0)
-                && !(plain.starts_with('+') && unsigned.is_empty());
-            int || is_yaml_float(&plain) && go_parse_float(&plain).is_some() || is_base60_float(s)
+            go_parse_int(&plain).is_some()
+                || go_parse_uint(&plain).is_some()
+                || (is_yaml_float(&plain) && go_parse_float(&plain).is_some())
+                || is_base60_float(s)
         }
         _ => false,
     }
-}
-
-/// Go's `strconv.ParseUint(s, 0, 64)` on text without a sign or underscores.
-fn go_parse_uint(s: &str) -> Option<u64> {
-    let digits = |t: &str, radix: u32| -> Option<u64> {
-        if t.is_empty() {
-            return None;
-        }
-        t.chars().try_fold(0u64, |n, c| {
-            n.checked_mul(u64::from(radix))?
-                .checked_add(u64::from(c.to_digit(radix)?))
-        })
-    };
-    let b = s.as_bytes();
-    match (b.first(), b.get(1).map(u8::to_ascii_lowercase)) {
-        (Some(b'0'), Some(p @ (b'b' | b'o' | b'x'))) if b.len() >= 3 => digits(
-            &s[2..],
-            [2, 8, 16][usize::from(p == b'o') + 2 * usize::from(p == b'x')],
-        ),
-        (Some(b'0'), None) => Some(0),
-        (Some(b'0'), _) => digits(&s[1..], 8),
-        _ => digits(s, 10),
-    }
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-fn is_yaml_float(s: &str) -> bool {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (mantissa, exp) = match body.find(['e', 'E']) {
-        Some(i) => (&body[..i], Some(&body[i + 1..])),
-        None => (body, None),
-    };
-    let all_digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
-    let mantissa_ok = match mantissa.split_once('.') {
-        Some((int, frac)) => {
-            all_digits(int)
-                && all_digits(frac)
-                && (!int.is_empty() || !frac.is_empty())
-                && !(int.is_empty() && frac.is_empty())
-                && (!int.is_empty() || !frac.is_empty())
-                && (int.is_empty() <= !frac.is_empty())
-        }
-        None => !mantissa.is_empty() && all_digits(mantissa),
-    };
-    let exp_ok = exp.is_none_or(|e| {
-        let d = e.strip_prefix(['+', '-']).unwrap_or(e);
-        !d.is_empty() && all_digits(d)
-    });
-    mantissa_ok && exp_ok
 }
 
 /// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
@@ -294,9 +253,9 @@ fn string_style(s: &str) -> Style {
     }
 }
 
-/// Undoes nothing but reproduces a quirk of the JSON round trip: Go's JSON leaves U+0085 raw,
-/// and go-yaml v2 reads it as a line break inside the quoted string, folding the run of
-/// spaces and breaks around it (one break becomes a space, n breaks become n-1 newlines).
+/// A quirk of the JSON round trip: Go's JSON encoder leaves U+0085 (NEL) raw and go-yaml v2
+/// reads it as a line break inside the quoted string, folding the run of spaces and NELs
+/// around it (one NEL becomes a space, n of them n-1 newlines).
 fn json_round_trip(s: &str) -> Cow<'_, str> {
     if !s.contains('\u{85}') {
         return Cow::Borrowed(s);
@@ -323,7 +282,8 @@ fn json_round_trip(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// go-yaml v2's `keyList.Less` for two string keys.
+/// go-yaml v2's `keyList.Less` for two string keys (Go's `unicode.IsLetter` approximated by
+/// alphabetic-and-not-numeric, `IsDigit` by ASCII digits).
 fn key_less(a: &[char], b: &[char]) -> bool {
     let letter = |c: char| c.is_alphabetic() && !c.is_numeric();
     for i in 0..a.len().min(b.len()) {
@@ -361,6 +321,26 @@ fn key_less(a: &[char], b: &[char]) -> bool {
         return a[i] < b[i];
     }
     a.len() < b.len()
+}
+
+/// A stable merge sort on `less`. Unlike `slice::sort_by` it cannot panic when `less` is not
+/// a total order, and go-yaml's key order is not always transitive (`01.5`, `0x1F`, `1.5`);
+/// kubectl's own order is random then, as it sorts Go map keys in iteration order.
+fn merge_sort<T>(mut items: Vec<T>, less: &impl Fn(&T, &T) -> bool) -> Vec<T> {
+    if items.len() <= 1 {
+        return items;
+    }
+    let right = items.split_off(items.len() / 2);
+    let (left, right) = (merge_sort(items, less), merge_sort(right, less));
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut l, mut r) = (left.into_iter().peekable(), right.into_iter().peekable());
+    while let (Some(a), Some(b)) = (l.peek(), r.peek()) {
+        let next = if less(b, a) { r.next() } else { l.next() };
+        out.extend(next);
+    }
+    out.extend(l);
+    out.extend(r);
+    out
 }
 
 struct Emitter {
@@ -435,50 +415,26 @@ impl Emitter {
     fn node(&mut self, value: &Value, ctx: Ctx) {
         match value {
             Value::Map(m) if !m.is_empty() => {
-                let mut entries: Vec<(Vec<char>, &Value)> = m
+                let entries: Vec<(Vec<char>, &Value)> = m
                     .iter()
                     .map(|(k, v)| (json_round_trip(k).chars().collect(), v))
                     .collect();
-                entries.sort_by(|(a, _), (b, _)| match (key_less(a, b), key_less(b, a)) {
-                    (true, _) => Ordering::Less,
-                    (_, true) => Ordering::Greater,
-                    _ => Ordering::Equal,
-                });
+                let entries = merge_sort(entries, &|(a, _), (b, _)| key_less(a, b));
                 self.increase_indent(false, false);
                 for (key, value) in entries {
                     self.write_indent();
                     let text: String = key.iter().collect();
                     let style = string_style(&text);
                     if !analyze(&key).multiline && text.len() <= 128 {
-                        self.scalar(
-                            &key,
-                            style,
-                            Ctx {
-                                mapping: true,
-                                simple_key: true,
-                            },
-                        );
+                        self.scalar(&key, style, Ctx::KEY);
                         self.write_indicator(":", false, false, false);
                     } else {
                         self.write_indicator("?", true, false, true);
-                        self.scalar(
-                            &key,
-                            style,
-                            Ctx {
-                                mapping: true,
-                                simple_key: false,
-                            },
-                        );
+                        self.scalar(&key, style, Ctx::IN_MAP);
                         self.write_indent();
                         self.write_indicator(":", true, false, true);
                     }
-                    self.node(
-                        value,
-                        Ctx {
-                            mapping: true,
-                            simple_key: false,
-                        },
-                    );
+                    self.node(value, Ctx::IN_MAP);
                 }
                 self.pop_indent();
             }
@@ -604,27 +560,14 @@ impl Emitter {
     fn write_double(&mut self, s: &[char], allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
         let mut spaces = false;
+        // go-yaml's `is_bom` looks at the start of the value, not at `i`: a leading BOM
+        // escapes every character.
+        let bom = s.first() == Some(&'\u{FEFF}');
         for (i, &c) in s.iter().enumerate() {
-            if !is_printable(c) || c == '\u{FEFF}' || is_break(c) || c == '"' || c == '\\' {
+            if bom || !is_printable(c) || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
-                let short = match c {
-                    '\0' => Some('0'),
-                    '\u{7}' => Some('a'),
-                    '\u{8}' => Some('b'),
-                    '\t' => Some('t'),
-                    '\n' => Some('n'),
-                    '\u{b}' => Some('v'),
-                    '\u{c}' => Some('f'),
-                    '\r' => Some('r'),
-                    '\u{1b}' => Some('e'),
-                    '"' => Some('"'),
-                    '\\' => Some('\\'),
-                    '\u{85}' => Some('N'),
-                    '\u{a0}' => Some('_'),
-                    '\u{2028}' => Some('L'),
-                    '\u{2029}' => Some('P'),
-                    _ => None,
-                };
+                let short = ESCAPED.chars().position(|k| k == c);
+                let short = short.and_then(|n| ESCAPES.chars().nth(n));
                 match short {
                     Some(e) => self.put(e),
                     None => {
@@ -691,5 +634,215 @@ impl Emitter {
                 breaks = false;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::yaml::{Map, parse_documents};
+
+    fn map(entries: &[(&str, Value)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect::<Map>(),
+        )
+    }
+
+    #[test]
+    fn floats_print_like_json_then_go_yaml() {
+        let cases = "1=1 1.5=1.5 0.5=0.5 1.1=1.1 0.1=0.1 -0=0 3e5=300000 123456.5=123456.5 \
+            1234567.5=1.2345675e+06 -1234567.5=-1.2345675e+06 123456789.5=1.234567895e+08 \
+            1e20=1e+20 1e21=1e+21 1e30=1e+30 12345678901234567890=12345678901234567000 \
+            9223372036854775808=9223372036854776000 -9223372036854775808=-9.223372036854776e+18 \
+            0.0001=0.0001 1e-5=1e-05 1e-7=1e-07 3.14159e-5=3.14159e-05 5e-324=5e-324 \
+            1.5e300=1.5e+300 NaN=.nan inf=.inf -inf=-.inf";
+        for case in cases.split_whitespace() {
+            let (f, want) = case.split_once('=').unwrap_or_default();
+            assert_eq!(format_float(f.parse().unwrap_or(f64::NAN)), want, "{f}");
+        }
+    }
+
+    #[test]
+    fn keys_sort_like_go_yaml_v2() {
+        let want = [
+            "$x", "-y", "_x", "1", "9", "10", "A", "Z", "a", "a.b", "a/b", "a1", "a9", "a10", "aB",
+            "ab", "b", "ä",
+        ];
+        let mut shuffled = want.to_vec();
+        shuffled.reverse();
+        shuffled.swap(3, 11);
+        let value = map(&shuffled
+            .iter()
+            .map(|k| (*k, Value::Int(1)))
+            .collect::<Vec<_>>());
+        let printed = to_yaml_string(&value);
+        let got: Vec<&str> = printed
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .map(|(k, _)| k.trim_matches('"'))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn strings_pick_the_style_go_yaml_v2_picks() {
+        let words = "word ".repeat(25);
+        let long_tab = format!("\t{}", "word  ".repeat(25));
+        let long_x = format!("{} y", "x".repeat(100));
+        let cases: &[(&str, &str)] = &[
+            ("plain", "plain"),
+            ("yes", "\"yes\""),
+            ("N", "\"N\""),
+            ("off", "\"off\""),
+            ("~", "\"~\""),
+            ("", "\"\""),
+            ("1e3", "\"1e3\""),
+            ("0o17", "\"0o17\""),
+            ("1_000", "\"1_000\""),
+            ("+.inf", "\"+.inf\""),
+            ("1:20", "\"1:20\""),
+            ("1:60", "1:60"),
+            ("2001-12-14T00:00:00Z", "\"2001-12-14T00:00:00Z\""),
+            ("2001-02-30", "2001-02-30"),
+            ("<<", "<<"),
+            ("-", "'-'"),
+            ("-x", "-x"),
+            ("- x", "'- x'"),
+            ("?x", "?x"),
+            ("? x", "'? x'"),
+            (":x", ":x"),
+            ("x:", "'x:'"),
+            ("a:b", "a:b"),
+            ("key: v", "'key: v'"),
+            ("a #b", "'a #b'"),
+            ("a#b", "a#b"),
+            ("%x", "'%x'"),
+            ("---x", "'---x'"),
+            ("it's", "it's"),
+            ("'q'", "'''q'''"),
+            (" lead", "' lead'"),
+            ("trail ", "'trail '"),
+            ("a\tb", "\"a\\tb\""),
+            ("🙂", "\"\\U0001F642\""),
+            ("é ✓", "é ✓"),
+            ("\u{FEFF}x", "\"\\uFEFF\\x78\""),
+            ("a\u{FEFF}b", "\"a\\uFEFFb\""),
+            ("a\u{2028}b", "'a\u{2028}    b'"),
+            ("a\u{85}b", "a b"),
+            ("a\nb", "|-\n    a\n    b"),
+            ("a\n", "|\n    a"),
+            ("a\n\n", "|+\n    a\n"),
+            ("\n", "|2+\n"),
+            (" a\nb", "|2-\n     a\n    b"),
+            ("a\n\nb\n", "|\n    a\n\n    b"),
+            ("a \nb", "\"a \\nb\""),
+            ("a\n ", "\"a\\n \""),
+            ("a\tb\nc", "\"a\\tb\\nc\""),
+            (
+                &words,
+                "'word word word word word word word word word word word word word word word\n    word word word word word word word word word word '",
+            ),
+            (
+                &long_tab,
+                "\"\\tword  word  word  word  word  word  word  word  word  word  word  word  word\n    \\ word  word  word  word  word  word  word  word  word  word  word  word  \"",
+            ),
+            (&long_x, &format!("{}\n    y", "x".repeat(100))),
+        ];
+        for (text, want) in cases {
+            let value = map(&[("k", map(&[("s45", Value::Str(text.to_string()))]))]);
+            assert_eq!(
+                to_yaml_string(&value),
+                format!("k:\n  s45: {want}\n"),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_and_nesting_lay_out_like_the_emitter() {
+        let long_key = "k".repeat(129);
+        let text = format!(
+            "{{yes: 1, '': null, \"a\\nb\": true, {long_key}: 1.5, \"a\\tb\": 18446744073709551615, \
+             empty: {{m: {{}}, s: []}}, nest: [[[a], []], [{{}}], {{a: [{{b: [1, {{c: d}}]}}]}}, [{{x: 1, y: [2]}}]]}}"
+        );
+        let value = parse_documents(&text)
+            .map(|d| d[0].value.clone())
+            .unwrap_or(Value::Null);
+        let want = format!(
+            "\"\": null\n\"a\\tb\": 18446744073709551615\n? |-\n  a\n  b\n: true\nempty:\n  m: {{}}\n  s: []\n\
+             ? {long_key}\n: 1.5\nnest:\n- - - a\n  - []\n- - {{}}\n- a:\n  - b:\n    - 1\n    - c: d\n\
+             - - x: 1\n    \"y\":\n    - 2\n\"yes\": 1\n"
+        );
+        assert_eq!(to_yaml_string(&value), want);
+        assert_eq!(to_yaml_string(&map(&[])), "{}\n");
+        assert_eq!(to_yaml_string(&Value::Seq(vec![])), "[]\n");
+        assert_eq!(to_yaml_string(&Value::Str("a\nb".into())), "|-\n  a\n  b\n");
+    }
+
+    /// Parses and prints every document of `text`, joined the way kubectl joins them.
+    fn round_trip(text: &str) -> Result<String, String> {
+        let mut docs = Vec::new();
+        let mut current = String::new();
+        for line in text.split_inclusive('\n') {
+            if line == "---\n" {
+                docs.push(std::mem::take(&mut current));
+            } else {
+                current.push_str(line);
+            }
+        }
+        docs.push(current);
+        let mut printed = Vec::new();
+        for doc in docs.iter().filter(|d| !d.is_empty()) {
+            for parsed in parse_documents(doc).map_err(|e| e.to_string())? {
+                printed.push(to_yaml_string(&parsed.value));
+            }
+        }
+        Ok(printed.join("---\n"))
+    }
+
+    const CORPUS: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/conformance/kustomize"
+    );
+
+    #[test]
+    fn probe_prints_exactly_like_kubectl() {
+        let case = format!("{CORPUS}/custom_output_conventions");
+        let (Ok(input), Ok(expected)) = (
+            std::fs::read_to_string(format!("{case}/input/probe.yaml")),
+            std::fs::read_to_string(format!("{case}/expected.yaml")),
+        ) else {
+            eprintln!("skipping: {case} not found");
+            return;
+        };
+        let docs = parse_documents(&input).unwrap_or_default();
+        assert_eq!(docs.len(), 1);
+        assert_eq!(to_yaml_string(&docs[0].value), expected);
+    }
+
+    #[test]
+    fn corpus_expected_outputs_round_trip() {
+        let Ok(dirs) = std::fs::read_dir(CORPUS) else {
+            eprintln!("skipping: {CORPUS} not found");
+            return;
+        };
+        let mut checked = 0;
+        for dir in dirs.flatten() {
+            let path = dir.path().join("expected.yaml");
+            let Ok(expected) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            assert_eq!(
+                round_trip(&expected).as_deref(),
+                Ok(expected.as_str()),
+                "{}",
+                path.display()
+            );
+            checked += 1;
+        }
+        assert!(checked > 0, "no expected.yaml under {CORPUS}");
     }
 }

@@ -194,7 +194,10 @@ fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> R
                 }
             }
             Slot::Key(k) => {
-                let d = dest.iter().find(|v| key_of(v, key).as_ref() == Some(k)).cloned();
+                let d = dest
+                    .iter()
+                    .find(|v| key_of(v, key).as_ref() == Some(k))
+                    .cloned();
                 let p = patch.iter().find(|v| key_of(v, key).as_ref() == Some(k));
                 let key_value = d
                     .as_ref()

@@ -67,7 +67,10 @@ pub fn finish(
     name_reference::fix(&mut rm, &config.refs)?;
     let unused = vars::resolve(&mut rm, vars, &config.table("varReference"))?;
     if !unused.is_empty() {
-        warnings.push(format!("warning: vars defined but never used: {}", unused.join(", ")));
+        warnings.push(format!(
+            "warning: vars defined but never used: {}",
+            unused.join(", ")
+        ));
     }
     rm.items.retain(|r| {
         r.meta_map("annotations")

@@ -174,12 +174,24 @@ impl<'a> Builder<'a> {
         transform::check_supported(&k)?;
         if component && !k.is_component {
             return Err(k
-                .error(&["kind"], format!("`{}` is listed in `components` but is not a Component", relative_to(dir, &self.top)))
+                .error(
+                    &["kind"],
+                    format!(
+                        "`{}` is listed in `components` but is not a Component",
+                        relative_to(dir, &self.top)
+                    ),
+                )
                 .with_help("a component's kustomization starts with `kind: Component`"));
         }
         if !component && k.is_component && self.stack.len() > 1 {
             return Err(k
-                .error(&["kind"], format!("`{}` is a Component and must be listed under `components`", relative_to(dir, &self.top)))
+                .error(
+                    &["kind"],
+                    format!(
+                        "`{}` is a Component and must be listed under `components`",
+                        relative_to(dir, &self.top)
+                    ),
+                )
                 .with_help("move the entry from `resources` to `components`"));
         }
         let mut entries: Vec<(String, String)> = k
@@ -230,7 +242,9 @@ impl<'a> Builder<'a> {
             if !path.is_dir() {
                 return Err(k
                     .error(&at, format!("component `{entry}` is not a directory"))
-                    .with_help("a component is a directory holding a `kind: Component` kustomization"));
+                    .with_help(
+                        "a component is a directory holding a `kind: Component` kustomization",
+                    ));
             }
             let layer = self
                 .enter(&path, Layer { rm, vars, config }, true)
@@ -242,8 +256,13 @@ impl<'a> Builder<'a> {
         let generated = transform::generators::configured(&k, self.loader, &configured_in)?;
         transform::generators::absorb(&mut rm, generated)?;
         for t in transform::configured(&k, self.loader, self.strict, &config)? {
-            t.transform(&mut rm, &mut self.warnings).map_err(|e| e.in_file(&k.file))?;
-            if self.build_metadata.iter().any(|m| m == "transformerAnnotations") {
+            t.transform(&mut rm, &mut self.warnings)
+                .map_err(|e| e.in_file(&k.file))?;
+            if self
+                .build_metadata
+                .iter()
+                .any(|m| m == "transformerAnnotations")
+            {
                 for r in &mut rm.items {
                     r.transformations.push(Transformation {
                         configured_in: configured_in.clone(),
@@ -251,7 +270,8 @@ impl<'a> Builder<'a> {
                     });
                 }
             }
-            rm.items.retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
+            rm.items
+                .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
         vars::merge(&mut vars, vars::read(&k)?)?;
         vars::bind(&mut rm, &vars)?;
@@ -265,7 +285,9 @@ impl<'a> Builder<'a> {
                 let idx = i.to_string();
                 let at = [field, idx.as_str()];
                 let file = normalize(&k.dir.join(&path));
-                self.loader.check_restriction(&k.dir, &file).map_err(|e| e.at(k.location(&at)))?;
+                self.loader
+                    .check_restriction(&k.dir, &file)
+                    .map_err(|e| e.at(k.location(&at)))?;
                 if !file.is_file() {
                     return Err(k
                         .error(&at, format!("`{path}` does not exist"))
@@ -273,7 +295,11 @@ impl<'a> Builder<'a> {
                 }
                 let docs = self.loader.documents(&file)?;
                 for (doc, _, _) in &docs.docs {
-                    let added = if field == "crds" { config.add_crds(doc) } else { config.add_file(doc) };
+                    let added = if field == "crds" {
+                        config.add_crds(doc)
+                    } else {
+                        config.add_file(doc)
+                    };
                     added.map_err(|e| e.in_file(&file))?;
                 }
             }

@@ -7,9 +7,9 @@
 
 use super::Transformer;
 use super::fieldspec::{FieldSpec, walk};
-use crate::yaml::Value;
 use crate::error::Result;
 use crate::resource::{Gvk, ResMap};
+use crate::yaml::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {

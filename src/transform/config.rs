@@ -40,7 +40,10 @@ impl Config {
             ("namePrefix", table("prefix")),
             ("nameSuffix", table("prefix")),
             ("namespace", table("namespace")),
-            ("commonLabels", meta.iter().cloned().chain(table("labels")).collect()),
+            (
+                "commonLabels",
+                meta.iter().cloned().chain(table("labels")).collect(),
+            ),
             ("templateLabels", meta),
             ("commonAnnotations", table("annotations")),
             ("images", table("images")),
@@ -56,21 +59,32 @@ impl Config {
 
     /// The specs of one table.
     pub fn table(&self, name: &str) -> Vec<FieldSpec> {
-        self.specs.iter().filter(|(t, _)| *t == name).map(|(_, s)| s.clone()).collect()
+        self.specs
+            .iter()
+            .filter(|(t, _)| *t == name)
+            .map(|(_, s)| s.clone())
+            .collect()
     }
 
     fn add(&mut self, name: &str, spec: FieldSpec) {
         let Some(name) = TABLES.iter().find(|t| **t == name) else {
             return;
         };
-        let same = |s: &FieldSpec| s.group == spec.group && s.version == spec.version && s.kind == spec.kind && s.path == spec.path;
+        let same = |s: &FieldSpec| {
+            s.group == spec.group
+                && s.version == spec.version
+                && s.kind == spec.kind
+                && s.path == spec.path
+        };
         if !self.specs.iter().any(|(t, s)| t == name && same(s)) {
             self.specs.push((name, spec));
         }
     }
 
     fn add_ref(&mut self, target: FieldSpec, referrers: Vec<FieldSpec>) {
-        let same_target = |t: &FieldSpec| t.group == target.group && t.version == target.version && t.kind == target.kind;
+        let same_target = |t: &FieldSpec| {
+            t.group == target.group && t.version == target.version && t.kind == target.kind
+        };
         match self.refs.iter_mut().find(|r| same_target(&r.target)) {
             Some(r) => {
                 for f in referrers {
@@ -96,8 +110,11 @@ impl Config {
     /// Add a `configurations:` file (`nameReference`, `commonLabels`, `images`, …).
     pub fn add_file(&mut self, doc: &Value) -> Result<()> {
         let Some(m) = doc.as_map() else {
-            return Err(Error::new("a configurations file must be a map of field-spec tables")
-                .with_help("use keys such as `nameReference`, `commonLabels`, `images`, `varReference`"));
+            return Err(
+                Error::new("a configurations file must be a map of field-spec tables").with_help(
+                    "use keys such as `nameReference`, `commonLabels`, `images`, `varReference`",
+                ),
+            );
         };
         for (key, value) in m {
             let items = value.as_seq().cloned().unwrap_or_default();
@@ -115,7 +132,8 @@ impl Config {
                 // Kustomize lets a user's specs cover the built-in ones: a built-in spec
                 // whose selector also selects a user spec with the same path is dropped
                 // (so `namePrefix: [{path: metadata/name, kind: Foo}]` prefixes only Foo).
-                let user: Vec<FieldSpec> = items.iter().map(|i| spec_of(i, &text(i, "path"))).collect();
+                let user: Vec<FieldSpec> =
+                    items.iter().map(|i| spec_of(i, &text(i, "path"))).collect();
                 let covered = |d: &FieldSpec| {
                     user.iter().any(|u| {
                         u.path == d.path
@@ -134,8 +152,13 @@ impl Config {
                     self.add(name, u);
                 }
             } else {
-                return Err(Error::new(format!("unknown table `{key}` in a configurations file"))
-                    .with_help(format!("known tables: nameReference, {}", TABLES.join(", "))));
+                return Err(
+                    Error::new(format!("unknown table `{key}` in a configurations file"))
+                        .with_help(format!(
+                            "known tables: nameReference, {}",
+                            TABLES.join(", ")
+                        )),
+                );
             }
         }
         Ok(())
@@ -145,8 +168,10 @@ impl Config {
     /// definitions file (OpenAPI definitions keyed by type name) declares.
     pub fn add_crds(&mut self, doc: &Value) -> Result<()> {
         let Some(defs) = doc.as_map() else {
-            return Err(Error::new("a crds file must be a map of OpenAPI definitions")
-                .with_help("each key names a type; its `Schema.properties` declare the fields"));
+            return Err(
+                Error::new("a crds file must be a map of OpenAPI definitions")
+                    .with_help("each key names a type; its `Schema.properties` declare the fields"),
+            );
         };
         for (name, def) in defs {
             let props = def.get("Schema").and_then(|s| s.get("properties"));
@@ -160,12 +185,24 @@ impl Config {
         Ok(())
     }
 
-    fn crd_type(&mut self, defs: &crate::yaml::Map, ty: &str, kind: &str, path: &mut Vec<String>, seen: &mut Vec<String>) {
+    fn crd_type(
+        &mut self,
+        defs: &crate::yaml::Map,
+        ty: &str,
+        kind: &str,
+        path: &mut Vec<String>,
+        seen: &mut Vec<String>,
+    ) {
         if seen.iter().any(|s| s == ty) {
             return;
         }
         seen.push(ty.to_string());
-        let Some(props) = defs.get(ty).and_then(|d| d.get("Schema")).and_then(|s| s.get("properties")).and_then(Value::as_map) else {
+        let Some(props) = defs
+            .get(ty)
+            .and_then(|d| d.get("Schema"))
+            .and_then(|s| s.get("properties"))
+            .and_then(Value::as_map)
+        else {
             seen.pop();
             return;
         };
@@ -191,8 +228,10 @@ impl Config {
                 self.add("namePrefix", fs(path));
             }
             if let (Some(version), Some(target_kind)) = (
-                p.get("x-kubernetes-object-ref-api-version").and_then(Value::scalar_text),
-                p.get("x-kubernetes-object-ref-kind").and_then(Value::scalar_text),
+                p.get("x-kubernetes-object-ref-api-version")
+                    .and_then(Value::scalar_text),
+                p.get("x-kubernetes-object-ref-kind")
+                    .and_then(Value::scalar_text),
             ) {
                 let key = p
                     .get("x-kubernetes-object-ref-name-key")
@@ -234,7 +273,11 @@ fn spec_of(v: &Value, path: &str) -> FieldSpec {
         group,
         version,
         kind: text(v, "kind"),
-        path: if path.is_empty() { Vec::new() } else { split_path(path) },
+        path: if path.is_empty() {
+            Vec::new()
+        } else {
+            split_path(path)
+        },
         create: matches!(v.get("create"), Some(Value::Bool(true))),
     }
 }

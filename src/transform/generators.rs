@@ -57,7 +57,16 @@ impl Options {
         let Some(v) = v.filter(|v| !v.is_null()) else {
             return Ok(Options::default());
         };
-        let m = k.strict_struct(at, v, &["labels", "annotations", "disableNameSuffixHash", "immutable"])?;
+        let m = k.strict_struct(
+            at,
+            v,
+            &[
+                "labels",
+                "annotations",
+                "disableNameSuffixHash",
+                "immutable",
+            ],
+        )?;
         let flag = |f: &str| match m.get(f) {
             Some(Value::Bool(b)) => Some(*b),
             _ => None,
@@ -77,7 +86,11 @@ impl Options {
     /// `local` over `global`: maps merge (local wins), flags fall back to global.
     fn over(local: Options, global: &Options) -> Options {
         let merge = |g: &[(String, String)], l: Vec<(String, String)>| {
-            let mut out: Vec<(String, String)> = g.iter().filter(|(k, _)| !l.iter().any(|(lk, _)| lk == k)).cloned().collect();
+            let mut out: Vec<(String, String)> = g
+                .iter()
+                .filter(|(k, _)| !l.iter().any(|(lk, _)| lk == k))
+                .cloned()
+                .collect();
             out.extend(l);
             out
         };
@@ -104,14 +117,24 @@ const ENTRY_FIELDS: &[&str] = &[
 
 /// The generators a kustomization configures, in Kustomize's order (ConfigMaps, then
 /// Secrets).
-pub fn configured(k: &Kustomization, loader: &Loader, configured_in: &str) -> Result<Vec<Generated>> {
+pub fn configured(
+    k: &Kustomization,
+    loader: &Loader,
+    configured_in: &str,
+) -> Result<Vec<Generated>> {
     let global = Options::read(k, &["generatorOptions"], k.get("generatorOptions"))?;
     let mut out = Vec::new();
-    for (field, kind) in [("configMapGenerator", Kind::ConfigMap), ("secretGenerator", Kind::Secret)] {
+    for (field, kind) in [
+        ("configMapGenerator", Kind::ConfigMap),
+        ("secretGenerator", Kind::Secret),
+    ] {
         let Some(v) = k.get(field) else { continue };
         let Value::Seq(items) = v else {
             return Err(k
-                .error(&[field], format!("`{field}` must be a list, found {}", describe(v)))
+                .error(
+                    &[field],
+                    format!("`{field}` must be a list, found {}", describe(v)),
+                )
                 .with_help("write one `- name: …` entry per generated object"));
         };
         for (i, item) in items.iter().enumerate() {
@@ -165,7 +188,13 @@ fn strings(k: &Kustomization, at: &[&str], field: &str, m: &Map) -> Result<Vec<S
             let mut p = at.to_vec();
             p.push(field);
             Err(k
-                .error(&p, format!("`{field}` must be a list of strings, found {}", describe(other)))
+                .error(
+                    &p,
+                    format!(
+                        "`{field}` must be a list of strings, found {}",
+                        describe(other)
+                    ),
+                )
                 .with_help("write one `- ` entry per item"))
         }
     }
@@ -185,14 +214,23 @@ fn generate(
         p.push(f);
         k.location(&p)
     };
-    let err = |f: &str, msg: String, help: &str| Error::new(msg).at(here(f)).with_help(help.to_string());
-    let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+    let err =
+        |f: &str, msg: String, help: &str| Error::new(msg).at(here(f)).with_help(help.to_string());
+    let name = m
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     if name.is_empty() {
         return Err(Error::new(format!("a {} needs a `name`", kind.plugin()))
             .at(k.location(at))
             .with_help("add `name: my-config`"));
     }
-    let behavior = match m.get("behavior").and_then(Value::as_str).unwrap_or("create") {
+    let behavior = match m
+        .get("behavior")
+        .and_then(Value::as_str)
+        .unwrap_or("create")
+    {
         "" | "create" => Behavior::Create,
         "merge" => Behavior::Merge,
         "replace" => Behavior::Replace,
@@ -214,7 +252,10 @@ fn generate(
         if !valid_key(&key) {
             return Err(err(
                 field,
-                format!("`{key}` is not a valid key name for a {}", kind.plugin().trim_end_matches("Generator")),
+                format!(
+                    "`{key}` is not a valid key name for a {}",
+                    kind.plugin().trim_end_matches("Generator")
+                ),
                 "keys may contain letters, digits, `-`, `_` and `.`",
             ));
         }
@@ -234,7 +275,11 @@ fn generate(
         let file = resolve(k, loader, &here("envs"), env)?;
         let text = read_utf8(&file, &here("envs"))?;
         for (n, line) in text.lines().enumerate() {
-            let line = if n == 0 { line.trim_start_matches('\u{feff}') } else { line };
+            let line = if n == 0 {
+                line.trim_start_matches('\u{feff}')
+            } else {
+                line
+            };
             let line = line.trim_start();
             if line.is_empty() || line.starts_with('#') {
                 continue;
@@ -259,7 +304,9 @@ fn generate(
     let mut files_binary = Vec::new();
     for src in strings(k, at, "files", m)? {
         let (key, path) = match src.split_once('=') {
-            Some((key, path)) if !key.is_empty() && !path.is_empty() => (Some(key.to_string()), path.to_string()),
+            Some((key, path)) if !key.is_empty() && !path.is_empty() => {
+                (Some(key.to_string()), path.to_string())
+            }
             Some(_) => {
                 return Err(err(
                     "files",
@@ -273,22 +320,32 @@ fn generate(
         let mut entries = Vec::new();
         if file.is_dir() {
             let mut names: Vec<_> = std::fs::read_dir(&file)
-                .map_err(|e| Error::new(format!("cannot read `{}`: {e}", file.display())).at(here("files")))?
+                .map_err(|e| {
+                    Error::new(format!("cannot read `{}`: {e}", file.display())).at(here("files"))
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.is_file())
                 .collect();
             names.sort();
             for p in names {
-                let key = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                let key = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default();
                 entries.push((key, p));
             }
         } else {
-            let key = key.unwrap_or_else(|| file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default());
+            let key = key.unwrap_or_else(|| {
+                file.file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            });
             entries.push((key, file));
         }
         for (key, p) in entries {
-            let bytes = std::fs::read(&p)
-                .map_err(|e| Error::new(format!("cannot read `{}`: {e}", p.display())).at(here("files")))?;
+            let bytes = std::fs::read(&p).map_err(|e| {
+                Error::new(format!("cannot read `{}`: {e}", p.display())).at(here("files"))
+            })?;
             match String::from_utf8(bytes) {
                 Ok(text) => add(key, text, "files")?,
                 Err(e) => files_binary.push((key, e.into_bytes())),
@@ -297,7 +354,11 @@ fn generate(
     }
     for (key, bytes) in files_binary {
         if data.iter().any(|(k2, _)| *k2 == key) {
-            return Err(err("files", format!("key `{key}` appears twice"), "use distinct keys"));
+            return Err(err(
+                "files",
+                format!("key `{key}` appears twice"),
+                "use distinct keys",
+            ));
         }
         binary.push((key, base64(&bytes, false)));
     }
@@ -310,7 +371,11 @@ fn generate(
         meta.insert("labels".into(), string_map(&options.labels));
     }
     meta.insert("name".into(), Value::Str(name));
-    if let Some(ns) = m.get("namespace").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+    if let Some(ns) = m
+        .get("namespace")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+    {
         meta.insert("namespace".into(), Value::Str(ns.to_string()));
     }
     let mut doc = Map::new();
@@ -330,14 +395,22 @@ fn generate(
     if !data.is_empty() {
         doc.insert(
             "data".into(),
-            Value::Map(data.iter().map(|(k, v)| (k.clone(), Value::Str(encode(v)))).collect()),
+            Value::Map(
+                data.iter()
+                    .map(|(k, v)| (k.clone(), Value::Str(encode(v))))
+                    .collect(),
+            ),
         );
     }
     if !binary.is_empty() {
         doc.insert("binaryData".into(), string_map(&binary));
     }
     if kind == Kind::Secret {
-        let t = m.get("type").and_then(Value::as_str).filter(|t| !t.is_empty()).unwrap_or("Opaque");
+        let t = m
+            .get("type")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .unwrap_or("Opaque");
         doc.insert("type".into(), Value::Str(t.to_string()));
     }
     if options.immutable == Some(true) {
@@ -353,16 +426,30 @@ fn generate(
 }
 
 fn string_map(pairs: &[(String, String)]) -> Value {
-    Value::Map(pairs.iter().map(|(k, v)| (k.clone(), Value::Str(v.clone()))).collect())
+    Value::Map(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::Str(v.clone())))
+            .collect(),
+    )
 }
 
-fn resolve(k: &Kustomization, loader: &Loader, at: &Location, path: &str) -> Result<std::path::PathBuf> {
+fn resolve(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &Location,
+    path: &str,
+) -> Result<std::path::PathBuf> {
     let file = normalize(&k.dir.join(path));
-    loader.check_restriction(&k.dir, &file).map_err(|e| e.at(at.clone()))?;
+    loader
+        .check_restriction(&k.dir, &file)
+        .map_err(|e| e.at(at.clone()))?;
     if !file.exists() {
-        return Err(Error::new(format!("generator source `{path}` does not exist"))
-            .at(at.clone())
-            .with_help(format!("no file at `{}`", file.display())));
+        return Err(
+            Error::new(format!("generator source `{path}` does not exist"))
+                .at(at.clone())
+                .with_help(format!("no file at `{}`", file.display())),
+        );
     }
     Ok(file)
 }
@@ -389,7 +476,9 @@ fn unquote(v: &str) -> &str {
 fn valid_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 253
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && key != "."
         && key != ".."
 }
@@ -400,11 +489,21 @@ pub fn base64(bytes: &[u8], wrap: bool) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
         s.push(T[(n >> 18) as usize & 63] as char);
         s.push(T[(n >> 12) as usize & 63] as char);
-        s.push(if c.len() > 1 { T[(n >> 6) as usize & 63] as char } else { '=' });
-        s.push(if c.len() > 2 { T[n as usize & 63] as char } else { '=' });
+        s.push(if c.len() > 1 {
+            T[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        s.push(if c.len() > 2 {
+            T[n as usize & 63] as char
+        } else {
+            '='
+        });
     }
     const LINE: usize = 70;
     if !wrap || s.len() / LINE == 0 {
@@ -425,7 +524,9 @@ pub fn absorb(rm: &mut ResMap, generated: Vec<Generated>) -> Result<()> {
         let id = g.resource.id();
         let found = crate::patch::matching_any_id(rm, &id);
         match (found.as_slice(), g.behavior) {
-            ([], Behavior::Create) => rm.append_all(vec![g.resource]).map_err(|e| e.at(g.at.clone()))?,
+            ([], Behavior::Create) => rm
+                .append_all(vec![g.resource])
+                .map_err(|e| e.at(g.at.clone()))?,
             ([], _) => {
                 return Err(Error::new(format!(
                     "{} `{}` has behavior merge or replace, but no {} of that name comes from the resources",
@@ -490,7 +591,12 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
     }
     if merge_data {
         for field in ["data", "binaryData"] {
-            let mut merged: Map = old.doc.get(field).and_then(Value::as_map).cloned().unwrap_or_default();
+            let mut merged: Map = old
+                .doc
+                .get(field)
+                .and_then(Value::as_map)
+                .cloned()
+                .unwrap_or_default();
             if let Some(Value::Map(m)) = new.doc.get(field) {
                 for (k, v) in m {
                     merged.insert(k.clone(), v.clone());

@@ -33,14 +33,25 @@ pub fn hash(doc: &Value) -> String {
             .filter(|m| !m.is_empty())
             .map(json_map)
     };
-    if let Some(b) = doc.get("binaryData").and_then(Value::as_map).filter(|m| !m.is_empty()) {
+    if let Some(b) = doc
+        .get("binaryData")
+        .and_then(Value::as_map)
+        .filter(|m| !m.is_empty())
+    {
         fields.push(("binaryData", json_map(b)));
     }
-    fields.push(("data", map_json("data").unwrap_or_else(|| "\"\"".to_string())));
+    fields.push((
+        "data",
+        map_json("data").unwrap_or_else(|| "\"\"".to_string()),
+    ));
     fields.push(("kind", json_string(kind)));
     fields.push(("name", json_string("")));
     if kind == "Secret" {
-        if let Some(s) = doc.get("stringData").and_then(Value::as_map).filter(|m| !m.is_empty()) {
+        if let Some(s) = doc
+            .get("stringData")
+            .and_then(Value::as_map)
+            .filter(|m| !m.is_empty())
+        {
             fields.push(("stringData", json_map(s)));
         }
         fields.push(("type", json_string(doc.str_at(&["type"]).unwrap_or(""))));
@@ -98,7 +109,9 @@ pub fn json_string(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -114,12 +127,18 @@ mod tests {
 
     #[test]
     fn go_json_strings() {
-        assert_eq!(json_string("a<b>&\"c\"\n"), "\"a\\u003cb\\u003e\\u0026\\\"c\\\"\\n\"");
+        assert_eq!(
+            json_string("a<b>&\"c\"\n"),
+            "\"a\\u003cb\\u003e\\u0026\\\"c\\\"\\n\""
+        );
     }
 
     #[test]
     fn suffix_alphabet() {
-        let doc = parse_documents("kind: ConfigMap\ndata: {a: b}\n").expect("yaml").remove(0).value;
+        let doc = parse_documents("kind: ConfigMap\ndata: {a: b}\n")
+            .expect("yaml")
+            .remove(0)
+            .value;
         let h = hash(&doc);
         assert_eq!(h.len(), 10);
         assert!(h.chars().all(|c| !matches!(c, '0' | '1' | '3' | 'a' | 'e')));

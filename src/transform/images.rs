@@ -37,9 +37,17 @@ impl Images {
             })?;
         let extra = specs
             .into_iter()
-            .filter(|s| !s.path.iter().any(|p| p.starts_with("containers") || p.starts_with("initContainers")))
+            .filter(|s| {
+                !s.path
+                    .iter()
+                    .any(|p| p.starts_with("containers") || p.starts_with("initContainers"))
+            })
             .collect();
-        Ok(Images { spec, pattern, extra })
+        Ok(Images {
+            spec,
+            pattern,
+            extra,
+        })
     }
 
     fn update(&self, image: &str) -> Option<String> {

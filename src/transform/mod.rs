@@ -178,11 +178,13 @@ pub fn configured(
             digest: field("digest")?,
             tag_suffix: field("tagSuffix")?,
         };
-        out.push(Box::new(images::Images::new(spec, config.table("images")).map_err(|e| {
-            let mut l = k.location(&["images", &i.to_string(), "name"]);
-            l.col = l.col.max(1);
-            e.at(l)
-        })?));
+        out.push(Box::new(
+            images::Images::new(spec, config.table("images")).map_err(|e| {
+                let mut l = k.location(&["images", &i.to_string(), "name"]);
+                l.col = l.col.max(1);
+                e.at(l)
+            })?,
+        ));
     }
     if let Some(r) = replacements(k, loader)? {
         out.push(Box::new(r));
@@ -203,11 +205,15 @@ fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacement
         match entry.get("path").and_then(Value::as_str) {
             Some(path) => {
                 let file = crate::load::normalize(&k.dir.join(path));
-                loader.check_restriction(&k.dir, &file).map_err(|e| e.at(at.clone()))?;
+                loader
+                    .check_restriction(&k.dir, &file)
+                    .map_err(|e| e.at(at.clone()))?;
                 if !file.is_file() {
-                    return Err(Error::new(format!("replacement file `{path}` does not exist"))
-                        .at(at)
-                        .with_help("paths are relative to the kustomization's directory"));
+                    return Err(
+                        Error::new(format!("replacement file `{path}` does not exist"))
+                            .at(at)
+                            .with_help("paths are relative to the kustomization's directory"),
+                    );
                 }
                 let docs = loader.documents(&file)?;
                 for (doc, line, _) in &docs.docs {
@@ -251,7 +257,12 @@ fn seq(k: &Kustomization, field: &str) -> Result<Vec<Value>> {
     }
 }
 
-fn label_entry(k: &Kustomization, i: usize, entry: &Value, config: &config::Config) -> Result<labels::MapEntries> {
+fn label_entry(
+    k: &Kustomization,
+    i: usize,
+    entry: &Value,
+    config: &config::Config,
+) -> Result<labels::MapEntries> {
     let idx = i.to_string();
     let flag = |f: &str| matches!(entry.get(f), Some(Value::Bool(true)));
     let pairs = k.string_map(&["labels", &idx, "pairs"], entry.get("pairs"))?;

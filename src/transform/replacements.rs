@@ -57,7 +57,11 @@ impl Select {
             if self.exact[i].is_empty() {
                 return true;
             }
-            let ns_alt = if i == 4 { id.effective_namespace() } else { values[i] };
+            let ns_alt = if i == 4 {
+                id.effective_namespace()
+            } else {
+                values[i]
+            };
             self.exact[i] == values[i] || self.exact[i] == ns_alt
         })
     }
@@ -74,7 +78,8 @@ impl Select {
                 Requirement::NotExists(k) => get(k).is_none(),
             })
         };
-        check(&self.labels, r.meta_map("labels")) && check(&self.annotations, r.meta_map("annotations"))
+        check(&self.labels, r.meta_map("labels"))
+            && check(&self.annotations, r.meta_map("annotations"))
     }
 
     fn has_meta(&self) -> bool {
@@ -95,7 +100,10 @@ impl Options {
             return Options::default();
         };
         Options {
-            delimiter: m.get("delimiter").and_then(Value::scalar_text).unwrap_or_default(),
+            delimiter: m
+                .get("delimiter")
+                .and_then(Value::scalar_text)
+                .unwrap_or_default(),
             index: match m.get("index") {
                 Some(Value::Int(i)) => *i,
                 _ => 0,
@@ -128,25 +136,33 @@ pub struct Replacements {
 pub fn parse(v: &Value, at: Location) -> Result<Replacement> {
     let err = |m: String| Error::new(m).at(at.clone());
     let Some(m) = v.as_map() else {
-        return Err(err("a replacement must be a map with `source` and `targets`".into())
-            .with_help("write `source:` and `targets:` under each entry"));
+        return Err(
+            err("a replacement must be a map with `source` and `targets`".into())
+                .with_help("write `source:` and `targets:` under each entry"),
+        );
     };
     for k in m.keys() {
         if !["source", "targets"].contains(&k.as_str()) {
-            return Err(err(format!("unknown field `{k}` in replacement")).with_help("a replacement has `source` and `targets`"));
+            return Err(err(format!("unknown field `{k}` in replacement"))
+                .with_help("a replacement has `source` and `targets`"));
         }
     }
     let source = m.get("source").and_then(Value::as_map).ok_or_else(|| {
-        err("a replacement needs a `source`".into()).with_help("add `source:` with the kind and name to copy from")
+        err("a replacement needs a `source`".into())
+            .with_help("add `source:` with the kind and name to copy from")
     })?;
     let targets = m.get("targets").and_then(Value::as_seq).ok_or_else(|| {
-        err("a replacement needs `targets`".into()).with_help("add `targets:` with `select` and `fieldPaths`")
+        err("a replacement needs `targets`".into())
+            .with_help("add `targets:` with `select` and `fieldPaths`")
     })?;
     let mut parsed = Vec::new();
     for t in targets {
-        let t = t.as_map().ok_or_else(|| err("a replacement target must be a map".into()))?;
+        let t = t
+            .as_map()
+            .ok_or_else(|| err("a replacement target must be a map".into()))?;
         let select = t.get("select").and_then(Value::as_map).ok_or_else(|| {
-            err("a replacement target needs `select`".into()).with_help("add `select:` with at least a kind")
+            err("a replacement target needs `select`".into())
+                .with_help("add `select:` with at least a kind")
         })?;
         let reject = match t.get("reject") {
             Some(Value::Seq(r)) => r
@@ -214,10 +230,14 @@ pub fn lookup<'a>(v: &'a Value, path: &[String]) -> Option<&'a Value> {
         return Some(v);
     };
     let next = match v {
-        Value::Map(m) => m.get(first.trim_start_matches('[').trim_end_matches(']')).or_else(|| m.get(first))?,
+        Value::Map(m) => m
+            .get(first.trim_start_matches('[').trim_end_matches(']'))
+            .or_else(|| m.get(first))?,
         Value::Seq(items) => {
             if let Some((k, val)) = list_selector(first) {
-                items.iter().find(|i| i.get(k).and_then(Value::scalar_text).as_deref() == Some(val))?
+                items
+                    .iter()
+                    .find(|i| i.get(k).and_then(Value::scalar_text).as_deref() == Some(val))?
             } else {
                 items.get(first.parse::<usize>().ok()?)?
             }
@@ -232,7 +252,12 @@ fn list_selector(seg: &str) -> Option<(&str, &str)> {
 }
 
 /// Visit every node at `path`, creating missing parts when `create` is given.
-fn visit(v: &mut Value, path: &[String], create: Option<&Value>, f: &mut dyn FnMut(&mut Value)) -> bool {
+fn visit(
+    v: &mut Value,
+    path: &[String],
+    create: Option<&Value>,
+    f: &mut dyn FnMut(&mut Value),
+) -> bool {
     let Some((first, rest)) = path.split_first() else {
         f(v);
         return true;
@@ -258,7 +283,9 @@ fn visit(v: &mut Value, path: &[String], create: Option<&Value>, f: &mut dyn FnM
                         Value::Seq(_) => Value::Seq(Vec::new()),
                         _ => Value::Str(String::new()),
                     }
-                } else if rest[0].starts_with('[') && rest[0].contains('=') || rest[0].parse::<usize>().is_ok() {
+                } else if rest[0].starts_with('[') && rest[0].contains('=')
+                    || rest[0].parse::<usize>().is_ok()
+                {
                     Value::Seq(Vec::new())
                 } else {
                     Value::Map(Map::new())
@@ -326,18 +353,29 @@ impl Replacement {
             .items
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.all_ids().any(|id| self.source.id_matches(&id)) && self.source.meta_matches(r))
+            .filter(|(_, r)| {
+                r.all_ids().any(|id| self.source.id_matches(&id)) && self.source.meta_matches(r)
+            })
             .map(|(i, _)| i)
             .collect();
         let src = match sources.as_slice() {
             [i] => *i,
             [] => {
-                return Err(err(format!("replacement source ({}) selects nothing", self.source.text))
-                    .with_help("check the source's kind and name against the resources of this kustomization"));
+                return Err(err(format!(
+                    "replacement source ({}) selects nothing",
+                    self.source.text
+                ))
+                .with_help(
+                    "check the source's kind and name against the resources of this kustomization",
+                ));
             }
             _ => {
-                return Err(err(format!("replacement source ({}) selects {} resources", self.source.text, sources.len()))
-                    .with_help("add a name or namespace to the source so it selects one resource"));
+                return Err(err(format!(
+                    "replacement source ({}) selects {} resources",
+                    self.source.text,
+                    sources.len()
+                ))
+                .with_help("add a name or namespace to the source so it selects one resource"));
             }
         };
         let path = split_path(&self.source_path);
@@ -347,27 +385,38 @@ impl Replacement {
             .ok_or_else(|| {
                 err(format!(
                     "fieldPath `{}` is missing for replacement source {}",
-                    self.source_path, rm.items[src].id()
+                    self.source_path,
+                    rm.items[src].id()
                 ))
                 .with_help("check the field path; lists take `[name=x]` or an index")
             })?;
         if !self.source_options.delimiter.is_empty() {
-            let text = value.scalar_text().ok_or_else(|| err("delimiter option can only be used with scalar nodes".into()))?;
+            let text = value
+                .scalar_text()
+                .ok_or_else(|| err("delimiter option can only be used with scalar nodes".into()))?;
             let parts: Vec<&str> = text.split(self.source_options.delimiter.as_str()).collect();
             let i = self.source_options.index;
             if i < 0 || i as usize >= parts.len() {
-                return Err(err(format!("options.index {i} is out of bounds for value `{text}`")));
+                return Err(err(format!(
+                    "options.index {i} is out of bounds for value `{text}`"
+                )));
             }
             value = Value::Str(parts[i as usize].to_string());
         }
         for t in &self.targets {
             for r in rm.items.iter_mut() {
-                if !t.select.meta_matches(r) || t.reject.iter().any(|x| x.has_meta() && x.meta_matches(r)) {
+                if !t.select.meta_matches(r)
+                    || t.reject.iter().any(|x| x.has_meta() && x.meta_matches(r))
+                {
                     continue;
                 }
                 let ids: Vec<ResId> = r.all_ids().collect();
                 let chosen = ids.iter().any(|id| {
-                    t.select.id_matches(id) && !t.reject.iter().any(|x| !x.is_empty_id() && x.id_matches(id))
+                    t.select.id_matches(id)
+                        && !t
+                            .reject
+                            .iter()
+                            .any(|x| !x.is_empty_id() && x.id_matches(id))
                 });
                 if !chosen {
                     continue;
@@ -380,11 +429,16 @@ impl Replacement {
                         let mut v = value.clone();
                         if !t.options.delimiter.is_empty() {
                             let Some(current) = node.scalar_text() else {
-                                failure = Some("delimiter option can only be used with scalar nodes".to_string());
+                                failure = Some(
+                                    "delimiter option can only be used with scalar nodes"
+                                        .to_string(),
+                                );
                                 return;
                             };
-                            let mut parts: Vec<String> =
-                                current.split(t.options.delimiter.as_str()).map(str::to_string).collect();
+                            let mut parts: Vec<String> = current
+                                .split(t.options.delimiter.as_str())
+                                .map(str::to_string)
+                                .collect();
                             let new = v.scalar_text().unwrap_or_default();
                             let i = t.options.index;
                             if i < 0 {
@@ -397,7 +451,8 @@ impl Replacement {
                             v = Value::Str(parts.join(&t.options.delimiter));
                         }
                         *node = match (&*node, &v) {
-                            (Value::Map(_) | Value::Seq(_), _) | (_, Value::Map(_) | Value::Seq(_)) => v,
+                            (Value::Map(_) | Value::Seq(_), _)
+                            | (_, Value::Map(_) | Value::Seq(_)) => v,
                             (target, v) => typed_like(target, &v.scalar_text().unwrap_or_default()),
                         };
                     });
@@ -405,9 +460,18 @@ impl Replacement {
                         return Err(err(f));
                     }
                     if !found {
-                        let what = if t.options.create { "find or create" } else { "find" };
-                        return Err(err(format!("unable to {what} field `{fp}` in replacement target {}", r.id()))
-                            .with_help("add `options: {create: true}` to create it, or fix the field path"));
+                        let what = if t.options.create {
+                            "find or create"
+                        } else {
+                            "find"
+                        };
+                        return Err(err(format!(
+                            "unable to {what} field `{fp}` in replacement target {}",
+                            r.id()
+                        ))
+                        .with_help(
+                            "add `options: {create: true}` to create it, or fix the field path",
+                        ));
                     }
                 }
             }
@@ -439,8 +503,17 @@ mod tests {
             split_path("spec.containers.[name=a.b].image"),
             vec!["spec", "containers", "[name=a.b]", "image"]
         );
-        let doc = parse_documents("spec:\n  c:\n  - name: x\n    image: i\n").expect("yaml").remove(0).value;
-        assert_eq!(lookup(&doc, &split_path("spec.c.[name=x].image")), Some(&Value::from("i")));
-        assert_eq!(lookup(&doc, &split_path("spec.c.0.name")), Some(&Value::from("x")));
+        let doc = parse_documents("spec:\n  c:\n  - name: x\n    image: i\n")
+            .expect("yaml")
+            .remove(0)
+            .value;
+        assert_eq!(
+            lookup(&doc, &split_path("spec.c.[name=x].image")),
+            Some(&Value::from("i"))
+        );
+        assert_eq!(
+            lookup(&doc, &split_path("spec.c.0.name")),
+            Some(&Value::from("x"))
+        );
     }
 }

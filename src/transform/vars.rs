@@ -29,17 +29,28 @@ pub fn read(k: &crate::load::Kustomization) -> Result<Vec<Var>> {
         return Ok(Vec::new());
     };
     let Value::Seq(items) = v else {
-        return Err(k.error(&["vars"], "`vars` must be a list").with_help("write one `- name: …` entry per var"));
+        return Err(k
+            .error(&["vars"], "`vars` must be a list")
+            .with_help("write one `- name: …` entry per var"));
     };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let idx = i.to_string();
         let at = ["vars", idx.as_str()];
         let m = k.strict_struct(&at, item, &["name", "objref", "fieldref"])?;
-        let s = |v: Option<&Value>, f: &str| v.and_then(|v| v.get(f)).and_then(Value::scalar_text).unwrap_or_default();
-        let name = m.get("name").and_then(Value::scalar_text).unwrap_or_default();
+        let s = |v: Option<&Value>, f: &str| {
+            v.and_then(|v| v.get(f))
+                .and_then(Value::scalar_text)
+                .unwrap_or_default()
+        };
+        let name = m
+            .get("name")
+            .and_then(Value::scalar_text)
+            .unwrap_or_default();
         if name.is_empty() {
-            return Err(k.error(&at, "a var needs a `name`").with_help("add `name: MY_VAR`"));
+            return Err(k
+                .error(&at, "a var needs a `name`")
+                .with_help("add `name: MY_VAR`"));
         }
         let objref = m.get("objref");
         let field_path = s(m.get("fieldref"), "fieldpath");
@@ -49,7 +60,11 @@ pub fn read(k: &crate::load::Kustomization) -> Result<Vec<Var>> {
             kind: s(objref, "kind"),
             obj_name: s(objref, "name"),
             namespace: s(objref, "namespace"),
-            field_path: if field_path.is_empty() { "metadata.name".into() } else { field_path },
+            field_path: if field_path.is_empty() {
+                "metadata.name".into()
+            } else {
+                field_path
+            },
             at: k.location(&at),
         });
     }
@@ -74,7 +89,9 @@ pub fn bind(rm: &mut ResMap, vars: &[Var]) -> Result<()> {
                         && (want.kind.is_empty() || want.kind == id.gvk.kind)
                         && (want.group.is_empty() || want.group == id.gvk.group)
                         && (want.version.is_empty() || want.version == id.gvk.version)
-                        && (v.namespace.is_empty() || v.namespace == id.namespace || v.namespace == id.effective_namespace())
+                        && (v.namespace.is_empty()
+                            || v.namespace == id.namespace
+                            || v.namespace == id.effective_namespace())
                 })
             })
             .map(|(i, _)| i)
@@ -107,9 +124,11 @@ pub fn bind(rm: &mut ResMap, vars: &[Var]) -> Result<()> {
 pub fn merge(all: &mut Vec<Var>, more: Vec<Var>) -> Result<()> {
     for v in more {
         if all.iter().any(|x| x.name == v.name) {
-            return Err(Error::new(format!("var `{}` is defined more than once", v.name))
-                .at(v.at)
-                .with_help("give each var a distinct name"));
+            return Err(
+                Error::new(format!("var `{}` is defined more than once", v.name))
+                    .at(v.at)
+                    .with_help("give each var a distinct name"),
+            );
         }
         all.push(v);
     }
@@ -147,21 +166,33 @@ pub fn resolve(rm: &mut ResMap, vars: &[Var], specs: &[FieldSpec]) -> Result<Vec
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
     let mut values: Vec<(String, Value)> = Vec::new();
     for v in sorted {
-        let holder = rm.items.iter().find(|r| r.ref_vars.contains(&v.name)).ok_or_else(|| {
-            Error::new(format!(
-                "var `{}` cannot be mapped to a field in the set of known resources",
-                v.name
-            ))
-            .at(v.at.clone())
-            .with_help(format!("no {} `{}` is part of the build", v.kind, v.obj_name))
-        })?;
+        let holder = rm
+            .items
+            .iter()
+            .find(|r| r.ref_vars.contains(&v.name))
+            .ok_or_else(|| {
+                Error::new(format!(
+                    "var `{}` cannot be mapped to a field in the set of known resources",
+                    v.name
+                ))
+                .at(v.at.clone())
+                .with_help(format!(
+                    "no {} `{}` is part of the build",
+                    v.kind, v.obj_name
+                ))
+            })?;
         let value = field_value(&holder.doc, &v.field_path)
             .filter(|x| !matches!(x, Value::Map(_) | Value::Seq(_)))
             .cloned()
             .ok_or_else(|| {
-                Error::new(format!("field `{}` of {} does not exist (var `{}`)", v.field_path, holder.id(), v.name))
-                    .at(v.at.clone())
-                    .with_help("check the var's `fieldref.fieldpath`")
+                Error::new(format!(
+                    "field `{}` of {} does not exist (var `{}`)",
+                    v.field_path,
+                    holder.id(),
+                    v.name
+                ))
+                .at(v.at.clone())
+                .with_help("check the var's `fieldref.fieldpath`")
             })?;
         values.push((v.name.clone(), value));
     }
@@ -253,11 +284,20 @@ mod tests {
 
     #[test]
     fn expansion() {
-        let values = vec![("A".to_string(), Value::Str("x".into())), ("N".to_string(), Value::Int(3))];
+        let values = vec![
+            ("A".to_string(), Value::Str("x".into())),
+            ("N".to_string(), Value::Int(3)),
+        ];
         let mut used = vec![false; 2];
-        assert_eq!(expand("$(A)-$(B)", &values, &mut used), Value::Str("x-$(B)".into()));
+        assert_eq!(
+            expand("$(A)-$(B)", &values, &mut used),
+            Value::Str("x-$(B)".into())
+        );
         assert_eq!(expand("$(N)", &values, &mut used), Value::Int(3));
-        assert_eq!(expand("$$(A) $(N)", &values, &mut used), Value::Str("$(A) 3".into()));
+        assert_eq!(
+            expand("$$(A) $(N)", &values, &mut used),
+            Value::Str("$(A) 3".into())
+        );
         assert_eq!(used, vec![true, true]);
     }
 }

@@ -10,7 +10,7 @@
 mod parse;
 mod print;
 
-pub use parse::{Document, YamlError, locate, parse_documents};
+pub use parse::{Document, YamlError, locate, parse_documents, parse_documents_lenient};
 pub use print::to_yaml_string;
 
 use indexmap::IndexMap;

@@ -79,9 +79,20 @@ const MAX_DEPTH: usize = 1000;
 
 /// Parses every document of `text`.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
+    parse_with(text, false)
+}
+
+/// Like `parse_documents`, but a repeated map key replaces the earlier value instead of
+/// being an error (kustomization files are decoded that way).
+pub fn parse_documents_lenient(text: &str) -> Result<Vec<Document>, YamlError> {
+    parse_with(text, true)
+}
+
+fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
     check_characters(text)?;
     let (mut b, mut docs) = (Builder::default(), Vec::new());
+    b.lenient = lenient;
     let (mut root, mut start, mut spent) = (None, None, 0);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
@@ -184,6 +195,8 @@ struct Builder {
     /// Open collections with their anchor id and start.
     stack: Vec<(Frame, usize, Span)>,
     anchors: HashMap<usize, (Value, usize)>,
+    /// Repeated keys replace earlier ones instead of failing.
+    lenient: bool,
 }
 
 impl Builder {
@@ -275,7 +288,7 @@ impl Builder {
                             .get_index_of(&text)
                             .and_then(|i| m.lines.get(i).copied())
                     };
-                    if let Some(first) = first {
+                    if let Some(first) = first.filter(|_| !self.lenient) {
                         let message =
                             format!("mapping key {text:?} already defined at line {first}");
                         return Err(pos.at(&span.start, message));
@@ -284,8 +297,9 @@ impl Builder {
                 }
                 Some((_, true, at)) => m.merges.push((value, at)),
                 Some((text, false, at)) => {
-                    m.map.insert(text, value);
-                    m.lines.push(at.start.line());
+                    if m.map.insert(text, value).is_none() {
+                        m.lines.push(at.start.line());
+                    }
                 }
             },
         }

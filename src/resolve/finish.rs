@@ -187,6 +187,12 @@ fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: b
                 "- configuredIn: {}\n  configuredBy:\n    apiVersion: builtin\n    kind: {}\n",
                 t.configured_in, t.kind
             ));
+            if let Some(n) = &t.name {
+                text.push_str(&format!("    name: {n}\n"));
+            }
+            if let Some(ns) = &t.namespace {
+                text.push_str(&format!("    namespace: {ns}\n"));
+            }
         }
         set_meta_entry(
             r,

@@ -15,6 +15,7 @@ use crate::load::{Loader, normalize, relative_to};
 use crate::resource::{ResMap, Transformation};
 use crate::transform;
 use crate::transform::config::Config;
+use crate::transform::plugins::{self, PluginConfig, PluginMeta};
 use crate::transform::vars::{self, Var};
 use std::path::{Path, PathBuf};
 
@@ -253,29 +254,129 @@ impl<'a> Builder<'a> {
         }
         self.configure(&k, &mut config)?;
         let configured_in = relative_to(&k.file, &self.top);
-        let generated = transform::generators::configured(&k, self.loader, &configured_in)?;
+        let mut generated = transform::generators::configured(&k, self.loader, &configured_in)?;
+        let generator_configs = self.plugin_configs(&k, "generators")?;
+        generated.extend(plugins::generators(&k, self.loader, &generator_configs)?);
         transform::generators::absorb(&mut rm, generated)?;
-        for t in transform::configured(&k, self.loader, self.strict, &config)? {
+        let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
+            transform::configured(&k, self.loader, self.strict, &config)?
+                .into_iter()
+                .map(|t| {
+                    let meta = PluginMeta {
+                        configured_in: configured_in.clone(),
+                        ..PluginMeta::default()
+                    };
+                    (t, meta)
+                })
+                .collect();
+        let transformer_configs = self.plugin_configs(&k, "transformers")?;
+        transformers.extend(plugins::transformers(
+            &k,
+            self.loader,
+            self.strict,
+            &config,
+            &transformer_configs,
+        )?);
+        let annotate = self
+            .build_metadata
+            .iter()
+            .any(|m| m == "transformerAnnotations");
+        for (t, meta) in transformers {
             t.transform(&mut rm, &mut self.warnings)
                 .map_err(|e| e.in_file(&k.file))?;
-            if self
-                .build_metadata
-                .iter()
-                .any(|m| m == "transformerAnnotations")
-            {
+            if annotate {
                 for r in &mut rm.items {
                     r.transformations.push(Transformation {
-                        configured_in: configured_in.clone(),
+                        configured_in: meta.configured_in.clone(),
                         kind: t.kind().to_string(),
+                        name: meta.name.clone(),
+                        namespace: meta.namespace.clone(),
                     });
                 }
             }
             rm.items
                 .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
+        if let Some(c) = self.plugin_configs(&k, "validators")?.first() {
+            let kind = c
+                .doc
+                .get("kind")
+                .and_then(crate::yaml::Value::scalar_text)
+                .unwrap_or_default();
+            return Err(Error::new(format!(
+                "validator plugin `{kind}` is not supported: strata runs no external code from a repository"
+            ))
+            .at(c.at.clone())
+            .with_help("remove the `validators:` entry; strata validates with `--validate`"));
+        }
         vars::merge(&mut vars, vars::read(&k)?)?;
         vars::bind(&mut rm, &vars)?;
         Ok(Layer { rm, vars, config })
+    }
+
+    /// The plugin configurations of a `generators:`/`transformers:`/`validators:` field:
+    /// inline documents, files, or directories whose build yields the configurations.
+    fn plugin_configs(
+        &mut self,
+        k: &crate::load::Kustomization,
+        field: &str,
+    ) -> Result<Vec<PluginConfig>> {
+        let mut out = Vec::new();
+        let inline_in = relative_to(&k.file, &self.top);
+        for (i, entry) in k.string_list(field)?.into_iter().enumerate() {
+            let idx = i.to_string();
+            let at = [field, idx.as_str()];
+            let here = k.location(&at);
+            let mut push = |doc: &crate::yaml::Value, configured_in: &str| -> Result<()> {
+                let Some(m) = doc.as_map() else {
+                    return Err(Error::new(format!(
+                        "a `{field}` entry must hold plugin configurations (maps)"
+                    ))
+                    .at(here.clone())
+                    .with_help("each configuration has `apiVersion: builtin` and a `kind`"));
+                };
+                out.push(PluginConfig {
+                    doc: m.clone(),
+                    configured_in: configured_in.to_string(),
+                    at: here.clone(),
+                });
+                Ok(())
+            };
+            if entry.contains('\n') {
+                let docs = crate::yaml::parse_documents(&entry).map_err(|e| {
+                    Error::new(format!(
+                        "inline plugin configuration is not valid YAML: {}",
+                        e.message
+                    ))
+                    .at(here.clone())
+                })?;
+                for d in docs.iter().filter(|d| !d.value.is_null()) {
+                    push(&d.value, &inline_in)?;
+                }
+                continue;
+            }
+            let path = normalize(&k.dir.join(&entry));
+            if path.is_dir() {
+                let layer = self.accumulate(&path).map_err(|e| locate_at(e, k, &at))?;
+                for r in &layer.rm.items {
+                    push(&r.doc, &r.origin.display_path)?;
+                }
+            } else if path.is_file() {
+                self.loader
+                    .check_restriction(&k.dir, &path)
+                    .map_err(|e| e.at(here.clone()))?;
+                let display = relative_to(&path, &self.top);
+                let docs = self.loader.documents(&path)?;
+                for (doc, _, _) in &docs.docs {
+                    push(doc, &display)?;
+                }
+            } else {
+                return Err(k.error(&at, format!("`{entry}` does not exist")).with_help(
+                    "list plugin configuration files, directories or inline documents",
+                ));
+            }
+        }
+        Ok(out)
     }
 
     /// Add the layer's `configurations:` and `crds:` files to its configuration.

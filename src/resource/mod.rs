@@ -141,6 +141,9 @@ pub struct Origin {
 pub struct Transformation {
     pub configured_in: String,
     pub kind: String,
+    /// For plugins configured by a document: its `metadata.name` and `namespace`.
+    pub name: Option<String>,
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -16,6 +16,7 @@ pub mod labels;
 pub mod name_reference;
 pub mod namespace;
 pub mod patches;
+pub mod plugins;
 pub mod replacements;
 pub mod replicas;
 pub mod vars;
@@ -36,9 +37,6 @@ pub trait Transformer: Send + Sync {
 /// Fields that later stages will implement; until then strata refuses them rather than
 /// render something different from Kustomize.
 const NOT_YET: &[&str] = &[
-    "generators",
-    "transformers",
-    "validators",
     "helmCharts",
     "helmChartInflationGenerator",
     "helmGlobals",

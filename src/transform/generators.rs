@@ -165,11 +165,20 @@ pub fn from_plugin_config(
         Some("SecretGenerator") => Kind::Secret,
         _ => Kind::ConfigMap,
     };
-    let mut m = config.clone();
-    for f in ["apiVersion", "kind", "metadata"] {
-        m.shift_remove(f);
+    // Plugin configurations are decoded leniently (unknown fields are ignored), and take
+    // their name and namespace from `metadata` unless they set them.
+    let mut m: Map = config
+        .iter()
+        .filter(|(key, _)| ENTRY_FIELDS.contains(&key.as_str()))
+        .map(|(key, v)| (key.clone(), v.clone()))
+        .collect();
+    for f in ["name", "namespace"] {
+        if !m.contains_key(f) {
+            if let Some(v) = config.get("metadata").and_then(|md| md.get(f)) {
+                m.insert(f.to_string(), v.clone());
+            }
+        }
     }
-    let m = k.strict_struct(at, &Value::Map(m), ENTRY_FIELDS)?;
     generate(k, loader, at, &m, kind, &Options::default(), origin)
 }
 

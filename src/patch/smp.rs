@@ -178,11 +178,11 @@ fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> R
         }
     }
     for v in &dest {
-        if let Some(k) = key_of(v, key) {
-            if !seen.contains(&k) {
-                seen.push(k.clone());
-                order.push(Slot::Key(k));
-            }
+        if let Some(k) = key_of(v, key)
+            && !seen.contains(&k)
+        {
+            seen.push(k.clone());
+            order.push(Slot::Key(k));
         }
     }
     let mut out = Vec::with_capacity(order.len());

@@ -173,10 +173,10 @@ pub fn from_plugin_config(
         .map(|(key, v)| (key.clone(), v.clone()))
         .collect();
     for f in ["name", "namespace"] {
-        if !m.contains_key(f) {
-            if let Some(v) = config.get("metadata").and_then(|md| md.get(f)) {
-                m.insert(f.to_string(), v.clone());
-            }
+        if !m.contains_key(f)
+            && let Some(v) = config.get("metadata").and_then(|md| md.get(f))
+        {
+            m.insert(f.to_string(), v.clone());
         }
     }
     generate(k, loader, at, &m, kind, &Options::default(), origin)
@@ -611,10 +611,10 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
                     merged.insert(k.clone(), v.clone());
                 }
             }
-            if !merged.is_empty() {
-                if let Some(root) = new.doc.as_map_mut() {
-                    root.insert(field.to_string(), Value::Map(merged));
-                }
+            if !merged.is_empty()
+                && let Some(root) = new.doc.as_map_mut()
+            {
+                root.insert(field.to_string(), Value::Map(merged));
             }
         }
     }

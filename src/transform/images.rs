@@ -151,10 +151,10 @@ impl Transformer for Images {
             let gvk = r.gvk();
             for spec in self.extra.iter().filter(|s| s.selects(&gvk)) {
                 walk(&mut r.doc, &spec.path, None, &mut |node| {
-                    if let Value::Str(img) = node {
-                        if let Some(new) = self.update(img) {
-                            *img = new;
-                        }
+                    if let Value::Str(img) = node
+                        && let Some(new) = self.update(img)
+                    {
+                        *img = new;
                     }
                     Ok(())
                 })?;

@@ -411,13 +411,13 @@ impl Replacement {
                     continue;
                 }
                 let ids: Vec<ResId> = r.all_ids().collect();
-                let chosen = ids.iter().any(|id| {
-                    t.select.id_matches(id)
-                        && !t
-                            .reject
-                            .iter()
-                            .any(|x| !x.is_empty_id() && x.id_matches(id))
+                // Selected by any of its ids, rejected by any of them.
+                let rejected = ids.iter().any(|id| {
+                    t.reject
+                        .iter()
+                        .any(|x| !x.is_empty_id() && x.id_matches(id))
                 });
+                let chosen = !rejected && ids.iter().any(|id| t.select.id_matches(id));
                 if !chosen {
                     continue;
                 }

@@ -241,13 +241,12 @@ fn expand_node(node: &mut Value, values: &[(String, Value)], used: &mut [bool]) 
 /// Expand `$(NAME)` in `s`; a string that is one reference takes the value itself.
 pub fn expand(s: &str, values: &[(String, Value)], used: &mut [bool]) -> Value {
     let lookup = |name: &str| values.iter().position(|(n, _)| n == name);
-    if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')')) {
-        if !name.contains(['(', ')', '$']) {
-            if let Some(i) = lookup(name) {
-                used[i] = true;
-                return values[i].1.clone();
-            }
-        }
+    if let Some(name) = s.strip_prefix("$(").and_then(|r| r.strip_suffix(')'))
+        && !name.contains(['(', ')', '$'])
+        && let Some(i) = lookup(name)
+    {
+        used[i] = true;
+        return values[i].1.clone();
     }
     let mut out = String::with_capacity(s.len());
     let b = s.as_bytes();
@@ -259,15 +258,15 @@ pub fn expand(s: &str, values: &[(String, Value)], used: &mut [bool]) -> Value {
                 i += 2;
                 continue;
             }
-            if b[i + 1] == b'(' {
-                if let Some(end) = s[i + 2..].find(')') {
-                    let name = &s[i + 2..i + 2 + end];
-                    if let Some(j) = lookup(name) {
-                        used[j] = true;
-                        out.push_str(&values[j].1.scalar_text().unwrap_or_default());
-                        i += end + 3;
-                        continue;
-                    }
+            if b[i + 1] == b'('
+                && let Some(end) = s[i + 2..].find(')')
+            {
+                let name = &s[i + 2..i + 2 + end];
+                if let Some(j) = lookup(name) {
+                    used[j] = true;
+                    out.push_str(&values[j].1.scalar_text().unwrap_or_default());
+                    i += end + 3;
+                    continue;
                 }
             }
         }

@@ -37,7 +37,7 @@ impl Output {
 
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
-    let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options.strict).run()?;
+    let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options).run()?;
     let mut warnings = acc.warnings;
     let resources = resolve::finish(
         acc.resources,

@@ -370,3 +370,161 @@ fn readme_quick_start_runs() {
         "the README names the test command"
     );
 }
+
+fn has_git() -> bool {
+    Command::new("git")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn remote_bases_are_fetched_once_and_cached() {
+    if !has_git() {
+        eprintln!("skipped: no git binary on this machine");
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tmp");
+    let repo = tmp.path().join("repo");
+    fs::create_dir_all(repo.join("apps/web")).expect("mkdir");
+    fs::write(
+        repo.join("apps/web/kustomization.yaml"),
+        "resources:\n- cm.yaml\n",
+    )
+    .expect("write");
+    fs::write(
+        repo.join("apps/web/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: remote\ndata:\n  a: \"1\"\n",
+    )
+    .expect("write");
+    for args in [
+        vec!["init", "-q"],
+        vec!["add", "-A"],
+        vec![
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "init",
+        ],
+        vec!["tag", "v1"],
+    ] {
+        let ok = Command::new("git")
+            .args(&args)
+            .current_dir(&repo)
+            .status()
+            .expect("git");
+        assert!(ok.success(), "git {args:?}");
+    }
+    let app = tmp.path().join("app");
+    fs::create_dir_all(&app).expect("mkdir");
+    fs::write(
+        app.join("kustomization.yaml"),
+        format!(
+            "resources:\n- file://{}//apps/web?ref=v1\nnamePrefix: x-\n",
+            repo.display()
+        ),
+    )
+    .expect("write");
+    let cache = tmp.path().join("cache");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["build"];
+        args.extend(extra);
+        args.push(".");
+        Command::new(env!("CARGO_BIN_EXE_strata"))
+            .current_dir(&app)
+            .env("STRATA_CACHE_DIR", &cache)
+            .args(&args)
+            .output()
+            .expect("strata")
+    };
+    let offline_before = run(&["--offline"]);
+    assert_eq!(offline_before.status.code(), Some(1), "nothing cached yet");
+    let first = run(&[]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stdout).contains("name: x-remote"));
+    // The repository disappears: a second build can only succeed from the cache, with no
+    // clone and no network.
+    fs::remove_dir_all(&repo).expect("rm repo");
+    for extra in [&[][..], &["--offline"][..]] {
+        let again = run(extra);
+        assert!(
+            again.status.success(),
+            "{}",
+            String::from_utf8_lossy(&again.stderr)
+        );
+        assert_eq!(again.stdout, first.stdout);
+    }
+}
+
+#[test]
+fn helm_charts_are_delegated_to_a_helm_binary() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path();
+    fs::create_dir_all(dir.join("charts/web")).expect("mkdir");
+    fs::write(
+        dir.join("charts/web/values.yaml"),
+        "replicas: 1\nimage: web\n",
+    )
+    .expect("write");
+    fs::write(
+        dir.join("kustomization.yaml"),
+        "helmCharts:\n- name: web\n  releaseName: shop\n  namespace: apps\n  valuesInline:\n    replicas: 3\n",
+    )
+    .expect("write");
+    // A stand-in for helm: prints a ConfigMap recording its arguments and the values file.
+    let fake = dir.join("fake-helm");
+    fs::write(
+        &fake,
+        "#!/bin/sh\nvalues=\"\"\nprev=\"\"\nfor a in \"$@\"; do [ \"$prev\" = \"--values\" ] && values=\"$a\"; prev=\"$a\"; done\necho 'apiVersion: v1'\necho 'kind: ConfigMap'\necho 'metadata:'\necho \"  name: $2\"\necho 'data:'\necho \"  args: '$1 $2 $4 $5'\"\necho \"  replicas: '$(grep replicas \"$values\")'\"\n",
+    )
+    .expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&fake, fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let refused = strata(dir, &["build", "."]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--enable-helm"));
+    let out = strata(
+        dir,
+        &[
+            "build",
+            "--enable-helm",
+            "--helm-command",
+            fake.to_str().expect("utf8"),
+            ".",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("name: shop"), "{text}");
+    assert!(
+        text.contains("args: template shop --namespace apps"),
+        "{text}"
+    );
+    assert!(text.contains("replicas: 'replicas: 3'"), "{text}");
+    let missing = strata(
+        dir,
+        &[
+            "build",
+            "--enable-helm",
+            "--helm-command",
+            "/nonexistent/helm",
+            ".",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot run"));
+}

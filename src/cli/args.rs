@@ -38,6 +38,15 @@ pub struct Build {
     /// Treat strata's warnings (a patch target matching nothing) as errors
     #[arg(long)]
     pub strict: bool,
+    /// Use only cached remote resources; never fetch
+    #[arg(long)]
+    pub offline: bool,
+    /// Inflate `helmCharts` with a helm binary, as kustomize does
+    #[arg(long)]
+    pub enable_helm: bool,
+    /// The helm binary to run (default: `helm` on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub helm_command: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -61,6 +70,15 @@ pub struct Render {
     /// Treat strata's warnings (a patch target matching nothing) as errors
     #[arg(long)]
     pub strict: bool,
+    /// Use only cached remote resources; never fetch
+    #[arg(long)]
+    pub offline: bool,
+    /// Inflate `helmCharts` with a helm binary, as kustomize does
+    #[arg(long)]
+    pub enable_helm: bool,
+    /// The helm binary to run (default: `helm` on PATH)
+    #[arg(long, value_name = "PATH")]
+    pub helm_command: Option<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

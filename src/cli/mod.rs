@@ -45,10 +45,15 @@ fn stdout(text: &str) -> Result<(), Vec<Error>> {
 }
 
 fn build(b: args::Build) -> Result<(), Vec<Error>> {
-    let loader = Loader::new(b.load_restrictor.into());
+    let mut loader = Loader::new(b.load_restrictor.into());
+    loader.remote.offline = b.offline;
     let options = BuildOptions {
         reorder: b.reorder.map(Into::into).unwrap_or_default(),
         strict: b.strict,
+        helm: strata::transform::helm::HelmOptions {
+            enabled: b.enable_helm,
+            command: b.helm_command.clone(),
+        },
     };
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
     warn(&output.warnings);
@@ -107,10 +112,15 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             ),
         ]);
     }
-    let loader = Loader::new(r.load_restrictor.into());
+    let mut loader = Loader::new(r.load_restrictor.into());
+    loader.remote.offline = r.offline;
     let options = BuildOptions {
         reorder: r.reorder.map(Into::into).unwrap_or_default(),
         strict: r.strict,
+        helm: strata::transform::helm::HelmOptions {
+            enabled: r.enable_helm,
+            command: r.helm_command.clone(),
+        },
     };
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
     for o in &outputs {

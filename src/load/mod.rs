@@ -5,6 +5,7 @@
 //! remember their file and line. `kind: List` documents are flattened here.
 
 pub mod kustomization;
+pub mod remote;
 
 use crate::error::{Error, Location, Result};
 use crate::resource::{Origin, Resource};
@@ -33,6 +34,7 @@ type Docs = Arc<ParsedFile>;
 #[derive(Default)]
 pub struct Loader {
     pub restrictor: LoadRestrictor,
+    pub remote: remote::RemoteOptions,
     files: Mutex<HashMap<PathBuf, Docs>>,
     kustomizations: Mutex<HashMap<PathBuf, Arc<Kustomization>>>,
 }

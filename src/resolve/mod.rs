@@ -11,7 +11,7 @@
 mod finish;
 
 use crate::error::{Error, Result};
-use crate::load::{Loader, normalize, relative_to};
+use crate::load::{Loader, normalize, relative_to, remote};
 use crate::resource::{ResMap, Transformation};
 use crate::transform;
 use crate::transform::config::Config;
@@ -27,6 +27,8 @@ pub struct BuildOptions {
     pub reorder: Reorder,
     /// Turn strata's extra warnings (a patch target matching nothing) into errors.
     pub strict: bool,
+    /// `--enable-helm` and `--helm-command`.
+    pub helm: transform::helm::HelmOptions,
 }
 
 /// The result of accumulating the top kustomization, before `finish`.
@@ -61,6 +63,7 @@ pub struct Builder<'a> {
     warnings: Vec<String>,
     build_metadata: Vec<String>,
     strict: bool,
+    helm: transform::helm::HelmOptions,
 }
 
 /// Absolute, lexically normalized form of `dir`.
@@ -74,9 +77,10 @@ pub fn absolute(dir: &Path) -> PathBuf {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(loader: &'a Loader, top: &Path, strict: bool) -> Builder<'a> {
+    pub fn new(loader: &'a Loader, top: &Path, options: &BuildOptions) -> Builder<'a> {
         Builder {
-            strict,
+            strict: options.strict,
+            helm: options.helm.clone(),
             loader,
             top: absolute(top),
             stack: Vec::new(),
@@ -209,21 +213,23 @@ impl<'a> Builder<'a> {
         );
         for (at, entry) in entries {
             let at: Vec<&str> = at.split('/').collect();
-            if is_remote(&entry) {
-                return Err(k
-                    .error(&at, format!("remote resource `{entry}` is not supported by this version of strata yet"))
-                    .with_help("vendor the remote base into the repository, or build with `kubectl kustomize`"));
-            }
-            let path = normalize(&dir.join(&entry));
+            let remote = remote::is_remote(&entry);
+            let path = if remote {
+                remote::fetch(&entry, &self.loader.remote).map_err(|e| e.at(k.location(&at)))?
+            } else {
+                normalize(&dir.join(&entry))
+            };
             if path.is_dir() {
                 let sub = self.accumulate(&path).map_err(|e| locate_at(e, &k, &at))?;
                 rm.append_all(sub.rm.items)?;
                 vars::merge(&mut vars, sub.vars)?;
                 config.merge(&sub.config);
             } else if path.is_file() {
-                self.loader
-                    .check_restriction(dir, &path)
-                    .map_err(|e| e.at(k.location(&at)))?;
+                if !remote {
+                    self.loader
+                        .check_restriction(dir, &path)
+                        .map_err(|e| e.at(k.location(&at)))?;
+                }
                 let display = relative_to(&path, &self.top);
                 let resources = self.loader.resources(&path, &display)?;
                 rm.append_all(resources)?;
@@ -257,6 +263,14 @@ impl<'a> Builder<'a> {
         let mut generated = transform::generators::configured(&k, self.loader, &configured_in)?;
         let generator_configs = self.plugin_configs(&k, "generators")?;
         generated.extend(plugins::generators(&k, self.loader, &generator_configs)?);
+        for r in transform::helm::inflate(&k, &self.helm, &configured_in)? {
+            let at = k.location(&["helmCharts"]);
+            generated.push(transform::generators::Generated {
+                resource: r,
+                behavior: transform::generators::Behavior::Create,
+                at,
+            });
+        }
         transform::generators::absorb(&mut rm, generated)?;
         let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
             transform::configured(&k, self.loader, self.strict, &config)?
@@ -416,9 +430,4 @@ fn locate_at(e: Error, k: &crate::load::Kustomization, at: &[&str]) -> Error {
     } else {
         e
     }
-}
-
-/// Whether a `resources` entry names a remote location rather than a local path.
-fn is_remote(entry: &str) -> bool {
-    entry.contains("://") || entry.starts_with("git@") || entry.starts_with("github.com/")
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod fieldspec;
 pub mod generators;
 pub mod hash;
+pub mod helm;
 pub mod images;
 pub mod labels;
 pub mod name_reference;
@@ -36,12 +37,7 @@ pub trait Transformer: Send + Sync {
 
 /// Fields that later stages will implement; until then strata refuses them rather than
 /// render something different from Kustomize.
-const NOT_YET: &[&str] = &[
-    "helmCharts",
-    "helmChartInflationGenerator",
-    "helmGlobals",
-    "openapi",
-];
+const NOT_YET: &[&str] = &["helmChartInflationGenerator", "openapi"];
 
 /// Refuse fields strata cannot render yet, naming the field and its line.
 pub fn check_supported(k: &Kustomization) -> Result<()> {

@@ -13,6 +13,7 @@ pub mod patch;
 pub mod render;
 pub mod resolve;
 pub mod resource;
+pub mod template;
 pub mod transform;
 pub mod yaml;
 

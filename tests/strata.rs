@@ -528,3 +528,232 @@ fn helm_charts_are_delegated_to_a_helm_binary() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot run"));
 }
+
+/// Write `files` (path, content) under a new temporary directory.
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for (path, content) in files {
+        let p = tmp.path().join(path);
+        fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        fs::write(p, content).expect("write");
+    }
+    tmp
+}
+
+const CM_TEMPLATE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  replicas: \"{{ values.replicas }}\"\n  tag: \"{{ values.image.tag }}\"\n  ports: \"{{ values.ports | join(',') }}\"\n  ingress: \"{{ values.ingress is defined }}\"\n  env: \"{{ env }}\"\n";
+
+fn templated_project() -> tempfile::TempDir {
+    project(&[
+        (
+            "base/kustomization.yaml",
+            "resources:\n- settings.yaml.j2\n- plain.yaml\n",
+        ),
+        ("base/settings.yaml.j2", CM_TEMPLATE),
+        (
+            "base/plain.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: rules\ndata:\n  rule: '{{ $labels.instance }} is down'\n",
+        ),
+        (
+            "base/values.yaml",
+            "replicas: 1\nimage: {repo: web, tag: base}\nports: [80, 443]\ningress: {host: a}\n",
+        ),
+        (
+            "overlays/prod/kustomization.yaml",
+            "resources:\n- ../../base\n",
+        ),
+        (
+            "overlays/prod/values.yaml",
+            "replicas: 3\nports: [8080]\ningress: null\n",
+        ),
+        ("prod-extra.yaml", "replicas: 4\nimage: {tag: from-file}\n"),
+    ])
+}
+
+fn data_of(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn values_flow_down_with_helm_precedence() {
+    let p = templated_project();
+    let text = data_of(&strata(p.path(), &["render", "prod"]));
+    // environment values win over the base; lists replace; null deletes
+    assert!(text.contains("replicas: \"3\""), "{text}");
+    assert!(text.contains("tag: base"), "{text}");
+    assert!(text.contains("ports: \"8080\""), "{text}");
+    assert!(text.contains("ingress: \"false\""), "{text}");
+    assert!(text.contains("env: prod"), "{text}");
+    // plain YAML is never templated
+    assert!(
+        text.contains("rule: '{{ $labels.instance }} is down'"),
+        "{text}"
+    );
+    // --values over values.yaml, --set over --values
+    let text = data_of(&strata(
+        p.path(),
+        &["render", "prod", "-f", "prod-extra.yaml"],
+    ));
+    assert!(
+        text.contains("replicas: \"4\"") && text.contains("tag: from-file"),
+        "{text}"
+    );
+    let text = data_of(&strata(
+        p.path(),
+        &[
+            "render",
+            "prod",
+            "-f",
+            "prod-extra.yaml",
+            "--set",
+            "replicas=9",
+            "--set-string",
+            "image.tag=007",
+        ],
+    ));
+    assert!(
+        text.contains("replicas: \"9\"") && text.contains("tag: \"007\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_templated_kustomization_chooses_a_component() {
+    let p = project(&[
+        ("base/kustomization.yaml", "resources:\n- cm.yaml\n"),
+        (
+            "base/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n",
+        ),
+        (
+            "components/extra/kustomization.yaml",
+            "kind: Component\nresources:\n- extra.yaml\n",
+        ),
+        (
+            "components/extra/extra.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n",
+        ),
+        (
+            "overlays/dev/kustomization.yaml.j2",
+            "resources:\n- ../../base\nnamespace: ns-{{ env }}\n{% if values.extra %}components:\n- ../../components/extra\n{% endif %}",
+        ),
+        ("overlays/dev/values.yaml", "extra: false\n"),
+    ]);
+    let without = data_of(&strata(p.path(), &["render", "dev"]));
+    assert!(
+        !without.contains("name: extra") && without.contains("namespace: ns-dev"),
+        "{without}"
+    );
+    let with = data_of(&strata(p.path(), &["render", "dev", "--set", "extra=true"]));
+    assert!(with.contains("name: extra"), "{with}");
+}
+
+#[test]
+fn template_errors_are_located() {
+    // undefined value: template file, line, expression and the closest key
+    let p = project(&[
+        ("kustomization.yaml", "resources:\n- cm.yaml.j2\n"),
+        ("values.yaml", "image: {tag: '1'}\n"),
+        (
+            "cm.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  tag: {{ values.image.tagg }}\n",
+        ),
+    ]);
+    let out = strata(p.path(), &["build", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("values.image.tagg")
+            && err.contains("cm.yaml.j2:6")
+            && err.contains("did you mean `values.image.tag`?"),
+        "{err}"
+    );
+
+    // rendered YAML that is invalid: the template, the rendered line, a quoting hint
+    fs::write(p.path().join("cm.yaml.j2"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  tag: {{ values.image.tag }}: x\n").expect("write");
+    let out = strata(p.path(), &["build", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("renders invalid YAML")
+            && err.contains("`  tag: 1: x`")
+            && err.contains("quote"),
+        "{err}"
+    );
+
+    // a template syntax error
+    fs::write(p.path().join("cm.yaml.j2"), "a: {{ values.image.tag \n").expect("write");
+    let out = strata(p.path(), &["build", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("syntax error"));
+}
+
+#[test]
+fn values_schema_failures_name_the_value_origin() {
+    let p = project(&[
+        ("base/kustomization.yaml", "resources:\n- cm.yaml\n"),
+        (
+            "base/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+        ),
+        (
+            "base/values.schema.json",
+            "{\"type\": \"object\", \"properties\": {\"replicas\": {\"type\": \"integer\", \"minimum\": 1}}}",
+        ),
+        ("base/values.yaml", "replicas: 1\n"),
+        (
+            "overlays/prod/kustomization.yaml",
+            "resources:\n- ../../base\n",
+        ),
+        ("overlays/prod/values.yaml", "name: web\nreplicas: 0\n"),
+    ]);
+    let out = strata(p.path(), &["render", "prod"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`replicas`")
+            && err.contains("overlays/prod/values.yaml:2")
+            && err.contains("minimum"),
+        "{err}"
+    );
+}
+
+#[test]
+fn strata_values_shows_where_each_value_comes_from() {
+    let p = templated_project();
+    let text = data_of(&strata(
+        p.path(),
+        &["values", "prod", "--set", "image.tag=x"],
+    ));
+    assert!(
+        text.contains("replicas: 3  # overlays/prod/values.yaml:1"),
+        "{text}"
+    );
+    assert!(text.contains("tag: x  # --set image.tag=x"), "{text}");
+    assert!(!text.contains("ingress"), "{text}");
+}
+
+#[test]
+fn the_templated_values_example_renders() {
+    let example = root().join("examples/templated-values");
+    for env in ["dev", "staging", "prod"] {
+        let out = strata(&example, &["render", env]);
+        let want = fs::read(example.join(format!("expected/{env}.yaml"))).expect("expected");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.stdout, want, "{env}");
+    }
+    let prod = fs::read_to_string(example.join("expected/prod.yaml")).expect("prod");
+    assert!(prod.contains("kind: ServiceMonitor") && prod.contains("replicas: 5"));
+    let dev = fs::read_to_string(example.join("expected/dev.yaml")).expect("dev");
+    assert!(!dev.contains("ServiceMonitor") && !dev.contains("resources:"));
+}

@@ -20,16 +20,13 @@ pub enum Command {
     Build(Build),
     /// Render the environments of a project (`overlays/*`)
     Render(Render),
+    /// Print an environment's merged values, each with the file and line it came from
+    Values(ValuesCmd),
 }
 
-#[derive(clap::Args, Debug)]
-pub struct Build {
-    /// The directory holding kustomization.yaml
-    #[arg(default_value = ".")]
-    pub dir: PathBuf,
-    /// Write to FILE, or one file per resource into an existing DIR
-    #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
-    pub output: Option<PathBuf>,
+/// Options shared by `build` and `render`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Common {
     #[arg(long, value_enum, default_value = "LoadRestrictionsRootOnly")]
     pub load_restrictor: Restrictor,
     /// Output order: `legacy` (by kind) or `none` (input order)
@@ -47,6 +44,34 @@ pub struct Build {
     /// The helm binary to run (default: `helm` on PATH)
     #[arg(long, value_name = "PATH")]
     pub helm_command: Option<String>,
+    #[command(flatten)]
+    pub values: ValuesArgs,
+}
+
+/// Values given on the command line (over every `values.yaml`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ValuesArgs {
+    /// A values file applied over the environment's values (repeatable, in order)
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Set a value: `a.b=v` (read as YAML: `3` is a number); repeatable
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+    /// Set a value as a string: `a.b=v`; repeatable
+    #[arg(long = "set-string", value_name = "PATH=VALUE")]
+    pub set_string: Vec<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Build {
+    /// The directory holding kustomization.yaml
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Write to FILE, or one file per resource into an existing DIR
+    #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 #[derive(clap::Args, Debug)]
@@ -62,23 +87,19 @@ pub struct Render {
     /// Parallel jobs (default: all cores)
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
-    #[arg(long, value_enum, default_value = "LoadRestrictionsRootOnly")]
-    pub load_restrictor: Restrictor,
-    /// Output order: `legacy` (by kind) or `none` (input order)
-    #[arg(long, value_enum)]
-    pub reorder: Option<ReorderArg>,
-    /// Treat strata's warnings (a patch target matching nothing) as errors
-    #[arg(long)]
-    pub strict: bool,
-    /// Use only cached remote resources; never fetch
-    #[arg(long)]
-    pub offline: bool,
-    /// Inflate `helmCharts` with a helm binary, as kustomize does
-    #[arg(long)]
-    pub enable_helm: bool,
-    /// The helm binary to run (default: `helm` on PATH)
-    #[arg(long, value_name = "PATH")]
-    pub helm_command: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ValuesCmd {
+    /// The environment (its path under `overlays/`)
+    pub env: String,
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    #[command(flatten)]
+    pub values: ValuesArgs,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

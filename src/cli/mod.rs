@@ -7,10 +7,12 @@
 mod args;
 mod report;
 
-use args::{Args, Command};
+use args::{Args, Command, Common, ValuesArgs};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
+use strata::resolve::ValuesOptions;
+use strata::transform::helm::HelmOptions;
 use strata::{BuildOptions, Error, Loader};
 
 pub fn run() -> ExitCode {
@@ -18,6 +20,7 @@ pub fn run() -> ExitCode {
     let result = match args.command {
         Command::Build(b) => build(b),
         Command::Render(r) => render(r),
+        Command::Values(v) => values(v),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,17 +47,32 @@ fn stdout(text: &str) -> Result<(), Vec<Error>> {
         .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
 }
 
-fn build(b: args::Build) -> Result<(), Vec<Error>> {
-    let mut loader = Loader::new(b.load_restrictor.into());
-    loader.remote.offline = b.offline;
+fn values_options(v: &ValuesArgs) -> ValuesOptions {
+    ValuesOptions {
+        files: v.files.clone(),
+        set: v.set.clone(),
+        set_string: v.set_string.clone(),
+    }
+}
+
+fn options(c: &Common) -> (Loader, BuildOptions) {
+    let mut loader = Loader::new(c.load_restrictor.into());
+    loader.remote.offline = c.offline;
     let options = BuildOptions {
-        reorder: b.reorder.map(Into::into).unwrap_or_default(),
-        strict: b.strict,
-        helm: strata::transform::helm::HelmOptions {
-            enabled: b.enable_helm,
-            command: b.helm_command.clone(),
+        reorder: c.reorder.map(Into::into).unwrap_or_default(),
+        strict: c.strict,
+        helm: HelmOptions {
+            enabled: c.enable_helm,
+            command: c.helm_command.clone(),
         },
+        values: values_options(&c.values),
+        env: None,
     };
+    (loader, options)
+}
+
+fn build(b: args::Build) -> Result<(), Vec<Error>> {
+    let (loader, options) = options(&b.common);
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
     warn(&output.warnings);
     match b.output {
@@ -112,16 +130,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             ),
         ]);
     }
-    let mut loader = Loader::new(r.load_restrictor.into());
-    loader.remote.offline = r.offline;
-    let options = BuildOptions {
-        reorder: r.reorder.map(Into::into).unwrap_or_default(),
-        strict: r.strict,
-        helm: strata::transform::helm::HelmOptions {
-            enabled: r.enable_helm,
-            command: r.helm_command.clone(),
-        },
-    };
+    let (loader, options) = options(&r.common);
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
     for o in &outputs {
         warn(&o.warnings);
@@ -137,4 +146,19 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])
         }
     }
+}
+
+fn values(v: args::ValuesCmd) -> Result<(), Vec<Error>> {
+    let all = strata::render::environments(&v.root).map_err(|e| vec![e])?;
+    let env = strata::render::select(all, std::slice::from_ref(&v.env)).map_err(|e| vec![e])?;
+    let loader = Loader::default();
+    let options = BuildOptions {
+        values: values_options(&v.values),
+        env: Some(v.env.clone()),
+        ..BuildOptions::default()
+    };
+    let values = strata::resolve::Builder::new(&loader, &env[0].dir, &options)
+        .top_values()
+        .map_err(|e| vec![e])?;
+    stdout(&values.annotated())
 }

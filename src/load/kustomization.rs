@@ -48,7 +48,12 @@ pub const FIELDS: &[&str] = &[
 ];
 
 /// The file names a kustomization may have, in Kustomize's order of preference.
-pub const FILE_NAMES: &[&str] = &["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const FILE_NAMES: &[&str] = &[
+    "kustomization.yaml",
+    "kustomization.yml",
+    "Kustomization",
+    "kustomization.yaml.j2",
+];
 
 const DEPRECATED: &[(&str, &str, &str)] = &[
     ("bases", "resources", ""),
@@ -70,6 +75,8 @@ pub struct Kustomization {
     /// Fields under their canonical names, in file order.
     pub fields: Map,
     pub is_component: bool,
+    /// The values and environment of the layer, for the `.j2` files it references.
+    pub ctx: Option<std::sync::Arc<crate::template::Ctx>>,
 }
 
 impl Kustomization {
@@ -114,6 +121,7 @@ impl Kustomization {
             text,
             fields,
             is_component,
+            ctx: None,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod remote;
 
 use crate::error::{Error, Location, Result};
 use crate::resource::{Origin, Resource};
+use crate::template::{Ctx, is_template};
 use crate::yaml::{self, Value};
 pub use kustomization::Kustomization;
 use std::collections::HashMap;
@@ -35,8 +36,9 @@ type Docs = Arc<ParsedFile>;
 pub struct Loader {
     pub restrictor: LoadRestrictor,
     pub remote: remote::RemoteOptions,
-    files: Mutex<HashMap<PathBuf, Docs>>,
-    kustomizations: Mutex<HashMap<PathBuf, Arc<Kustomization>>>,
+    files: Mutex<HashMap<(PathBuf, u64), Docs>>,
+    kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
+    schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
 }
 
 impl Loader {
@@ -69,16 +71,48 @@ impl Loader {
         }
     }
 
-    /// Read and check the kustomization of `dir` (cached).
-    pub fn kustomization(&self, dir: &Path) -> Result<Arc<Kustomization>> {
+    /// Read and check the kustomization of `dir` (cached; a `kustomization.yaml.j2` is
+    /// rendered with the layer's values first).
+    pub fn kustomization(&self, dir: &Path, ctx: &Arc<Ctx>) -> Result<Arc<Kustomization>> {
         let file = Self::find_kustomization(dir)?;
-        if let Some(k) = lock(&self.kustomizations).get(&file) {
-            return Ok(k.clone());
+        let key = (file.clone(), if is_template(&file) { ctx.key } else { 0 });
+        let cached = lock(&self.kustomizations).get(&key).cloned();
+        let k = match cached {
+            Some(k) => k,
+            None => {
+                let text = self.text(&file, ctx)?;
+                let k = Arc::new(Kustomization::parse(&file, text)?);
+                lock(&self.kustomizations).insert(key, k.clone());
+                k
+            }
+        };
+        let mut with_ctx = (*k).clone();
+        with_ctx.ctx = Some(ctx.clone());
+        Ok(Arc::new(with_ctx))
+    }
+
+    /// A file's text, rendered first when it is a `.j2` template.
+    pub fn text(&self, file: &Path, ctx: &Ctx) -> Result<String> {
+        let text = read_text(file)?;
+        if !is_template(file) {
+            return Ok(text);
         }
-        let text = read_text(&file)?;
-        let k = Arc::new(Kustomization::parse(&file, text)?);
-        lock(&self.kustomizations).insert(file, k.clone());
-        Ok(k)
+        let display = file.display().to_string();
+        crate::template::render::render(file, &display, &text, ctx)
+    }
+
+    /// A layer's `values.schema.json`, compiled once per process.
+    pub fn schema(
+        &self,
+        file: &Path,
+        display: &str,
+    ) -> Result<Arc<crate::template::schema::Schema>> {
+        if let Some(s) = lock(&self.schemas).get(file) {
+            return Ok(s.clone());
+        }
+        let s = crate::template::schema::Schema::load(file, display)?;
+        lock(&self.schemas).insert(file.to_path_buf(), s.clone());
+        Ok(s)
     }
 
     /// Check the load restrictor for a file referenced from a kustomization in `root`.
@@ -95,12 +129,35 @@ impl Loader {
     }
 
     /// The non-empty documents of a YAML file, with their start lines (cached).
-    pub fn documents(&self, file: &Path) -> Result<Docs> {
-        if let Some(d) = lock(&self.files).get(file) {
+    pub fn documents(&self, file: &Path, ctx: Option<&Ctx>) -> Result<Docs> {
+        let template = is_template(file);
+        let key = (
+            file.to_path_buf(),
+            if template {
+                ctx.map_or(0, |c| c.key)
+            } else {
+                0
+            },
+        );
+        if let Some(d) = lock(&self.files).get(&key) {
             return Ok(d.clone());
         }
-        let text = read_text(file)?;
-        let docs = yaml::parse_documents(&text).map_err(|e| kustomization::yaml_error(file, e))?;
+        let empty;
+        let ctx = match ctx {
+            Some(c) => c,
+            None => {
+                empty = Ctx::new(Arc::new(crate::template::Values::empty()), "");
+                &empty
+            }
+        };
+        let text = self.text(file, ctx)?;
+        let docs = yaml::parse_documents(&text).map_err(|e| {
+            if template {
+                rendered_yaml_error(file, &text, e)
+            } else {
+                kustomization::yaml_error(file, e)
+            }
+        })?;
         let docs: Docs = Arc::new(ParsedFile {
             docs: docs
                 .into_iter()
@@ -110,13 +167,13 @@ impl Loader {
                 .collect(),
             text,
         });
-        lock(&self.files).insert(file.to_path_buf(), docs.clone());
+        lock(&self.files).insert(key, docs.clone());
         Ok(docs)
     }
 
     /// The resources of a file, `kind: List` flattened.
-    pub fn resources(&self, file: &Path, display_path: &str) -> Result<Vec<Resource>> {
-        let docs = self.documents(file)?;
+    pub fn resources(&self, file: &Path, display_path: &str, ctx: &Ctx) -> Result<Vec<Resource>> {
+        let docs = self.documents(file, Some(ctx))?;
         let mut out = Vec::new();
         for (doc, line, index) in docs.docs.iter() {
             let origin = Origin {
@@ -217,6 +274,47 @@ fn push_flattened(
     stringify_annotations(&mut doc, source, prefix);
     out.push(Resource::new(doc, origin.clone()));
     Ok(())
+}
+
+/// A rendered template that is not valid YAML: name the template and show the rendered
+/// line that broke, with a hint when an unquoted value is the likely cause.
+fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error {
+    let line = rendered
+        .lines()
+        .nth(e.line.saturating_sub(1))
+        .unwrap_or("")
+        .to_string();
+    let value = line.split_once(": ").map(|(_, v)| v.trim()).unwrap_or("");
+    let unquoted = !value.is_empty()
+        && !value.starts_with(['"', '\'', '|', '>', '[', '{'])
+        && (value.contains(": ")
+            || value.contains(" #")
+            || value.starts_with(['*', '&', '!', '%', '@', '`']));
+    let help = if unquoted {
+        "the value looks unquoted: render it with `| quote` or `| tojson`"
+    } else {
+        "check the rendered indentation; `| nindent(n)` places a block at the right depth"
+    };
+    Error::new(format!(
+        "template renders invalid YAML: {} (rendered line {}: `{}`)",
+        e.message,
+        e.line,
+        line.trim_end()
+    ))
+    .at(Location {
+        file: file.to_path_buf(),
+        line: e
+            .line
+            .min(
+                std::fs::read_to_string(file)
+                    .map(|t| t.lines().count())
+                    .unwrap_or(e.line),
+            )
+            .max(1),
+        col: 1,
+        offset: 0,
+    })
+    .with_help(help)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

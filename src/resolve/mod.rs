@@ -13,11 +13,14 @@ mod finish;
 use crate::error::{Error, Result};
 use crate::load::{Loader, normalize, relative_to, remote};
 use crate::resource::{ResMap, Transformation};
+use crate::template::schema::Schema;
+use crate::template::{Ctx, Values};
 use crate::transform;
 use crate::transform::config::Config;
 use crate::transform::plugins::{self, PluginConfig, PluginMeta};
 use crate::transform::vars::{self, Var};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use finish::{Reorder, finish};
 
@@ -29,6 +32,10 @@ pub struct BuildOptions {
     pub strict: bool,
     /// `--enable-helm` and `--helm-command`.
     pub helm: transform::helm::HelmOptions,
+    /// `--values`, `--set`, `--set-string`.
+    pub values: ValuesOptions,
+    /// The environment's name as templates see it (`env`); default: the directory's name.
+    pub env: Option<String>,
 }
 
 /// The result of accumulating the top kustomization, before `finish`.
@@ -64,6 +71,31 @@ pub struct Builder<'a> {
     build_metadata: Vec<String>,
     strict: bool,
     helm: transform::helm::HelmOptions,
+    values: ValuesOptions,
+    env: String,
+    sort_options: Option<crate::yaml::Value>,
+    /// The values, schemas and template context of the layers being built, outermost first.
+    value_stack: Vec<Arc<Values>>,
+    schema_stack: Vec<Arc<Schema>>,
+    ctx_stack: Vec<Arc<Ctx>>,
+}
+
+/// Values given on the command line, applied over the environment's own values.
+#[derive(Debug, Clone, Default)]
+pub struct ValuesOptions {
+    /// `--values FILE` / `-f FILE`, in order.
+    pub files: Vec<PathBuf>,
+    /// `--set a.b=v`, in order.
+    pub set: Vec<String>,
+    /// `--set-string a.b=v`, in order (after `--set`).
+    pub set_string: Vec<String>,
+}
+
+/// A path as messages show it: relative to the working directory when below it.
+fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let p = absolute(path);
+    p.strip_prefix(&cwd).unwrap_or(&p).display().to_string()
 }
 
 /// Absolute, lexically normalized form of `dir`.
@@ -86,13 +118,106 @@ impl<'a> Builder<'a> {
             stack: Vec::new(),
             warnings: Vec::new(),
             build_metadata: Vec::new(),
+            values: options.values.clone(),
+            env: options.env.clone().unwrap_or_else(|| {
+                absolute(top)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or_default()
+            }),
+            sort_options: None,
+            value_stack: Vec::new(),
+            schema_stack: Vec::new(),
+            ctx_stack: Vec::new(),
         }
+    }
+
+    /// The values of the layer in `dir`: its own `values.yaml` under the values of the layer
+    /// that includes it (at the top: under `--values` files and `--set`), checked against
+    /// every `values.schema.json` on the inclusion path.
+    pub fn layer_values(&mut self, dir: &Path) -> Result<(Arc<Values>, Option<Arc<Schema>>)> {
+        let file = dir.join("values.yaml");
+        let own = if file.is_file() {
+            let display = shown(&file);
+            Values::from_path(Some(&file), &display, crate::load::read_text(&file)?)
+                .map_err(|e| e.in_file(&file))?
+        } else {
+            Values::empty()
+        };
+        let merged = match self.value_stack.last() {
+            Some(parent) => own.overlay(parent),
+            None => {
+                let mut v = own;
+                for f in &self.values.files {
+                    let display = f.display().to_string();
+                    let layer = Values::from_path(Some(f), &display, crate::load::read_text(f)?)
+                        .map_err(|e| e.in_file(f))?;
+                    v = v.overlay(&layer);
+                }
+                for s in &self.values.set {
+                    v = v.set(s, false)?;
+                }
+                for s in &self.values.set_string {
+                    v = v.set(s, true)?;
+                }
+                v
+            }
+        };
+        let schema_file = dir.join("values.schema.json");
+        let schema = if schema_file.is_file() {
+            Some(self.loader.schema(&schema_file, &shown(&schema_file))?)
+        } else {
+            None
+        };
+        let seen = merged.without_nulls();
+        let mut problems = Vec::new();
+        for s in self.schema_stack.iter().chain(schema.iter()) {
+            problems.extend(s.check(&seen));
+        }
+        if let Some(first) = problems.first() {
+            let mut message = format!(
+                "values of `{}` do not satisfy their schema: {}",
+                shown(dir),
+                first.message
+            );
+            for p in &problems[1..] {
+                message.push_str(&format!("\n  {}", p.message));
+            }
+            let mut err = Error::new(message);
+            err.help = first.help.clone();
+            err.location = first.location.clone();
+            err.file = first.file.clone();
+            return Err(err);
+        }
+        Ok((Arc::new(merged), schema))
+    }
+
+    /// The values of the environment's top layer (for `strata values`).
+    pub fn top_values(mut self) -> Result<Values> {
+        let top = self.top.clone();
+        let (v, _) = self.layer_values(&top)?;
+        Ok(v.without_nulls())
     }
 
     /// Accumulate the top kustomization.
     pub fn run(mut self) -> Result<(Accumulated, Vec<String>, Option<crate::yaml::Value>)> {
         let top = self.top.clone();
-        let k = self.loader.kustomization(&top)?;
+        let layer = self.accumulate(&top)?;
+        let metadata = std::mem::take(&mut self.build_metadata);
+        Ok((
+            Accumulated {
+                resources: layer.rm,
+                vars: layer.vars,
+                config: layer.config,
+                warnings: self.warnings,
+            },
+            metadata,
+            self.sort_options,
+        ))
+    }
+
+    /// Read the top kustomization's build-wide settings (`buildMetadata`, `sortOptions`).
+    fn top_settings(&mut self, k: &crate::load::Kustomization) -> Result<()> {
         self.build_metadata = k.string_list("buildMetadata")?;
         for m in &self.build_metadata {
             if ![
@@ -128,18 +253,8 @@ impl<'a> Builder<'a> {
                 Some(crate::yaml::Value::Map(m))
             }
         };
-        let layer = self.accumulate(&top)?;
-        let metadata = std::mem::take(&mut self.build_metadata);
-        Ok((
-            Accumulated {
-                resources: layer.rm,
-                vars: layer.vars,
-                config: layer.config,
-                warnings: self.warnings,
-            },
-            metadata,
-            sort_options,
-        ))
+        self.sort_options = sort_options;
+        Ok(())
     }
 
     /// Build the kustomization in `dir` on its own.
@@ -162,8 +277,21 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
+        let (values, schema) = self.layer_values(&dir)?;
+        let ctx = Arc::new(Ctx::new(Arc::new(values.without_nulls()), &self.env));
         self.stack.push(dir.clone());
+        self.value_stack.push(values);
+        let pushed_schema = schema.is_some();
+        if let Some(s) = schema {
+            self.schema_stack.push(s);
+        }
+        self.ctx_stack.push(ctx);
         let result = self.accumulate_inner(&dir, acc, component);
+        self.ctx_stack.pop();
+        if pushed_schema {
+            self.schema_stack.pop();
+        }
+        self.value_stack.pop();
         self.stack.pop();
         result
     }
@@ -174,7 +302,15 @@ impl<'a> Builder<'a> {
             mut vars,
             mut config,
         } = acc;
-        let k = self.loader.kustomization(dir)?;
+        let ctx = self
+            .ctx_stack
+            .last()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Ctx::new(Arc::new(Values::empty()), &self.env)));
+        let k = self.loader.kustomization(dir, &ctx)?;
+        if self.stack.len() == 1 {
+            self.top_settings(&k)?;
+        }
         self.warnings.extend(k.deprecation_warnings());
         transform::check_supported(&k)?;
         if component && !k.is_component {
@@ -231,7 +367,7 @@ impl<'a> Builder<'a> {
                         .map_err(|e| e.at(k.location(&at)))?;
                 }
                 let display = relative_to(&path, &self.top);
-                let resources = self.loader.resources(&path, &display)?;
+                let resources = self.loader.resources(&path, &display, &ctx)?;
                 rm.append_all(resources)?;
             } else {
                 return Err(k
@@ -380,7 +516,7 @@ impl<'a> Builder<'a> {
                     .check_restriction(&k.dir, &path)
                     .map_err(|e| e.at(here.clone()))?;
                 let display = relative_to(&path, &self.top);
-                let docs = self.loader.documents(&path)?;
+                let docs = self.loader.documents(&path, k.ctx.as_deref())?;
                 for (doc, _, _) in &docs.docs {
                     push(doc, &display)?;
                 }
@@ -408,7 +544,7 @@ impl<'a> Builder<'a> {
                         .error(&at, format!("`{path}` does not exist"))
                         .with_help("paths are relative to the kustomization's directory"));
                 }
-                let docs = self.loader.documents(&file)?;
+                let docs = self.loader.documents(&file, k.ctx.as_deref())?;
                 for (doc, _, _) in &docs.docs {
                     let added = if field == "crds" {
                         config.add_crds(doc)

@@ -282,7 +282,10 @@ fn generate(
     envs.extend(strings(k, at, "env", m)?);
     for env in &envs {
         let file = resolve(k, loader, &here("envs"), env)?;
-        let text = read_utf8(&file, &here("envs"))?;
+        let text = match (&k.ctx, crate::template::is_template(&file)) {
+            (Some(ctx), true) => loader.text(&file, ctx)?,
+            _ => read_utf8(&file, &here("envs"))?,
+        };
         for (n, line) in text.lines().enumerate() {
             let line = if n == 0 {
                 line.trim_start_matches('\u{feff}')
@@ -344,14 +347,21 @@ fn generate(
                 entries.push((key, p));
             }
         } else {
+            // A `.j2` source is rendered; its default key drops the `.j2`.
             let key = key.unwrap_or_else(|| {
-                file.file_name()
+                let name = file
+                    .file_name()
                     .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                name.strip_suffix(".j2").map(str::to_string).unwrap_or(name)
             });
             entries.push((key, file));
         }
         for (key, p) in entries {
+            if let (Some(ctx), true) = (&k.ctx, crate::template::is_template(&p)) {
+                add(key, loader.text(&p, ctx)?, "files")?;
+                continue;
+            }
             let bytes = std::fs::read(&p).map_err(|e| {
                 Error::new(format!("cannot read `{}`: {e}", p.display())).at(here("files"))
             })?;

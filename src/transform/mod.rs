@@ -209,7 +209,7 @@ fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacement
                             .with_help("paths are relative to the kustomization's directory"),
                     );
                 }
-                let docs = loader.documents(&file)?;
+                let docs = loader.documents(&file, k.ctx.as_deref())?;
                 for (doc, line, _) in &docs.docs {
                     let here = crate::error::Location {
                         file: file.clone(),

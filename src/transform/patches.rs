@@ -195,7 +195,7 @@ fn load_file(k: &Kustomization, loader: &Loader, at: &[&str], path: &str) -> Res
             .error(at, format!("patch file `{path}` does not exist"))
             .with_help(format!("no file at `{}`", file.display())));
     }
-    let docs = loader.documents(&file)?;
+    let docs = loader.documents(&file, k.ctx.as_deref())?;
     Ok(docs.docs.iter().map(|(v, _, _)| v.clone()).collect())
 }
 

@@ -64,7 +64,7 @@ pub fn finish(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Resource>> {
     hash::add_suffixes(&mut rm);
-    name_reference::fix(&mut rm, &config.refs)?;
+    name_reference::fix(&mut rm, config.refs())?;
     let unused = vars::resolve(&mut rm, vars, &config.table("varReference"))?;
     if !unused.is_empty() {
         warnings.push(format!(

@@ -347,6 +347,8 @@ impl<'a> Builder<'a> {
                 .enumerate()
                 .map(|(i, e)| (format!("bases/{i}"), e)),
         );
+        // Everything the entries bring is added at once: one id index, not one per entry.
+        let mut pending = Vec::new();
         for (at, entry) in entries {
             let at: Vec<&str> = at.split('/').collect();
             let remote = remote::is_remote(&entry);
@@ -357,7 +359,7 @@ impl<'a> Builder<'a> {
             };
             if path.is_dir() {
                 let sub = self.accumulate(&path).map_err(|e| locate_at(e, &k, &at))?;
-                rm.append_all(sub.rm.items)?;
+                pending.extend(sub.rm.items);
                 vars::merge(&mut vars, sub.vars)?;
                 config.merge(&sub.config);
             } else if path.is_file() {
@@ -368,7 +370,7 @@ impl<'a> Builder<'a> {
                 }
                 let display = relative_to(&path, &self.top);
                 let resources = self.loader.resources(&path, &display, &ctx)?;
-                rm.append_all(resources)?;
+                pending.extend(resources);
             } else {
                 return Err(k
                     .error(&at, format!("resource `{entry}` does not exist"))
@@ -378,6 +380,7 @@ impl<'a> Builder<'a> {
                     )));
             }
         }
+        rm.append_all(pending)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
             let idx = i.to_string();
             let at = ["components", idx.as_str()];

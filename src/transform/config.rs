@@ -8,6 +8,7 @@
 use super::fieldspec::{FieldSpec, NameRef, name_references, split_path, table};
 use crate::error::{Error, Result};
 use crate::yaml::Value;
+use std::sync::{Arc, OnceLock};
 
 /// Table names, as Kustomize's `TransformerConfig` fields are named.
 pub const TABLES: &[&str] = &[
@@ -24,14 +25,67 @@ pub const TABLES: &[&str] = &[
 
 #[derive(Debug, Clone)]
 pub struct Config {
+    data: Arc<Data>,
+    /// Whether `configurations:` or `crds:` changed it (otherwise it is the shared built-in).
+    custom: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Data {
     specs: Vec<(&'static str, FieldSpec)>,
-    pub refs: Vec<NameRef>,
+    refs: Vec<NameRef>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::builtin()
+    }
 }
 
 impl Config {
-    /// Kustomize's built-in configuration.
+    /// Kustomize's built-in configuration (built once, shared).
     pub fn builtin() -> Config {
-        let mut c = Config {
+        static BUILTIN: OnceLock<Arc<Data>> = OnceLock::new();
+        Config {
+            data: BUILTIN.get_or_init(|| Arc::new(Data::builtin())).clone(),
+            custom: false,
+        }
+    }
+
+    /// The name-reference table.
+    pub fn refs(&self) -> &[NameRef] {
+        &self.data.refs
+    }
+
+    pub fn table(&self, name: &str) -> Vec<FieldSpec> {
+        self.data.table(name)
+    }
+
+    /// Add what another configuration has that this one lacks.
+    pub fn merge(&mut self, other: &Config) {
+        if !other.custom || Arc::ptr_eq(&self.data, &other.data) {
+            return;
+        }
+        Arc::make_mut(&mut self.data).merge(&other.data);
+        self.custom = true;
+    }
+
+    /// Add a `configurations:` file.
+    pub fn add_file(&mut self, doc: &Value) -> Result<()> {
+        self.custom = true;
+        Arc::make_mut(&mut self.data).add_file(doc)
+    }
+
+    /// Add a `crds:` definitions file.
+    pub fn add_crds(&mut self, doc: &Value) -> Result<()> {
+        self.custom = true;
+        Arc::make_mut(&mut self.data).add_crds(doc)
+    }
+}
+
+impl Data {
+    fn builtin() -> Data {
+        let mut c = Data {
             specs: Vec::new(),
             refs: name_references().to_vec(),
         };
@@ -58,7 +112,7 @@ impl Config {
     }
 
     /// The specs of one table.
-    pub fn table(&self, name: &str) -> Vec<FieldSpec> {
+    fn table(&self, name: &str) -> Vec<FieldSpec> {
         self.specs
             .iter()
             .filter(|(t, _)| *t == name)
@@ -97,8 +151,7 @@ impl Config {
         }
     }
 
-    /// Add what another configuration has that this one lacks.
-    pub fn merge(&mut self, other: &Config) {
+    fn merge(&mut self, other: &Data) {
         for (t, s) in &other.specs {
             self.add(t, s.clone());
         }
@@ -108,7 +161,7 @@ impl Config {
     }
 
     /// Add a `configurations:` file (`nameReference`, `commonLabels`, `images`, …).
-    pub fn add_file(&mut self, doc: &Value) -> Result<()> {
+    fn add_file(&mut self, doc: &Value) -> Result<()> {
         let Some(m) = doc.as_map() else {
             return Err(
                 Error::new("a configurations file must be a map of field-spec tables").with_help(
@@ -166,7 +219,7 @@ impl Config {
 
     /// Add the name references (and label, annotation and identity fields) a CRD
     /// definitions file (OpenAPI definitions keyed by type name) declares.
-    pub fn add_crds(&mut self, doc: &Value) -> Result<()> {
+    fn add_crds(&mut self, doc: &Value) -> Result<()> {
         let Some(defs) = doc.as_map() else {
             return Err(
                 Error::new("a crds file must be a map of OpenAPI definitions")

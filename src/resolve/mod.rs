@@ -20,6 +20,7 @@ use crate::transform::config::Config;
 use crate::transform::plugins::{self, PluginConfig, PluginMeta};
 use crate::transform::vars::{self, Var};
 use std::path::{Path, PathBuf};
+use rayon::prelude::*;
 use std::sync::Arc;
 
 pub use finish::{Reorder, finish};
@@ -257,6 +258,26 @@ impl<'a> Builder<'a> {
         Ok(())
     }
 
+    /// A builder for an included layer, built on another thread: the same options and
+    /// inclusion stacks, its own warnings.
+    fn child(&self) -> Builder<'a> {
+        Builder {
+            loader: self.loader,
+            top: self.top.clone(),
+            stack: self.stack.clone(),
+            warnings: Vec::new(),
+            build_metadata: self.build_metadata.clone(),
+            strict: self.strict,
+            helm: self.helm.clone(),
+            values: self.values.clone(),
+            env: self.env.clone(),
+            sort_options: None,
+            value_stack: self.value_stack.clone(),
+            schema_stack: self.schema_stack.clone(),
+            ctx_stack: self.ctx_stack.clone(),
+        }
+    }
+
     /// Build the kustomization in `dir` on its own.
     fn accumulate(&mut self, dir: &Path) -> Result<Layer> {
         self.enter(dir, Layer::default(), false)
@@ -348,37 +369,69 @@ impl<'a> Builder<'a> {
                 .map(|(i, e)| (format!("bases/{i}"), e)),
         );
         // Everything the entries bring is added at once: one id index, not one per entry.
-        let mut pending = Vec::new();
+        // Resolve every entry first (remote ones are fetched), then build the included
+        // layers and read the files in parallel; results are combined in entry order, so the
+        // output does not depend on the thread count.
+        enum Item {
+            Dir(PathBuf, Vec<String>),
+            File(PathBuf, String),
+        }
+        let mut items = Vec::with_capacity(entries.len());
         for (at, entry) in entries {
-            let at: Vec<&str> = at.split('/').collect();
+            let at: Vec<String> = at.split('/').map(str::to_string).collect();
+            let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
             let remote = remote::is_remote(&entry);
             let path = if remote {
-                remote::fetch(&entry, &self.loader.remote).map_err(|e| e.at(k.location(&at)))?
+                remote::fetch(&entry, &self.loader.remote).map_err(|e| e.at(k.location(&at_refs)))?
             } else {
                 normalize(&dir.join(&entry))
             };
             if path.is_dir() {
-                let sub = self.accumulate(&path).map_err(|e| locate_at(e, &k, &at))?;
-                pending.extend(sub.rm.items);
-                vars::merge(&mut vars, sub.vars)?;
-                config.merge(&sub.config);
+                items.push(Item::Dir(path, at));
             } else if path.is_file() {
                 if !remote {
                     self.loader
                         .check_restriction(dir, &path)
-                        .map_err(|e| e.at(k.location(&at)))?;
+                        .map_err(|e| e.at(k.location(&at_refs)))?;
                 }
                 let display = relative_to(&path, &self.top);
-                let resources = self.loader.resources(&path, &display, &ctx)?;
-                pending.extend(resources);
+                items.push(Item::File(path, display));
             } else {
                 return Err(k
-                    .error(&at, format!("resource `{entry}` does not exist"))
+                    .error(&at_refs, format!("resource `{entry}` does not exist"))
                     .with_help(format!(
                         "no file or directory at `{}`; paths in `resources` are relative to the kustomization's directory",
                         path.display()
                     )));
             }
+        }
+        let parent: &Builder = self;
+        let built: Vec<Result<(Layer, Vec<String>)>> = items
+            .par_iter()
+            .map(|item| match item {
+                Item::Dir(path, at) => {
+                    let mut child = parent.child();
+                    let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
+                    let layer = child.accumulate(path).map_err(|e| locate_at(e, &k, &at_refs))?;
+                    Ok((layer, child.warnings))
+                }
+                Item::File(path, display) => {
+                    let resources = parent.loader.resources(path, display, &ctx)?;
+                    let layer = Layer {
+                        rm: ResMap { items: resources },
+                        ..Layer::default()
+                    };
+                    Ok((layer, Vec::new()))
+                }
+            })
+            .collect();
+        let mut pending = Vec::new();
+        for result in built {
+            let (sub, warnings) = result?;
+            self.warnings.extend(warnings);
+            pending.extend(sub.rm.items);
+            vars::merge(&mut vars, sub.vars)?;
+            config.merge(&sub.config);
         }
         rm.append_all(pending)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {

@@ -6,6 +6,3 @@ fn main() -> std::process::ExitCode {
     cli::run()
 }
 
-// Rendering allocates many small strings and maps; mimalloc is measurably faster here.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

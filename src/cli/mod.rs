@@ -34,10 +34,12 @@ pub fn run() -> ExitCode {
 }
 
 fn warn(warnings: &[String]) {
-    let mut err = std::io::stderr().lock();
-    for w in warnings {
-        let _ = writeln!(err, "{w}");
+    if warnings.is_empty() {
+        return;
     }
+    let mut text = warnings.join("\n");
+    text.push('\n');
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 fn stdout(text: &str) -> Result<(), Vec<Error>> {

@@ -7,14 +7,17 @@
 
 use crate::resource::Resource;
 use crate::yaml::to_yaml_string;
+use rayon::prelude::*;
 
 pub fn to_yaml(resources: &[Resource]) -> String {
-    let mut out = String::new();
-    for (i, r) in resources.iter().enumerate() {
+    // Documents are printed in parallel and joined in order.
+    let docs: Vec<String> = resources.par_iter().map(|r| to_yaml_string(&r.doc)).collect();
+    let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
+    for (i, d) in docs.iter().enumerate() {
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&to_yaml_string(&r.doc));
+        out.push_str(d);
     }
     out
 }

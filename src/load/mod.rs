@@ -39,6 +39,8 @@ pub struct Loader {
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
     schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
+    /// Directory listings (file names), read once: layer lookups need several names.
+    listings: Mutex<HashMap<PathBuf, Arc<Vec<String>>>>,
 }
 
 impl Loader {
@@ -49,12 +51,37 @@ impl Loader {
         }
     }
 
+    /// The names of the files in `dir` (cached; empty when it cannot be read).
+    pub fn listing(&self, dir: &Path) -> Arc<Vec<String>> {
+        if let Some(l) = lock(&self.listings).get(dir) {
+            return l.clone();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter(|e| e.file_type().map(|t| !t.is_dir()).unwrap_or(false))
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        let l = Arc::new(names);
+        lock(&self.listings).insert(dir.to_path_buf(), l.clone());
+        l
+    }
+
+    /// Whether `dir` holds a file named `name` (from the cached listing).
+    pub fn has_file(&self, dir: &Path, name: &str) -> bool {
+        self.listing(dir).binary_search_by(|n| n.as_str().cmp(name)).is_ok()
+    }
+
     /// The kustomization file in `dir`, or an error saying none (or several) exist.
-    pub fn find_kustomization(dir: &Path) -> Result<PathBuf> {
+    pub fn find_kustomization(&self, dir: &Path) -> Result<PathBuf> {
+        let listing = self.listing(dir);
         let found: Vec<PathBuf> = kustomization::FILE_NAMES
             .iter()
+            .filter(|n| listing.binary_search_by(|x| x.as_str().cmp(n)).is_ok())
             .map(|n| dir.join(n))
-            .filter(|p| p.is_file())
             .collect();
         match found.len() {
             0 => Err(Error::new(format!(
@@ -74,7 +101,7 @@ impl Loader {
     /// Read and check the kustomization of `dir` (cached; a `kustomization.yaml.j2` is
     /// rendered with the layer's values first).
     pub fn kustomization(&self, dir: &Path, ctx: &Arc<Ctx>) -> Result<Arc<Kustomization>> {
-        let file = Self::find_kustomization(dir)?;
+        let file = self.find_kustomization(dir)?;
         let key = (file.clone(), if is_template(&file) { ctx.key } else { 0 });
         let cached = lock(&self.kustomizations).get(&key).cloned();
         let k = match cached {

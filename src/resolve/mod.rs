@@ -138,7 +138,7 @@ impl<'a> Builder<'a> {
     /// every `values.schema.json` on the inclusion path.
     pub fn layer_values(&mut self, dir: &Path) -> Result<(Arc<Values>, Option<Arc<Schema>>)> {
         let file = dir.join("values.yaml");
-        let own = if file.is_file() {
+        let own = if self.loader.has_file(dir, "values.yaml") {
             let display = shown(&file);
             Values::from_path(Some(&file), &display, crate::load::read_text(&file)?)
                 .map_err(|e| e.in_file(&file))?
@@ -165,7 +165,7 @@ impl<'a> Builder<'a> {
             }
         };
         let schema_file = dir.join("values.schema.json");
-        let schema = if schema_file.is_file() {
+        let schema = if self.loader.has_file(dir, "values.schema.json") {
             Some(self.loader.schema(&schema_file, &shown(&schema_file))?)
         } else {
             None
@@ -386,9 +386,10 @@ impl<'a> Builder<'a> {
             } else {
                 normalize(&dir.join(&entry))
             };
-            if path.is_dir() {
+            let meta = std::fs::metadata(&path).ok();
+            if meta.as_ref().is_some_and(|m| m.is_dir()) {
                 items.push(Item::Dir(path, at));
-            } else if path.is_file() {
+            } else if meta.as_ref().is_some_and(|m| m.is_file()) {
                 if !remote {
                     self.loader
                         .check_restriction(dir, &path)

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Benchmark strata against `kubectl kustomize`, side by side, on this machine.
+
+usage: python3 benches/bench.py [--apps 100,1000] [--runs 5] [--kubectl-runs 3]
+                                [--no-kubectl-over N] [--bin target/release/strata]
+
+Cases:
+  small     one small overlay (the repository's overlays/prod)
+  envN      one environment of N generated apps (5 objects per app), `strata build` vs kubectl
+  renderN   all 3 environments of N apps with `strata render --out` (kubectl: 3 builds)
+The generated trees come from ../shared/bench/gen_tree.py. Reports medians, ratios and peak
+memory (/usr/bin/time -v), checks that strata's output is byte-identical to kubectl's, and
+prints a Markdown table for the README. Timings are not assertions: this is a benchmark.
+"""
+import argparse, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GEN = os.path.join(ROOT, '..', 'shared', 'bench', 'gen_tree.py')
+
+
+def run(cmd, cwd=None, out=None):
+    """Wall seconds and peak RSS (KiB) of one run; stdout to `out` (a path) or discarded."""
+    with open(out or os.devnull, 'wb') as sink:
+        t = time.perf_counter()
+        p = subprocess.run(['/usr/bin/time', '-v'] + cmd, cwd=cwd, stdout=sink, stderr=subprocess.PIPE)
+        wall = time.perf_counter() - t
+    if p.returncode != 0:
+        sys.exit('failed: %s\n%s' % (' '.join(cmd), p.stderr.decode()[-2000:]))
+    rss = int(re.search(rb'Maximum resident set size \(kbytes\): (\d+)', p.stderr).group(1))
+    return wall, rss
+
+
+def measure(cmd, runs, cwd=None):
+    results = [run(cmd, cwd) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def machine():
+    cpu = ''
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'):
+                cpu = line.split(':', 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ''
+    try:
+        kb = int(open('/proc/meminfo').readline().split()[1])
+        mem = '%.0f GiB' % (kb / 1024 / 1024)
+    except (OSError, ValueError):
+        pass
+    kubectl = subprocess.run(['kubectl', 'version', '--client'], capture_output=True, text=True).stdout.strip().splitlines()
+    return '%s, %d cores, %s, %s; %s' % (cpu or platform.processor(), os.cpu_count(), mem, platform.platform(),
+                                        kubectl[0] if kubectl else 'no kubectl')
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--apps', default='100,1000')
+    ap.add_argument('--runs', type=int, default=5)
+    ap.add_argument('--kubectl-runs', type=int, default=3)
+    ap.add_argument('--no-kubectl-over', type=int, default=10**9,
+                    help='skip kubectl for trees with more apps than this (it takes minutes)')
+    ap.add_argument('--bin', default=os.path.join(ROOT, 'target', 'release', 'strata'))
+    args = ap.parse_args()
+    strata = os.path.abspath(args.bin)
+    if not os.path.exists(strata):
+        sys.exit('build first: cargo build --release')
+    have_kubectl = shutil.which('kubectl') is not None
+    rows = []
+    work = tempfile.mkdtemp(prefix='strata-bench-')
+
+    def compare(name, s_cmd, k_cmd, cwd=None, kubectl_runs=args.kubectl_runs, check=None):
+        s_t, s_m = measure(s_cmd, args.runs, cwd)
+        k_t = k_m = None
+        if have_kubectl and k_cmd and kubectl_runs > 0:
+            k_t, k_m = measure(k_cmd, kubectl_runs, cwd)
+        identical = ''
+        if check and have_kubectl and k_cmd and kubectl_runs > 0:
+            a, b = os.path.join(work, 'a.yaml'), os.path.join(work, 'b.yaml')
+            run(s_cmd, cwd, a)
+            run(k_cmd, cwd, b)
+            identical = 'yes' if open(a, 'rb').read() == open(b, 'rb').read() else 'NO'
+        rows.append((name, s_t, s_m, k_t, k_m, identical))
+        ratio = ('%.0fx' % (k_t / s_t)) if k_t else '-'
+        print('%-28s strata %8.3f s %7.0f MiB   kubectl %s   ratio %s %s' % (
+            name, s_t, s_m / 1024, ('%8.3f s %7.0f MiB' % (k_t, k_m / 1024)) if k_t else '   (skipped)', ratio,
+            ('identical=' + identical) if identical else ''), flush=True)
+
+    compare('small overlay (overlays/prod)', [strata, 'build', 'overlays/prod'],
+            ['kubectl', 'kustomize', 'overlays/prod'], cwd=ROOT, kubectl_runs=args.runs, check=True)
+    for n in [int(x) for x in args.apps.split(',') if x]:
+        tree = os.path.join(work, 'apps%d' % n)
+        subprocess.run([sys.executable, GEN, '--apps', str(n), '--out', tree], check=True, stdout=subprocess.DEVNULL)
+        os.symlink('envs', os.path.join(tree, 'overlays'))
+        kr = args.kubectl_runs if n <= args.no_kubectl_over else 0
+        compare('one environment, %d apps' % n, [strata, 'build', 'envs/dev'],
+                ['kubectl', 'kustomize', 'envs/dev'], cwd=tree, kubectl_runs=min(kr, 1 if n >= 1000 else kr), check=True)
+        s_t, s_m = measure([strata, 'render', '--out', os.path.join(work, 'out%d' % n)], args.runs, tree)
+        one = [r for r in rows if r[0] == 'one environment, %d apps' % n][0]
+        k3 = one[3] * 3 if one[3] else None
+        rows.append(('render 3 environments, %d apps' % n, s_t, s_m, k3, one[4], ''))
+        print('%-28s strata %8.3f s %7.0f MiB   kubectl (3 builds) %s' % (
+            'render 3 envs, %d apps' % n, s_t, s_m / 1024, ('%.1f s' % k3) if k3 else '(skipped)'), flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+    print('\nMachine: ' + machine())
+    print('\n| case | strata | kubectl kustomize | speed-up | strata peak RSS | kubectl peak RSS | identical |')
+    print('|---|---|---|---|---|---|---|')
+    for name, s_t, s_m, k_t, k_m, ident in rows:
+        print('| %s | %.3f s | %s | %s | %.0f MiB | %s | %s |' % (
+            name, s_t, ('%.2f s' % k_t) if k_t else '-', ('%.0fx' % (k_t / s_t)) if k_t else '-',
+            s_m / 1024, ('%.0f MiB' % (k_m / 1024)) if k_m else '-', ident or '-'))
+
+
+if __name__ == '__main__':
+    main()

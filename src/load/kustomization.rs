@@ -71,9 +71,11 @@ pub struct Kustomization {
     /// Its directory, the root that its paths are relative to.
     pub dir: PathBuf,
     /// The file's text, for locating errors.
-    pub text: String,
+    pub text: std::sync::Arc<str>,
+    /// The top-level keys as spelled in the file (fields match case-insensitively).
+    pub raw_keys: Vec<String>,
     /// Fields under their canonical names, in file order.
-    pub fields: Map,
+    pub fields: std::sync::Arc<Map>,
     pub is_component: bool,
     /// The values and environment of the layer, for the `.j2` files it references.
     pub ctx: Option<std::sync::Arc<crate::template::Ctx>>,
@@ -86,7 +88,7 @@ impl Kustomization {
         let docs = yaml::parse_documents_lenient(&text).map_err(|e| yaml_error(file, e))?;
         let mut docs = docs.into_iter().filter(|d| !d.value.is_null());
         let root = match docs.next() {
-            None => Value::Map(Map::new()),
+            None => Value::Map(Map::default()),
             Some(d) => d.value,
         };
         let Value::Map(raw) = root else {
@@ -94,7 +96,8 @@ impl Kustomization {
                 .at(loc(file, &text, &[]))
                 .with_help("start the file with fields such as `resources:`"));
         };
-        let mut fields = Map::new();
+        let raw_keys: Vec<String> = raw.keys().cloned().collect();
+        let mut fields = Map::default();
         for (key, value) in raw {
             let Some(canon) = FIELDS.iter().find(|f| f.eq_ignore_ascii_case(&key)) else {
                 let mut err = Error::new(format!("unknown field `{key}` in kustomization"))
@@ -118,8 +121,9 @@ impl Kustomization {
         Ok(Kustomization {
             file: file.to_path_buf(),
             dir,
-            text,
-            fields,
+            text: std::sync::Arc::from(text),
+            raw_keys,
+            fields: std::sync::Arc::new(fields),
             is_component,
             ctx: None,
         })
@@ -148,17 +152,23 @@ impl Kustomization {
 
     /// The location of a field (or a path inside it), for error reports.
     pub fn location(&self, path: &[&str]) -> Location {
+        self.spot(path).resolve()
+    }
+
+    /// A place in the file, resolved to a line only if an error needs it.
+    pub fn spot(&self, path: &[&str]) -> Spot {
         // The raw key may be spelled differently; find it case-insensitively.
         let mut owned: Vec<String> = path.iter().map(|s| s.to_string()).collect();
         if let Some(first) = owned.first_mut()
-            && let Ok(docs) = yaml::parse_documents(&self.text)
-            && let Some(Value::Map(m)) = docs.into_iter().map(|d| d.value).find(|v| !v.is_null())
-            && let Some(k) = m.keys().find(|k| k.eq_ignore_ascii_case(first))
+            && let Some(k) = self.raw_keys.iter().find(|k| k.eq_ignore_ascii_case(first))
         {
             *first = k.clone();
         }
-        let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
-        loc(&self.file, &self.text, &refs)
+        Spot::Lazy {
+            file: self.file.clone(),
+            text: self.text.clone(),
+            path: owned,
+        }
     }
 
     /// An error about a field, located at it.
@@ -272,7 +282,7 @@ impl Kustomization {
                 )
                 .with_help(format!("expected fields: {}", allowed.join(", "))));
         };
-        let mut out = Map::new();
+        let mut out = Map::default();
         for (k, v) in m {
             let Some(canon) = allowed.iter().find(|a| a.eq_ignore_ascii_case(k)) else {
                 let mut p = path.to_vec();
@@ -288,6 +298,30 @@ impl Kustomization {
             out.insert(canon.to_string(), v.clone());
         }
         Ok(out)
+    }
+}
+
+/// A place in a kustomization file; finding its line costs a parse, so it waits until an
+/// error or warning needs it.
+#[derive(Debug, Clone)]
+pub enum Spot {
+    Lazy {
+        file: PathBuf,
+        text: std::sync::Arc<str>,
+        path: Vec<String>,
+    },
+    Known(Location),
+}
+
+impl Spot {
+    pub fn resolve(&self) -> Location {
+        match self {
+            Spot::Lazy { file, text, path } => {
+                let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                loc(file, text, &refs)
+            }
+            Spot::Known(l) => l.clone(),
+        }
     }
 }
 

@@ -100,8 +100,8 @@ pub fn apply_smp(
         r.store_previous_id();
     }
     let pos = Position::root(&r.gvk());
-    let merged = smp::merge(Some(r.doc.clone()), patch, pos, Merge::Plain)?;
-    r.doc = merged.unwrap_or(Value::Map(Map::new()));
+    let merged = smp::merge(Some(std::mem::take(&mut r.doc)), patch, pos, Merge::Plain)?;
+    r.doc = merged.unwrap_or(Value::Map(Map::default()));
     if r.doc.as_map().is_none_or(|m| m.is_empty()) {
         return Ok(());
     }

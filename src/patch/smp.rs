@@ -70,7 +70,7 @@ fn merge_map(dest: Option<Value>, patch: &Map, pos: Position, how: Merge) -> Res
     }
     let mut out = match dest {
         Some(Value::Map(m)) => m,
-        _ => Map::new(),
+        _ => Map::default(),
     };
     for (k, pv) in &fields {
         let (child_how, child_pos) = pos.field(k);

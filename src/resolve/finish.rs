@@ -215,7 +215,7 @@ fn set_meta_entry(r: &mut Resource, field: &str, key: &str, value: String) {
     let meta = r.metadata_mut();
     let entry = meta.entry(field.to_string()).or_insert(Value::Null);
     if !matches!(entry, Value::Map(_)) {
-        *entry = Value::Map(Map::new());
+        *entry = Value::Map(Map::default());
     }
     if let Value::Map(m) = entry {
         m.insert(key.to_string(), Value::Str(value));

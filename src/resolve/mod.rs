@@ -457,7 +457,7 @@ impl<'a> Builder<'a> {
         let generator_configs = self.plugin_configs(&k, "generators")?;
         generated.extend(plugins::generators(&k, self.loader, &generator_configs)?);
         for r in transform::helm::inflate(&k, &self.helm, &configured_in)? {
-            let at = k.location(&["helmCharts"]);
+            let at = k.spot(&["helmCharts"]);
             generated.push(transform::generators::Generated {
                 resource: r,
                 behavior: transform::generators::Behavior::Create,

@@ -246,7 +246,7 @@ impl Resource {
 /// Make `v` a map (replacing a null) and return it.
 pub fn ensure_map(v: &mut Value) -> &mut Map {
     if !matches!(v, Value::Map(_)) {
-        *v = Value::Map(Map::new());
+        *v = Value::Map(Map::default());
     }
     match v {
         Value::Map(m) => m,

@@ -108,7 +108,7 @@ pub fn from_template(v: &J) -> Value {
         },
         ValueKind::String => Value::Str(v.as_str().unwrap_or("").to_string()),
         ValueKind::Map => {
-            let mut m = Map::new();
+            let mut m = Map::default();
             if let Ok(keys) = v.try_iter() {
                 for k in keys {
                     let child = v.get_item(&k).unwrap_or_default();
@@ -134,7 +134,7 @@ fn toyaml(v: J) -> String {
     let value = from_template(&v);
     match &value {
         Value::Map(_) | Value::Seq(_) => {
-            let mut root = Map::new();
+            let mut root = Map::default();
             root.insert("v".into(), value.clone());
             // Print inside a wrapper to reuse the document printer, then unwrap one level.
             let doc = yaml::to_yaml_string(&Value::Map(root));
@@ -161,7 +161,7 @@ fn toyaml(v: J) -> String {
             }
         }
         scalar => {
-            let mut root = Map::new();
+            let mut root = Map::default();
             root.insert("v".into(), scalar.clone());
             let doc = yaml::to_yaml_string(&Value::Map(root));
             doc.strip_prefix("v: ")

@@ -59,7 +59,7 @@ fn shadow_of(v: &Value, src: &Arc<Source>, path: &mut Vec<String>) -> Shadow {
 impl Values {
     pub fn empty() -> Values {
         Values {
-            tree: Map::new(),
+            tree: Map::default(),
             shadow: IndexMap::new(),
         }
     }
@@ -94,7 +94,7 @@ impl Values {
                 .with_help("values files are YAML maps of settings")
         })?;
         let tree = match docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) {
-            None => Map::new(),
+            None => Map::default(),
             Some(Value::Map(m)) => m,
             Some(_) => {
                 return Err(Error::new(format!("{display}: values must be a map"))
@@ -141,7 +141,7 @@ impl Values {
             let value = parse_set_value(&raw, as_string);
             let mut leaf = value;
             for k in keys.iter().rev() {
-                let mut m = Map::new();
+                let mut m = Map::default();
                 m.insert(k.clone(), leaf);
                 leaf = Value::Map(m);
             }
@@ -292,7 +292,7 @@ fn merge_into(
                     continue;
                 }
                 // A map replacing a scalar (or a new key): nulls inside it still delete.
-                let mut fresh = Map::new();
+                let mut fresh = Map::default();
                 let mut fresh_shadow = IndexMap::new();
                 if let Some(Shadow::Map(oss)) = &os {
                     merge_into(&mut fresh, &mut fresh_shadow, om, oss);

@@ -187,9 +187,9 @@ pub fn walk(
                 None => None,
                 Some(kind) if rest.is_empty() => Some(match kind {
                     Create::Scalar => Value::Str(String::new()),
-                    Create::Map => Value::Map(Map::new()),
+                    Create::Map => Value::Map(Map::default()),
                 }),
-                Some(_) => Some(Value::Map(Map::new())),
+                Some(_) => Some(Value::Map(Map::default())),
             };
             let field = match (map.contains_key(name), make.clone()) {
                 (true, _) => map.get_mut(name),
@@ -264,7 +264,7 @@ mod tests {
             &split_path("metadata/labels"),
             Some(Create::Map),
             &mut |n| {
-                assert_eq!(n, &Value::Map(Map::new()));
+                assert_eq!(n, &Value::Map(Map::default()));
                 Ok(())
             },
         )

@@ -40,7 +40,7 @@ pub enum Behavior {
 pub struct Generated {
     pub resource: Resource,
     pub behavior: Behavior,
-    pub at: Location,
+    pub at: crate::load::kustomization::Spot,
 }
 
 /// Labels, annotations and flags from `generatorOptions` or an entry's `options`.
@@ -143,7 +143,7 @@ pub fn configured(
             let m = k.strict_struct(&at, item, ENTRY_FIELDS)?;
             let origin = Origin {
                 file: k.file.clone(),
-                line: k.location(&at).line,
+                line: 1,
                 display_path: String::new(),
                 configured_by: Some((configured_in.to_string(), kind.plugin().to_string(), None)),
             };
@@ -382,7 +382,7 @@ fn generate(
         binary.push((key, base64(&bytes, false)));
     }
 
-    let mut meta = Map::new();
+    let mut meta = Map::default();
     if !options.annotations.is_empty() {
         meta.insert("annotations".into(), string_map(&options.annotations));
     }
@@ -397,7 +397,7 @@ fn generate(
     {
         meta.insert("namespace".into(), Value::Str(ns.to_string()));
     }
-    let mut doc = Map::new();
+    let mut doc = Map::default();
     doc.insert("apiVersion".into(), Value::Str("v1".into()));
     doc.insert(
         "kind".into(),
@@ -440,7 +440,7 @@ fn generate(
     Ok(Generated {
         resource,
         behavior,
-        at: k.location(at),
+        at: k.spot(at),
     })
 }
 
@@ -545,13 +545,13 @@ pub fn absorb(rm: &mut ResMap, generated: Vec<Generated>) -> Result<()> {
         match (found.as_slice(), g.behavior) {
             ([], Behavior::Create) => rm
                 .append_all(vec![g.resource])
-                .map_err(|e| e.at(g.at.clone()))?,
+                .map_err(|e| e.at(g.at.resolve()))?,
             ([], _) => {
                 return Err(Error::new(format!(
                     "{} `{}` has behavior merge or replace, but no {} of that name comes from the resources",
                     id.gvk.kind, id.name, id.gvk.kind
                 ))
-                .at(g.at)
+                .at(g.at.resolve())
                 .with_help("use `behavior: create`, or include the base that generates it"));
             }
             ([i], Behavior::Create) => {
@@ -560,7 +560,7 @@ pub fn absorb(rm: &mut ResMap, generated: Vec<Generated>) -> Result<()> {
                     "{} `{}` already exists; a generator for it needs `behavior: merge` or `behavior: replace`",
                     id.gvk.kind, id.name
                 ))
-                .at(g.at)
+                .at(g.at.resolve())
                 .with_help("add `behavior: merge` to change the generated object of the base"));
             }
             ([i], behavior) => {
@@ -576,7 +576,7 @@ pub fn absorb(rm: &mut ResMap, generated: Vec<Generated>) -> Result<()> {
                     id.gvk.kind,
                     id.name
                 ))
-                .at(g.at)
+                .at(g.at.resolve())
                 .with_help("give the generator a `namespace` to choose one"));
             }
         }

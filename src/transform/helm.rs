@@ -68,7 +68,7 @@ pub fn inflate(
     };
     let globals = match k.get("helmGlobals") {
         Some(g) => k.strict_struct(&["helmGlobals"], g, &["chartHome", "configHome"])?,
-        None => Map::new(),
+        None => Map::default(),
     };
     let chart_home = k.dir.join(
         globals
@@ -247,7 +247,7 @@ fn merged_values(k: &Kustomization, at: &[&str], c: &Map, chart_dir: &Path) -> R
             .and_then(|d| d.value.as_map().cloned())
             .unwrap_or_default()
     } else {
-        Map::new()
+        Map::default()
     };
     let inline = c
         .get("valuesInline")

@@ -9,6 +9,7 @@
 use super::Transformer;
 use crate::error::{Error, Location, Result};
 use crate::load::kustomization::describe;
+use crate::load::kustomization::Spot;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::patch::selector::Target;
 use crate::patch::{self, Body, json6902};
@@ -25,7 +26,7 @@ pub struct Patch {
     /// `` `patch.yaml` `` or `an inline patch`, for messages.
     pub source: String,
     /// The patch's entry in the kustomization, where errors point.
-    pub at: Location,
+    pub at: Spot,
     /// The patch file, when the patch has one.
     pub file: Option<PathBuf>,
 }
@@ -59,7 +60,7 @@ impl Transformer for Patches {
                 if e.location.is_some() {
                     e
                 } else {
-                    e.at(p.at.clone())
+                    e.at(p.at.resolve())
                 }
             })?;
         }
@@ -86,11 +87,8 @@ impl Patches {
                     Error::new(msg).with_help("fix the target, or drop `--strict` to allow it")
                 );
             }
-            warnings.push(format!(
-                "warning: {}:{}: {msg}",
-                p.at.file.display(),
-                p.at.line
-            ));
+            let at = p.at.resolve();
+            warnings.push(format!("warning: {}:{}: {msg}", at.file.display(), at.line));
             return Ok(());
         }
         match (&p.body, selected) {
@@ -271,7 +269,7 @@ pub fn strategic_merge(
             allow_kind_change: false,
             file: (!looks_inline).then(|| normalize(&k.dir.join(s.trim()))),
             source,
-            at: k.location(&at),
+            at: k.spot(&at),
         });
     }
     Ok(Some(Patches {
@@ -382,7 +380,7 @@ pub fn entries(
             allow_name_change: opts.0,
             allow_kind_change: opts.1,
             source,
-            at: k.location(&at),
+            at: k.spot(&at),
             file,
         });
     }

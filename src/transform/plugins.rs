@@ -95,10 +95,10 @@ fn string_pairs(v: Option<&Value>) -> Vec<(String, String)> {
 /// configuration (errors still point at the kustomization).
 fn as_fields(k: &Kustomization, fields: &[(&str, Value)]) -> Kustomization {
     let mut copy = k.clone();
-    copy.fields = fields
+    copy.fields = std::sync::Arc::new(fields
         .iter()
         .map(|(f, v)| (f.to_string(), v.clone()))
-        .collect();
+        .collect());
     copy
 }
 
@@ -156,7 +156,7 @@ fn iam_policy(c: &PluginConfig, origin: Origin) -> Result<Generated> {
             .at(c.at.clone())
             .with_help("set `cloud: gke`"));
     }
-    let mut annotations = Map::new();
+    let mut annotations = Map::default();
     annotations.insert(
         "iam.gke.io/gcp-service-account".into(),
         Value::Str(format!(
@@ -165,21 +165,21 @@ fn iam_policy(c: &PluginConfig, origin: Origin) -> Result<Generated> {
             s("serviceAccount", "projectId")
         )),
     );
-    let mut metadata = Map::new();
+    let mut metadata = Map::default();
     metadata.insert("annotations".into(), Value::Map(annotations));
     metadata.insert("name".into(), Value::Str(s("kubernetesService", "name")));
     let ns = s("kubernetesService", "namespace");
     if !ns.is_empty() {
         metadata.insert("namespace".into(), Value::Str(ns));
     }
-    let mut doc = Map::new();
+    let mut doc = Map::default();
     doc.insert("apiVersion".into(), Value::Str("v1".into()));
     doc.insert("kind".into(), Value::Str("ServiceAccount".into()));
     doc.insert("metadata".into(), Value::Map(metadata));
     Ok(Generated {
         resource: Resource::new(Value::Map(doc), origin),
         behavior: generators::Behavior::Create,
-        at: c.at.clone(),
+        at: crate::load::kustomization::Spot::Known(c.at.clone()),
     })
 }
 
@@ -271,7 +271,7 @@ pub fn transformers(
                 }));
             }
             "PatchTransformer" => {
-                let mut entry = Map::new();
+                let mut entry = Map::default();
                 for f in ["path", "patch", "target", "options"] {
                     if c.doc.contains_key(f) {
                         entry.insert(f.to_string(), get(f));
@@ -294,7 +294,7 @@ pub fn transformers(
                 made.extend(super::configured(&fake, loader, strict, config)?);
             }
             "PatchJson6902Transformer" => {
-                let mut entry = Map::new();
+                let mut entry = Map::default();
                 entry.insert("target".into(), get("target"));
                 if c.doc.contains_key("path") {
                     entry.insert("path".into(), get("path"));

@@ -279,7 +279,7 @@ fn visit(
                 let Some(leaf) = create else { return false };
                 let fresh = if rest.is_empty() {
                     match leaf {
-                        Value::Map(_) => Value::Map(Map::new()),
+                        Value::Map(_) => Value::Map(Map::default()),
                         Value::Seq(_) => Value::Seq(Vec::new()),
                         _ => Value::Str(String::new()),
                     }
@@ -288,7 +288,7 @@ fn visit(
                 {
                     Value::Seq(Vec::new())
                 } else {
-                    Value::Map(Map::new())
+                    Value::Map(Map::default())
                 };
                 m.insert(key.clone(), fresh);
             }
@@ -313,7 +313,7 @@ fn visit(
                     }
                 }
                 if !any && create.is_some() {
-                    let mut m = Map::new();
+                    let mut m = Map::default();
                     m.insert(k.to_string(), Value::Str(val.to_string()));
                     items.push(Value::Map(m));
                     let last = items.len() - 1;
@@ -327,7 +327,7 @@ fn visit(
             }
         }
         Value::Null if create.is_some() => {
-            *v = Value::Map(Map::new());
+            *v = Value::Map(Map::default());
             visit(v, path, create, f)
         }
         _ => false,

@@ -16,7 +16,7 @@ pub use print::to_yaml_string;
 use indexmap::IndexMap;
 
 /// A mapping whose keys keep insertion order.
-pub type Map = IndexMap<String, Value>;
+pub type Map = IndexMap<String, Value, rustc_hash::FxBuildHasher>;
 
 /// One node of a document.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,6 +101,12 @@ impl Value {
 
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+}
+
+impl Default for Value {
+    fn default() -> Value {
+        Value::Null
     }
 }
 

@@ -247,7 +247,7 @@ impl Builder {
             }
             Event::MappingStart(anchor, _) => {
                 let frame = MapFrame {
-                    map: Map::new(),
+                    map: Map::default(),
                     lines: Vec::new(),
                     key: None,
                     merges: Vec::new(),

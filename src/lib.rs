@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod resource;
 pub mod template;
 pub mod transform;
+pub mod validate;
 pub mod yaml;
 
 pub use error::{Error, Result};
@@ -40,7 +41,9 @@ impl Output {
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
     let t0 = std::time::Instant::now();
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options).run()?;
-    if std::env::var_os("STRATA_TIMING").is_some() { eprintln!("accumulate {:?}", t0.elapsed()); }
+    if std::env::var_os("STRATA_TIMING").is_some() {
+        eprintln!("accumulate {:?}", t0.elapsed());
+    }
     let mut warnings = acc.warnings;
     let resources = resolve::finish(
         acc.resources,
@@ -51,7 +54,9 @@ pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Outp
         options.reorder,
         &mut warnings,
     )?;
-    if std::env::var_os("STRATA_TIMING").is_some() { eprintln!("finish {:?}", t0.elapsed()); }
+    if std::env::var_os("STRATA_TIMING").is_some() {
+        eprintln!("finish {:?}", t0.elapsed());
+    }
     Ok(Output {
         resources,
         warnings,

@@ -5,4 +5,3 @@ mod cli;
 fn main() -> std::process::ExitCode {
     cli::run()
 }
-

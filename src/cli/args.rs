@@ -22,6 +22,52 @@ pub enum Command {
     Render(Render),
     /// Print an environment's merged values, each with the file and line it came from
     Values(ValuesCmd),
+    /// Validate manifests (files, or `-` for stdin) against Kubernetes schemas
+    Validate(ValidateCmd),
+}
+
+/// How to validate (`build/render --validate`, `strata validate`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ValidateArgs {
+    /// Kubernetes version to validate for, `X.Y` (default: the newest shipped)
+    #[arg(long, value_name = "X.Y")]
+    pub kube_version: Option<String>,
+    /// Allow unknown fields (strict by default, as the API server's strict validation)
+    #[arg(long)]
+    pub no_strict: bool,
+    /// Kinds with neither a built-in schema nor a CRD
+    #[arg(long, value_enum, default_value = "warn")]
+    pub missing_schemas: MissingArg,
+    /// Kinds not to validate, comma-separated
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    pub skip_kinds: Vec<String>,
+    /// Files or directories of CustomResourceDefinitions for custom resources
+    #[arg(long, value_name = "PATH")]
+    pub crds: Vec<PathBuf>,
+    /// `text` reports, or `json` lines for CI annotations
+    #[arg(long, value_enum, default_value = "text")]
+    pub error_format: ErrorFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingArg {
+    Warn,
+    Error,
+    Ignore,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ValidateCmd {
+    /// Manifest files (`-` or none: standard input)
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub validate: ValidateArgs,
 }
 
 /// Options shared by `build` and `render`.
@@ -46,6 +92,11 @@ pub struct Common {
     pub helm_command: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
+    /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
+    #[arg(long)]
+    pub validate: bool,
+    #[command(flatten)]
+    pub validation: ValidateArgs,
 }
 
 /// Values given on the command line (over every `values.yaml`).

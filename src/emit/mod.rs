@@ -11,7 +11,10 @@ use rayon::prelude::*;
 
 pub fn to_yaml(resources: &[Resource]) -> String {
     // Documents are printed in parallel and joined in order.
-    let docs: Vec<String> = resources.par_iter().map(|r| to_yaml_string(&r.doc)).collect();
+    let docs: Vec<String> = resources
+        .par_iter()
+        .map(|r| to_yaml_string(&r.doc))
+        .collect();
     let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
     for (i, d) in docs.iter().enumerate() {
         if i > 0 {

@@ -72,7 +72,9 @@ impl Loader {
 
     /// Whether `dir` holds a file named `name` (from the cached listing).
     pub fn has_file(&self, dir: &Path, name: &str) -> bool {
-        self.listing(dir).binary_search_by(|n| n.as_str().cmp(name)).is_ok()
+        self.listing(dir)
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .is_ok()
     }
 
     /// The kustomization file in `dir`, or an error saying none (or several) exist.

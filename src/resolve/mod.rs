@@ -19,8 +19,8 @@ use crate::transform;
 use crate::transform::config::Config;
 use crate::transform::plugins::{self, PluginConfig, PluginMeta};
 use crate::transform::vars::{self, Var};
-use std::path::{Path, PathBuf};
 use rayon::prelude::*;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use finish::{Reorder, finish};
@@ -382,7 +382,8 @@ impl<'a> Builder<'a> {
             let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
             let remote = remote::is_remote(&entry);
             let path = if remote {
-                remote::fetch(&entry, &self.loader.remote).map_err(|e| e.at(k.location(&at_refs)))?
+                remote::fetch(&entry, &self.loader.remote)
+                    .map_err(|e| e.at(k.location(&at_refs)))?
             } else {
                 normalize(&dir.join(&entry))
             };
@@ -413,7 +414,9 @@ impl<'a> Builder<'a> {
                 Item::Dir(path, at) => {
                     let mut child = parent.child();
                     let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
-                    let layer = child.accumulate(path).map_err(|e| locate_at(e, &k, &at_refs))?;
+                    let layer = child
+                        .accumulate(path)
+                        .map_err(|e| locate_at(e, &k, &at_refs))?;
                     Ok((layer, child.warnings))
                 }
                 Item::File(path, display) => {

@@ -318,14 +318,15 @@ fn split_unescaped(s: &str, sep: char) -> Vec<String> {
         match c {
             '\\' => {
                 if let Some(&n) = chars.peek()
-                    && n == sep {
-                        if let Some(last) = out.last_mut() {
-                            last.push('\\');
-                            last.push(n);
-                        }
-                        chars.next();
-                        continue;
+                    && n == sep
+                {
+                    if let Some(last) = out.last_mut() {
+                        last.push('\\');
+                        last.push(n);
                     }
+                    chars.next();
+                    continue;
+                }
                 if let Some(last) = out.last_mut() {
                     last.push(c);
                 }

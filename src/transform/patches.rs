@@ -8,8 +8,8 @@
 
 use super::Transformer;
 use crate::error::{Error, Location, Result};
-use crate::load::kustomization::describe;
 use crate::load::kustomization::Spot;
+use crate::load::kustomization::describe;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::patch::selector::Target;
 use crate::patch::{self, Body, json6902};

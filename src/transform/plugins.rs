@@ -95,10 +95,12 @@ fn string_pairs(v: Option<&Value>) -> Vec<(String, String)> {
 /// configuration (errors still point at the kustomization).
 fn as_fields(k: &Kustomization, fields: &[(&str, Value)]) -> Kustomization {
     let mut copy = k.clone();
-    copy.fields = std::sync::Arc::new(fields
-        .iter()
-        .map(|(f, v)| (f.to_string(), v.clone()))
-        .collect());
+    copy.fields = std::sync::Arc::new(
+        fields
+            .iter()
+            .map(|(f, v)| (f.to_string(), v.clone()))
+            .collect(),
+    );
     copy
 }
 

@@ -39,11 +39,7 @@ impl Output {
 
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
-    let t0 = std::time::Instant::now();
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options).run()?;
-    if std::env::var_os("STRATA_TIMING").is_some() {
-        eprintln!("accumulate {:?}", t0.elapsed());
-    }
     let mut warnings = acc.warnings;
     let resources = resolve::finish(
         acc.resources,
@@ -54,9 +50,6 @@ pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Outp
         options.reorder,
         &mut warnings,
     )?;
-    if std::env::var_os("STRATA_TIMING").is_some() {
-        eprintln!("finish {:?}", t0.elapsed());
-    }
     Ok(Output {
         resources,
         warnings,

@@ -757,3 +757,296 @@ fn the_templated_values_example_renders() {
     let dev = fs::read_to_string(example.join("expected/dev.yaml")).expect("dev");
     assert!(!dev.contains("ServiceMonitor") && !dev.contains("resources:"));
 }
+
+#[test]
+fn validation_reports_and_exit_codes() {
+    let p = project(&[(
+        "bad.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: three\n  replicaz: 2\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: web, image: web}]\n---\napiVersion: policy/v1beta1\nkind: PodSecurityPolicy\nmetadata: {name: p}\n---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+    )]);
+    let out = strata(
+        p.path(),
+        &["validate", "--error-format", "json", "bad.yaml"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(
+        lines[0].contains("\"path\":\"spec.replicas\"") && lines[0].contains("\"line\":6"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].contains("unknown field `replicaz`") && lines[1].contains("\"line\":7"));
+    assert!(lines[2].contains("removed in Kubernetes 1.25"));
+    assert!(lines[3].contains("\"severity\":\"warning\"") && lines[3].contains("Widget"));
+    // --missing-schemas error turns the unknown kind into an error; --no-strict drops the
+    // unknown field; --skip-kinds and an older --kube-version change the rest.
+    let out = strata(
+        p.path(),
+        &[
+            "validate",
+            "--error-format",
+            "json",
+            "--missing-schemas",
+            "error",
+            "bad.yaml",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("\"severity\":\"error\""))
+    );
+    let out = strata(
+        p.path(),
+        &[
+            "validate",
+            "--error-format",
+            "json",
+            "--no-strict",
+            "--skip-kinds",
+            "PodSecurityPolicy,Widget",
+            "bad.yaml",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
+    let text = strata(p.path(), &["validate", "bad.yaml"]);
+    let err = String::from_utf8_lossy(&text.stderr);
+    assert!(
+        err.contains("bad.yaml:6") && err.contains("expected integer, found the string"),
+        "{err}"
+    );
+    assert!(
+        strata(
+            p.path(),
+            &["validate", "--kube-version", "1.12", "bad.yaml"]
+        )
+        .status
+        .code()
+            == Some(1)
+    );
+}
+
+#[test]
+fn build_and_render_validate_before_printing() {
+    let p = project(&[
+        ("kustomization.yaml", "resources:\n- svc.yaml\n"),
+        (
+            "svc.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: http\n",
+        ),
+    ]);
+    let out = strata(p.path(), &["build", "--validate", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing printed when validation fails"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spec.ports.0.port"));
+    assert!(strata(p.path(), &["build", "."]).status.success());
+    // The sample project and the example render cleanly with --validate.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let ok = strata(
+        &root(),
+        &[
+            "render",
+            "--validate",
+            "--out",
+            tmp.path().to_str().expect("utf8"),
+        ],
+    );
+    assert!(
+        ok.status.success() && ok.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let ok = strata(
+        &root(),
+        &[
+            "render",
+            "--root",
+            "examples/templated-values",
+            "--validate",
+            "--crds",
+            "examples/templated-values/crds",
+            "--out",
+            tmp.path().to_str().expect("utf8"),
+        ],
+    );
+    assert!(
+        ok.status.success() && ok.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+}
+
+#[test]
+fn custom_resources_are_validated_against_their_crd() {
+    let crd = fs::read_to_string(root().join("examples/templated-values/crds/servicemonitor.yaml"))
+        .expect("crd");
+    let p = project(&[
+        ("crd.yaml", &crd),
+        (
+            "sm.yaml",
+            "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: s}\nspec:\n  selector: {matchLabels: {a: b}}\n  endpoints:\n  - port: 8080\n",
+        ),
+    ]);
+    let out = strata(p.path(), &["validate", "--crds", "crd.yaml", "sm.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("spec.endpoints.0.port"));
+    let both = strata(p.path(), &["validate", "crd.yaml", "sm.yaml"]);
+    assert_eq!(both.status.code(), Some(1), "a CRD in the input counts too");
+}
+
+/// The verdict of kubernetes-validate (`INFO`/`ERROR`, `None` for no schema) per document.
+fn kubernetes_validate(bin: &Path, files: &[PathBuf]) -> Option<Vec<Vec<Option<bool>>>> {
+    let out = Command::new(bin)
+        .args(["--strict", "-k", "1.37"])
+        .args(files)
+        .output()
+        .ok()?;
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let mut per_file: Vec<Vec<Option<bool>>> = vec![Vec::new(); files.len()];
+    for line in text.lines() {
+        let Some(i) = files
+            .iter()
+            .position(|f| line.contains(&format!(" {} ", f.display())))
+        else {
+            continue;
+        };
+        let verdict = if line.starts_with("INFO") {
+            Some(true)
+        } else if line.starts_with("ERROR") {
+            Some(false)
+        } else if line.starts_with("WARN") {
+            None
+        } else {
+            continue;
+        };
+        per_file[i].push(verdict);
+    }
+    Some(per_file)
+}
+
+#[test]
+fn validation_agrees_with_kubernetes_validate() {
+    let bin = std::env::var_os("STRATA_KUBERNETES_VALIDATE")
+        .map(PathBuf::from)
+        .or_else(|| {
+            let ok = Command::new("kubernetes-validate")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success());
+            ok.then(|| PathBuf::from("kubernetes-validate"))
+        });
+    let Some(bin) = bin else {
+        eprintln!("skipped: kubernetes-validate is not installed (.ci/run installs it from PyPI)");
+        return;
+    };
+    let mut files: Vec<PathBuf> = cases(&root().join("tests/fixtures"))
+        .iter()
+        .map(|c| c.join("expected.yaml"))
+        .collect();
+    files.extend(
+        ["dev", "staging", "prod"]
+            .iter()
+            .map(|e| root().join(format!("examples/templated-values/expected/{e}.yaml"))),
+    );
+    if let Some(shared) = shared() {
+        files.extend(
+            cases(&shared.join("conformance/kustomize"))
+                .iter()
+                .map(|c| c.join("expected.yaml"))
+                .filter(|f| f.exists()),
+        );
+    }
+    // One file with documents kubernetes-validate rejects, so both verdicts are exercised.
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bad = tmp.path().join("bad.yaml");
+    fs::write(&bad, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: http}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndatta: {}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {selector: {}, template: {}}\n").expect("write");
+    files.push(bad);
+    let Some(expected) = kubernetes_validate(&bin, &files) else {
+        eprintln!("skipped: kubernetes-validate did not run");
+        return;
+    };
+    let opts = strata::validate::ValidateOptions {
+        missing: strata::validate::Missing::Ignore,
+        ..Default::default()
+    };
+    let (mut compared, mut rejected, mut disagreements) = (0, 0, Vec::new());
+    for (file, verdicts) in files.iter().zip(&expected) {
+        let text = fs::read_to_string(file).expect("read");
+        let docs = strata::yaml::parse_documents(&text).expect("yaml");
+        let docs: Vec<_> = docs.iter().filter(|d| !d.value.is_null()).collect();
+        if docs.len() != verdicts.len() {
+            continue; // a file kubernetes-validate could not read as we do
+        }
+        for (doc, verdict) in docs.iter().zip(verdicts) {
+            let Some(accepted) = verdict else { continue };
+            let one = [strata::validate::Doc {
+                value: &doc.value,
+                file: None,
+                line: doc.line,
+                index: None,
+            }];
+            let violations = strata::validate::validate(&one, &opts).expect("validate");
+            let ours = !violations
+                .iter()
+                .any(|v| v.severity == strata::validate::Severity::Error);
+            compared += 1;
+            rejected += usize::from(!accepted);
+            if ours != *accepted {
+                disagreements.push(format!(
+                    "{}:{}: kubernetes-validate {} but strata {}",
+                    file.display(),
+                    doc.line,
+                    accepted,
+                    ours
+                ));
+            }
+        }
+    }
+    eprintln!("compared {compared} documents with kubernetes-validate ({rejected} rejected)");
+    assert!(
+        compared > 100 && rejected >= 3,
+        "too few documents compared: {compared}"
+    );
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}
+
+#[test]
+fn schema_bundles_are_what_the_script_makes() {
+    let python = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !python {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let mut cmd = Command::new("python3");
+    cmd.arg(root().join("scripts/gen_schemas.py"))
+        .arg("--check");
+    if let Some(w) = std::env::var_os("STRATA_SCHEMA_WHEEL") {
+        cmd.arg("--wheel").arg(w);
+    }
+    let out = cmd.output().expect("python3");
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    if !out.status.success()
+        && (text.contains("No matching distribution")
+            || text.contains("pip") && text.contains("rror") && !text.contains("differs"))
+    {
+        eprintln!(
+            "skipped: kubernetes-validate could not be downloaded: {}",
+            text.lines().last().unwrap_or("")
+        );
+        return;
+    }
+    assert!(out.status.success(), "{text}");
+}

@@ -137,7 +137,9 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             ),
         ]);
     }
-    let (loader, options) = options(&r.common);
+    let (mut loader, options) = options(&r.common);
+    // Environments share their bases: keep parsed files for the next environment.
+    loader.cache_files = envs.len() > 1;
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
     for o in &outputs {
         warn(&o.warnings);

@@ -35,6 +35,9 @@ type Docs = Arc<ParsedFile>;
 #[derive(Default)]
 pub struct Loader {
     pub restrictor: LoadRestrictor,
+    /// Keep parsed files for later builds in this process (`render` shares bases between
+    /// environments); a single build reads each file once and needs no cache.
+    pub cache_files: bool,
     pub remote: remote::RemoteOptions,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
@@ -196,7 +199,9 @@ impl Loader {
                 .collect(),
             text,
         });
-        lock(&self.files).insert(key, docs.clone());
+        if self.cache_files {
+            lock(&self.files).insert(key, docs.clone());
+        }
         Ok(docs)
     }
 

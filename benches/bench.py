@@ -5,9 +5,12 @@ usage: python3 benches/bench.py [--apps 100,1000] [--runs 5] [--kubectl-runs 3]
                                 [--no-kubectl-over N] [--bin target/release/strata]
 
 Cases:
-  small     one small overlay (the repository's overlays/prod)
-  envN      one environment of N generated apps (5 objects per app), `strata build` vs kubectl
-  renderN   all 3 environments of N apps with `strata render --out` (kubectl: 3 builds)
+  small       one small overlay (the repository's overlays/prod)
+  envN        one environment of N generated apps (5 objects per app), `strata build` vs kubectl
+  renderN     all 3 environments of N apps with `strata render --out` (kubectl: 3 builds)
+  validateN   `strata render --validate --out` (the cost validation adds to renderN)
+  templatedN  renderN with every Deployment templated (`deployment.yaml.j2` + values.yaml)
+  validate    `strata validate` over one environment's output (5 objects per app)
 The generated trees come from ../shared/bench/gen_tree.py. Reports medians, ratios and peak
 memory (/usr/bin/time -v), checks that strata's output is byte-identical to kubectl's, and
 prints a Markdown table for the README. Timings are not assertions: this is a benchmark.
@@ -33,6 +36,28 @@ def run(cmd, cwd=None, out=None):
 def measure(cmd, runs, cwd=None):
     results = [run(cmd, cwd) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def templated(tree, n):
+    """Turn every app's Deployment into a template fed by a values.yaml per app and one per
+    environment overlay (replicas and image tag from values)."""
+    for i in range(n):
+        app = os.path.join(tree, 'apps', 'app-%04d' % i)
+        base = os.path.join(app, 'base')
+        text = open(os.path.join(base, 'deployment.yaml')).read()
+        text = re.sub(r'replicas: \d+', 'replicas: {{ values.replicas }}', text)
+        text = re.sub(r'(image: [^:\n]+):[^\n]+', r'\1:{{ values.tag }}', text)
+        with open(os.path.join(base, 'deployment.yaml.j2'), 'w') as f:
+            f.write(text)
+        os.remove(os.path.join(base, 'deployment.yaml'))
+        k = open(os.path.join(base, 'kustomization.yaml')).read().replace('- deployment.yaml', '- deployment.yaml.j2')
+        with open(os.path.join(base, 'kustomization.yaml'), 'w') as f:
+            f.write(k)
+        with open(os.path.join(base, 'values.yaml'), 'w') as f:
+            f.write('replicas: 1\ntag: base\n')
+        for env, reps in (('dev', 1), ('staging', 2), ('prod', 5)):
+            with open(os.path.join(app, 'overlays', env, 'values.yaml'), 'w') as f:
+                f.write('replicas: %d\ntag: %s\n' % (reps, env))
 
 
 def machine():
@@ -103,6 +128,17 @@ def main():
         rows.append(('render 3 environments, %d apps' % n, s_t, s_m, k3, one[4], ''))
         print('%-28s strata %8.3f s %7.0f MiB   kubectl (3 builds) %s' % (
             'render 3 envs, %d apps' % n, s_t, s_m / 1024, ('%.1f s' % k3) if k3 else '(skipped)'), flush=True)
+        v_t, v_m = measure([strata, 'render', '--validate', '--out', os.path.join(work, 'outv%d' % n)], args.runs, tree)
+        rows.append(('render --validate, %d apps (+%.0f%%)' % (n, 100 * (v_t / s_t - 1)), v_t, v_m, None, None, ''))
+        print('%-28s strata %8.3f s %7.0f MiB   (+%.0f%% over render)' % ('render --validate, %d' % n, v_t, v_m / 1024, 100 * (v_t / s_t - 1)), flush=True)
+        out = os.path.join(work, 'out%d' % n, 'dev.yaml')
+        c_t, c_m = measure([strata, 'validate', '--missing-schemas', 'ignore', out], args.runs, tree)
+        rows.append(('validate %d objects' % (5 * n), c_t, c_m, None, None, ''))
+        print('%-28s strata %8.3f s %7.0f MiB' % ('validate %d objects' % (5 * n), c_t, c_m / 1024), flush=True)
+        templated(tree, n)
+        t_t, t_m = measure([strata, 'render', '--out', os.path.join(work, 'outt%d' % n)], args.runs, tree)
+        rows.append(('render 3 environments, %d apps, templated (+%.0f%%)' % (n, 100 * (t_t / s_t - 1)), t_t, t_m, None, None, ''))
+        print('%-28s strata %8.3f s %7.0f MiB   (+%.0f%% over plain)' % ('templated render, %d' % n, t_t, t_m / 1024, 100 * (t_t / s_t - 1)), flush=True)
     shutil.rmtree(work, ignore_errors=True)
 
     print('\nMachine: ' + machine())

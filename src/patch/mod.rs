@@ -90,6 +90,7 @@ pub fn apply_smp(
     patch: &Value,
     allow_name: bool,
     allow_kind: bool,
+    custom: Option<&std::sync::Arc<schema::Custom>>,
 ) -> Result<()> {
     let (name, ns, kind) = (
         r.name().to_string(),
@@ -99,8 +100,8 @@ pub fn apply_smp(
     if allow_name || allow_kind {
         r.store_previous_id();
     }
-    let pos = Position::root(&r.gvk());
-    let merged = smp::merge(Some(std::mem::take(&mut r.doc)), patch, pos, Merge::Plain)?;
+    let pos = Position::root_with(&r.gvk(), custom);
+    let merged = smp::merge(Some(std::mem::take(&mut r.doc)), patch, &pos, &Merge::Plain)?;
     r.doc = merged.unwrap_or(Value::Map(Map::default()));
     if r.doc.as_map().is_none_or(|m| m.is_empty()) {
         return Ok(());

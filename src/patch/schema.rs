@@ -6,16 +6,41 @@
 //! keyed merges; everything else (custom resources, `extensions/v1beta1` workloads) has its
 //! lists replaced. This module holds the type graph from each kind's root down to the 47
 //! annotated fields, as a small table of `(type, field) → (type, list kind)`.
+//!
+//! A kustomization's `openapi: {path: schema.json}` replaces this knowledge with the given
+//! definitions (OpenAPI v2, with `x-kubernetes-group-version-kind` and the patch
+//! extensions), exactly as Kustomize does: kinds and `$ref`s the file does not define then
+//! have their lists replaced — built-in kinds included (checked with kubectl).
 
+use crate::error::{Error, Result};
 use crate::resource::Gvk;
+use crate::yaml::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Merge keys: from the built-in table or from a custom schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keys {
+    Static(&'static [&'static str]),
+    Owned(Arc<Vec<String>>),
+}
+
+impl Keys {
+    pub fn list(&self) -> Vec<&str> {
+        match self {
+            Keys::Static(k) => k.to_vec(),
+            Keys::Owned(k) => k.iter().map(String::as_str).collect(),
+        }
+    }
+}
 
 /// How a field merges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Merge {
     /// A plain field: maps merge recursively, lists are replaced.
     Plain,
     /// A list of maps merged by these keys.
-    Keyed(&'static [&'static str]),
+    Keyed(Keys),
     /// A list of scalars merged as a set (`finalizers`).
     Primitive,
     /// A map replaced whole (`patchStrategy: replace`).
@@ -25,72 +50,112 @@ pub enum Merge {
 /// `(type, field, child type, merge)`; `""` as child type means "no further known fields".
 const FIELDS: &[(&str, &str, &str, Merge)] = &[
     ("ObjectMeta", "finalizers", "", Merge::Primitive),
-    ("ObjectMeta", "ownerReferences", "", Merge::Keyed(&["uid"])),
+    (
+        "ObjectMeta",
+        "ownerReferences",
+        "",
+        Merge::Keyed(Keys::Static(&["uid"])),
+    ),
     ("PodTemplateSpec", "metadata", "ObjectMeta", Merge::Plain),
     ("PodTemplateSpec", "spec", "PodSpec", Merge::Plain),
     (
         "PodSpec",
         "containers",
         "Container",
-        Merge::Keyed(&["name"]),
+        Merge::Keyed(Keys::Static(&["name"])),
     ),
     (
         "PodSpec",
         "initContainers",
         "Container",
-        Merge::Keyed(&["name"]),
+        Merge::Keyed(Keys::Static(&["name"])),
     ),
     (
         "PodSpec",
         "ephemeralContainers",
         "EphemeralContainer",
-        Merge::Keyed(&["name"]),
+        Merge::Keyed(Keys::Static(&["name"])),
     ),
-    ("PodSpec", "volumes", "", Merge::Keyed(&["name"])),
-    ("PodSpec", "imagePullSecrets", "", Merge::Keyed(&["name"])),
-    ("PodSpec", "hostAliases", "", Merge::Keyed(&["ip"])),
+    (
+        "PodSpec",
+        "volumes",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
+    (
+        "PodSpec",
+        "imagePullSecrets",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
+    (
+        "PodSpec",
+        "hostAliases",
+        "",
+        Merge::Keyed(Keys::Static(&["ip"])),
+    ),
     (
         "PodSpec",
         "topologySpreadConstraints",
         "",
-        Merge::Keyed(&["topologyKey", "whenUnsatisfiable"]),
+        Merge::Keyed(Keys::Static(&["topologyKey", "whenUnsatisfiable"])),
     ),
-    ("Container", "env", "", Merge::Keyed(&["name"])),
+    (
+        "Container",
+        "env",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
     (
         "Container",
         "ports",
         "",
-        Merge::Keyed(&["containerPort", "protocol"]),
+        Merge::Keyed(Keys::Static(&["containerPort", "protocol"])),
     ),
     (
         "Container",
         "volumeMounts",
         "",
-        Merge::Keyed(&["mountPath"]),
+        Merge::Keyed(Keys::Static(&["mountPath"])),
     ),
     (
         "Container",
         "volumeDevices",
         "",
-        Merge::Keyed(&["devicePath"]),
+        Merge::Keyed(Keys::Static(&["devicePath"])),
     ),
-    ("EphemeralContainer", "env", "", Merge::Keyed(&["name"])),
+    (
+        "EphemeralContainer",
+        "env",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
     (
         "EphemeralContainer",
         "volumeMounts",
         "",
-        Merge::Keyed(&["mountPath"]),
+        Merge::Keyed(Keys::Static(&["mountPath"])),
     ),
     (
         "EphemeralContainer",
         "volumeDevices",
         "",
-        Merge::Keyed(&["devicePath"]),
+        Merge::Keyed(Keys::Static(&["devicePath"])),
     ),
     ("Pod", "spec", "PodSpec", Merge::Plain),
     ("Pod", "status", "PodStatus", Merge::Plain),
-    ("PodStatus", "conditions", "", Merge::Keyed(&["type"])),
-    ("PodStatus", "podIPs", "", Merge::Keyed(&["ip"])),
+    (
+        "PodStatus",
+        "conditions",
+        "",
+        Merge::Keyed(Keys::Static(&["type"])),
+    ),
+    (
+        "PodStatus",
+        "podIPs",
+        "",
+        Merge::Keyed(Keys::Static(&["ip"])),
+    ),
     ("PodTemplate", "template", "PodTemplateSpec", Merge::Plain),
     ("Workload", "spec", "WorkloadSpec", Merge::Plain),
     ("Workload", "status", "Status", Merge::Plain),
@@ -127,27 +192,57 @@ const FIELDS: &[(&str, &str, &str, Merge)] = &[
     ),
     ("JobTemplateSpec", "metadata", "ObjectMeta", Merge::Plain),
     ("JobTemplateSpec", "spec", "WorkloadSpec", Merge::Plain),
-    ("Status", "conditions", "", Merge::Keyed(&["type"])),
+    (
+        "Status",
+        "conditions",
+        "",
+        Merge::Keyed(Keys::Static(&["type"])),
+    ),
     ("Service", "spec", "ServiceSpec", Merge::Plain),
     ("Service", "status", "Status", Merge::Plain),
     (
         "ServiceSpec",
         "ports",
         "",
-        Merge::Keyed(&["port", "protocol"]),
+        Merge::Keyed(Keys::Static(&["port", "protocol"])),
     ),
-    ("ServiceAccount", "secrets", "", Merge::Keyed(&["name"])),
+    (
+        "ServiceAccount",
+        "secrets",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
     ("Node", "spec", "NodeSpec", Merge::Plain),
     ("Node", "status", "NodeStatus", Merge::Plain),
     ("NodeSpec", "podCIDRs", "", Merge::Primitive),
-    ("NodeStatus", "addresses", "", Merge::Keyed(&["type"])),
-    ("NodeStatus", "conditions", "", Merge::Keyed(&["type"])),
-    ("Webhooks", "webhooks", "", Merge::Keyed(&["name"])),
+    (
+        "NodeStatus",
+        "addresses",
+        "",
+        Merge::Keyed(Keys::Static(&["type"])),
+    ),
+    (
+        "NodeStatus",
+        "conditions",
+        "",
+        Merge::Keyed(Keys::Static(&["type"])),
+    ),
+    (
+        "Webhooks",
+        "webhooks",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
     ("PodDisruptionBudget", "spec", "PdbSpec", Merge::Plain),
     ("PodDisruptionBudget", "status", "Status", Merge::Plain),
     ("PdbSpec", "selector", "", Merge::Replace),
     ("CSINode", "spec", "CSINodeSpec", Merge::Plain),
-    ("CSINodeSpec", "drivers", "", Merge::Keyed(&["name"])),
+    (
+        "CSINodeSpec",
+        "drivers",
+        "",
+        Merge::Keyed(Keys::Static(&["name"])),
+    ),
 ];
 
 /// Root type of each kind the v1.21.2 document knows, by exact apiVersion.
@@ -237,43 +332,161 @@ const PLAIN_KINDS: &[(&str, &[&str])] = &[
     ("policy/v1beta1", &["PodSecurityPolicy"]),
 ];
 
-/// The schema position of a field: `None` when the kind or the path is unknown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position(Option<&'static str>);
+/// Definitions from a kustomization's `openapi: {path: …}` file.
+#[derive(Debug, Default)]
+pub struct Custom {
+    defs: HashMap<String, Value>,
+    /// `apiVersion/Kind` → definition name.
+    index: HashMap<String, String>,
+}
+
+impl Custom {
+    /// Read an OpenAPI v2 document (`definitions`, or v3 `components.schemas`).
+    pub fn from_doc(doc: &Value) -> Result<Custom> {
+        let defs = doc
+            .get("definitions")
+            .or_else(|| doc.get("components").and_then(|c| c.get("schemas")))
+            .and_then(Value::as_map)
+            .ok_or_else(|| {
+                Error::new("the openapi schema has no `definitions`").with_help(
+                    "give an OpenAPI v2 document whose `definitions` carry `x-kubernetes-group-version-kind`",
+                )
+            })?;
+        let mut index = HashMap::new();
+        for (name, def) in defs {
+            let gvks = def
+                .get("x-kubernetes-group-version-kind")
+                .and_then(Value::as_seq);
+            for gvk in gvks.into_iter().flatten() {
+                let s = |k: &str| gvk.get(k).and_then(Value::scalar_text).unwrap_or_default();
+                let api = if s("group").is_empty() {
+                    s("version")
+                } else {
+                    format!("{}/{}", s("group"), s("version"))
+                };
+                index.insert(format!("{api}/{}", s("kind")), name.clone());
+            }
+        }
+        Ok(Custom {
+            defs: defs.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            index,
+        })
+    }
+
+    fn position_of_ref(self: &Arc<Self>, r: &str) -> Position {
+        let name = r.rsplit('/').next().unwrap_or(r);
+        if self.defs.contains_key(name) {
+            Position(Pos::Custom(self.clone(), name.to_string()))
+        } else {
+            Position(Pos::Unknown)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Pos {
+    Unknown,
+    Builtin(&'static str),
+    Custom(Arc<Custom>, String),
+}
+
+/// The schema position of a field: unknown when the kind or the path is unknown.
+#[derive(Debug, Clone)]
+pub struct Position(Pos);
 
 impl Position {
     /// The root of a resource of this kind.
     pub fn root(gvk: &Gvk) -> Position {
+        Position::root_with(gvk, None)
+    }
+
+    /// The root of a resource; with a custom schema, only that schema counts.
+    pub fn root_with(gvk: &Gvk, custom: Option<&Arc<Custom>>) -> Position {
         let api = gvk.api_version();
+        if let Some(c) = custom {
+            return match c.index.get(&format!("{api}/{}", gvk.kind)) {
+                Some(name) => Position(Pos::Custom(c.clone(), name.clone())),
+                None => Position(Pos::Unknown),
+            };
+        }
         if let Some((_, _, t)) = ROOTS.iter().find(|(a, k, _)| *a == api && *k == gvk.kind) {
-            return Position(Some(t));
+            return Position(Pos::Builtin(t));
         }
         let plain = PLAIN_KINDS
             .iter()
             .any(|(a, kinds)| *a == api && kinds.contains(&gvk.kind.as_str()));
-        Position(plain.then_some("Known"))
+        Position(if plain {
+            Pos::Builtin("Known")
+        } else {
+            Pos::Unknown
+        })
     }
 
     /// How `field` of this position merges, and the position below it.
-    pub fn field(self, field: &str) -> (Merge, Position) {
-        let Some(t) = self.0 else {
-            return (Merge::Plain, Position(None));
-        };
-        if field == "metadata" && is_root(t) {
-            return (Merge::Plain, Position(Some("ObjectMeta")));
-        }
-        match FIELDS.iter().find(|(ty, f, _, _)| *ty == t && *f == field) {
-            Some((_, _, child, merge)) => {
-                let child = if child.is_empty() {
-                    Some("Known")
-                } else {
-                    Some(*child)
-                };
-                (*merge, Position(child))
+    pub fn field(&self, field: &str) -> (Merge, Position) {
+        match &self.0 {
+            Pos::Unknown => (Merge::Plain, Position(Pos::Unknown)),
+            Pos::Builtin(t) => {
+                if field == "metadata" && is_root(t) {
+                    return (Merge::Plain, Position(Pos::Builtin("ObjectMeta")));
+                }
+                match FIELDS.iter().find(|(ty, f, _, _)| ty == t && *f == field) {
+                    Some((_, _, child, merge)) => {
+                        let child = if child.is_empty() { "Known" } else { child };
+                        (merge.clone(), Position(Pos::Builtin(child)))
+                    }
+                    None => (Merge::Plain, Position(Pos::Builtin("Known"))),
+                }
             }
-            None => (Merge::Plain, Position(Some("Known"))),
+            Pos::Custom(c, name) => custom_field(c, name, field),
         }
     }
+}
+
+fn custom_field(c: &Arc<Custom>, name: &str, field: &str) -> (Merge, Position) {
+    let prop = c
+        .defs
+        .get(name)
+        .and_then(|d| d.get("properties"))
+        .and_then(|p| p.get(field));
+    let Some(prop) = prop else {
+        return (Merge::Plain, Position(Pos::Unknown));
+    };
+    let strategy = prop
+        .get("x-kubernetes-patch-strategy")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let list_keys: Vec<String> = prop
+        .get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_seq)
+        .map(|s| s.iter().filter_map(Value::scalar_text).collect())
+        .unwrap_or_default();
+    let merge_key = prop
+        .get("x-kubernetes-patch-merge-key")
+        .and_then(Value::scalar_text);
+    let is_array = prop.get("type").and_then(Value::as_str) == Some("array");
+    let merge = if strategy.split(',').any(|s| s == "merge") {
+        if !list_keys.is_empty() {
+            Merge::Keyed(Keys::Owned(Arc::new(list_keys)))
+        } else if let Some(k) = merge_key {
+            Merge::Keyed(Keys::Owned(Arc::new(vec![k])))
+        } else {
+            Merge::Primitive
+        }
+    } else if strategy.split(',').any(|s| s == "replace") && !is_array {
+        Merge::Replace
+    } else {
+        Merge::Plain
+    };
+    let reference = prop
+        .get("$ref")
+        .or_else(|| prop.get("items").and_then(|i| i.get("$ref")))
+        .and_then(Value::as_str);
+    let child = match reference {
+        Some(r) => c.position_of_ref(r),
+        None => Position(Pos::Unknown),
+    };
+    (merge, child)
 }
 
 fn is_root(t: &str) -> bool {
@@ -297,7 +510,12 @@ mod tests {
     fn merge_keys_by_kind_and_path() {
         let c = ["spec", "template", "spec", "containers"];
         for (api, kind, path, want) in [
-            ("apps/v1", "Deployment", &c[..], Merge::Keyed(&["name"])),
+            (
+                "apps/v1",
+                "Deployment",
+                &c[..],
+                Merge::Keyed(Keys::Static(&["name"])),
+            ),
             ("extensions/v1beta1", "Deployment", &c[..], Merge::Plain),
             ("v1", "Deployment", &c[..], Merge::Plain),
             ("example.com/v1", "Foo", &c[..], Merge::Plain),
@@ -305,13 +523,13 @@ mod tests {
                 "v1",
                 "Pod",
                 &["spec", "containers", "env"][..],
-                Merge::Keyed(&["name"]),
+                Merge::Keyed(Keys::Static(&["name"])),
             ),
             (
                 "batch/v1",
                 "CronJob",
                 &["spec", "jobTemplate", "spec", "template", "spec", "volumes"][..],
-                Merge::Keyed(&["name"]),
+                Merge::Keyed(Keys::Static(&["name"])),
             ),
             (
                 "v1",
@@ -329,7 +547,7 @@ mod tests {
                 "v1",
                 "Service",
                 &["spec", "ports"][..],
-                Merge::Keyed(&["port", "protocol"]),
+                Merge::Keyed(Keys::Static(&["port", "protocol"])),
             ),
         ] {
             assert_eq!(merge_at(api, kind, path), want, "{api} {kind} {path:?}");

@@ -42,8 +42,8 @@ fn directive_of(v: &Value) -> Result<Directive> {
 pub fn merge(
     dest: Option<Value>,
     patch: &Value,
-    pos: Position,
-    how: Merge,
+    pos: &Position,
+    how: &Merge,
 ) -> Result<Option<Value>> {
     match patch {
         Value::Null => Ok(None),
@@ -53,7 +53,12 @@ pub fn merge(
     }
 }
 
-fn merge_map(dest: Option<Value>, patch: &Map, pos: Position, how: Merge) -> Result<Option<Value>> {
+fn merge_map(
+    dest: Option<Value>,
+    patch: &Map,
+    pos: &Position,
+    how: &Merge,
+) -> Result<Option<Value>> {
     let directive = match patch.get(DIRECTIVE) {
         Some(v) => directive_of(v)?,
         None => Directive::None,
@@ -65,7 +70,7 @@ fn merge_map(dest: Option<Value>, patch: &Map, pos: Position, how: Merge) -> Res
         Directive::Replace => return Ok(Some(Value::Map(fields))),
         Directive::None | Directive::Merge => {}
     }
-    if how == Merge::Replace {
+    if matches!(how, Merge::Replace) {
         return Ok(Some(Value::Map(fields)));
     }
     let mut out = match dest {
@@ -75,7 +80,7 @@ fn merge_map(dest: Option<Value>, patch: &Map, pos: Position, how: Merge) -> Res
     for (k, pv) in &fields {
         let (child_how, child_pos) = pos.field(k);
         let current = out.get(k).cloned();
-        match merge(current, pv, child_pos, child_how)? {
+        match merge(current, pv, &child_pos, &child_how)? {
             Some(v) => {
                 out.insert(k.clone(), v);
             }
@@ -107,8 +112,8 @@ fn list_directive(patch: &[Value]) -> Result<(Directive, Vec<Value>)> {
 fn merge_seq(
     dest: Option<Value>,
     patch: &[Value],
-    pos: Position,
-    how: Merge,
+    pos: &Position,
+    how: &Merge,
 ) -> Result<Option<Value>> {
     let (directive, items) = list_directive(patch)?;
     match directive {
@@ -121,8 +126,14 @@ fn merge_seq(
         _ => Vec::new(),
     };
     match how {
-        Merge::Keyed(keys) if keys.len() == 1 => merge_keyed(dest, &items, keys[0], pos).map(Some),
-        Merge::Keyed(keys) => merge_multi_keyed(dest, &items, keys, pos).map(Some),
+        Merge::Keyed(keys) => {
+            let keys = keys.list();
+            if keys.len() == 1 {
+                merge_keyed(dest, &items, keys[0], pos).map(Some)
+            } else {
+                merge_multi_keyed(dest, &items, &keys, pos).map(Some)
+            }
+        }
         Merge::Primitive => Ok(Some(Value::Seq(merge_primitive(dest, &items)))),
         Merge::Plain | Merge::Replace => Ok(Some(Value::Seq(items))),
     }
@@ -137,10 +148,10 @@ fn merge_element(
     dest: Option<Value>,
     patch: Option<&Value>,
     keys: &[(&str, Value)],
-    pos: Position,
+    pos: &Position,
 ) -> Result<Option<Value>> {
     let merged = match patch {
-        Some(p) => merge(dest, p, pos, Merge::Plain)?,
+        Some(p) => merge(dest, p, pos, &Merge::Plain)?,
         None => dest,
     };
     let Some(Value::Map(mut m)) = merged else {
@@ -159,7 +170,7 @@ fn merge_element(
 
 /// Lists merged by one key: patch items first (in patch order), then the target's other
 /// items, then target items without the key.
-fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> Result<Value> {
+fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: &Position) -> Result<Value> {
     // Patch items without the key are kept where they stand among the patch's items.
     enum Slot<'a> {
         Key(String),
@@ -189,7 +200,7 @@ fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: Position) -> R
     for slot in &order {
         match slot {
             Slot::Bare(p) => {
-                if let Some(v) = merge(None, p, pos, Merge::Plain)? {
+                if let Some(v) = merge(None, p, pos, &Merge::Plain)? {
                     out.push(v);
                 }
             }
@@ -224,7 +235,7 @@ fn merge_multi_keyed(
     dest: Vec<Value>,
     patch: &[Value],
     keys: &[&str],
-    pos: Position,
+    pos: &Position,
 ) -> Result<Value> {
     let full = |v: &Value| keys.iter().all(|k| key_of(v, k).is_some());
     let same = |a: &Value, b: &Value, ks: &[&str]| ks.iter().all(|k| key_of(a, k) == key_of(b, k));
@@ -331,7 +342,7 @@ mod tests {
 
     fn apply(api: &str, kind: &str, dest: &str, patch: &str) -> Option<Value> {
         let pos = Position::root(&Gvk::from_api_version(api, kind));
-        merge(Some(doc(dest)), &doc(patch), pos, Merge::Plain).expect("merges")
+        merge(Some(doc(dest)), &doc(patch), &pos, &Merge::Plain).expect("merges")
     }
 
     #[test]

@@ -52,6 +52,9 @@ struct Layer {
     rm: ResMap,
     vars: Vec<Var>,
     config: Config,
+    /// The last `openapi:` schema this layer's subtree set. Kustomize keeps the schema in
+    /// global state: once a layer sets one, every patch applied after it uses it.
+    openapi_set: Option<Arc<crate::patch::schema::Custom>>,
 }
 
 impl Default for Layer {
@@ -60,6 +63,7 @@ impl Default for Layer {
             rm: ResMap::new(),
             vars: Vec::new(),
             config: Config::builtin(),
+            openapi_set: None,
         }
     }
 }
@@ -79,6 +83,8 @@ pub struct Builder<'a> {
     value_stack: Vec<Arc<Values>>,
     schema_stack: Vec<Arc<Schema>>,
     ctx_stack: Vec<Arc<Ctx>>,
+    /// The `openapi:` schema in force (a layer's own, or the one of a layer including it).
+    openapi: Option<Arc<crate::patch::schema::Custom>>,
 }
 
 /// Values given on the command line, applied over the environment's own values.
@@ -130,6 +136,7 @@ impl<'a> Builder<'a> {
             value_stack: Vec::new(),
             schema_stack: Vec::new(),
             ctx_stack: Vec::new(),
+            openapi: None,
         }
     }
 
@@ -275,6 +282,7 @@ impl<'a> Builder<'a> {
             value_stack: self.value_stack.clone(),
             schema_stack: self.schema_stack.clone(),
             ctx_stack: self.ctx_stack.clone(),
+            openapi: self.openapi.clone(),
         }
     }
 
@@ -319,9 +327,7 @@ impl<'a> Builder<'a> {
 
     fn accumulate_inner(&mut self, dir: &Path, acc: Layer, component: bool) -> Result<Layer> {
         let Layer {
-            mut rm,
-            mut vars,
-            mut config,
+            rm, vars, config, ..
         } = acc;
         let ctx = self
             .ctx_stack
@@ -334,6 +340,33 @@ impl<'a> Builder<'a> {
         }
         self.warnings.extend(k.deprecation_warnings());
         transform::check_supported(&k)?;
+        let own = self.own_openapi(&k)?;
+        if let Some(o) = &own {
+            self.openapi = Some(o.clone());
+        }
+        let mut layer = self.accumulate_layer(dir, &k, rm, vars, config, component)?;
+        if layer.openapi_set.is_none() {
+            layer.openapi_set = own;
+        }
+        Ok(layer)
+    }
+
+    fn accumulate_layer(
+        &mut self,
+        dir: &Path,
+        k: &Arc<crate::load::Kustomization>,
+        mut rm: ResMap,
+        mut vars: Vec<Var>,
+        mut config: Config,
+        component: bool,
+    ) -> Result<Layer> {
+        let k = k.clone();
+        let ctx = self
+            .ctx_stack
+            .last()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Ctx::new(Arc::new(Values::empty()), &self.env)));
+        let mut openapi_set = None;
         if component && !k.is_component {
             return Err(k
                 .error(
@@ -436,6 +469,10 @@ impl<'a> Builder<'a> {
             pending.extend(sub.rm.items);
             vars::merge(&mut vars, sub.vars)?;
             config.merge(&sub.config);
+            if let Some(o) = sub.openapi_set {
+                self.openapi = Some(o.clone());
+                openapi_set = Some(o);
+            }
         }
         rm.append_all(pending)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
@@ -450,11 +487,25 @@ impl<'a> Builder<'a> {
                     ));
             }
             let layer = self
-                .enter(&path, Layer { rm, vars, config }, true)
+                .enter(
+                    &path,
+                    Layer {
+                        rm,
+                        vars,
+                        config,
+                        openapi_set: None,
+                    },
+                    true,
+                )
                 .map_err(|e| locate_at(e, &k, &at))?;
             (rm, vars, config) = (layer.rm, layer.vars, layer.config);
+            if let Some(o) = layer.openapi_set {
+                self.openapi = Some(o.clone());
+                openapi_set = Some(o);
+            }
         }
         self.configure(&k, &mut config)?;
+        config.openapi = self.openapi.clone();
         let configured_in = relative_to(&k.file, &self.top);
         let mut generated = transform::generators::configured(&k, self.loader, &configured_in)?;
         let generator_configs = self.plugin_configs(&k, "generators")?;
@@ -521,7 +572,12 @@ impl<'a> Builder<'a> {
         }
         vars::merge(&mut vars, vars::read(&k)?)?;
         vars::bind(&mut rm, &vars)?;
-        Ok(Layer { rm, vars, config })
+        Ok(Layer {
+            rm,
+            vars,
+            config,
+            openapi_set,
+        })
     }
 
     /// The plugin configurations of a `generators:`/`transformers:`/`validators:` field:
@@ -587,6 +643,48 @@ impl<'a> Builder<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// The layer's `openapi:` schema: `{path: FILE}` (custom merge keys) or
+    /// `{version: v1.21.2}` (the built-in schema).
+    fn own_openapi(
+        &self,
+        k: &crate::load::Kustomization,
+    ) -> Result<Option<Arc<crate::patch::schema::Custom>>> {
+        let Some(v) = k.get("openapi") else {
+            return Ok(None);
+        };
+        let m = k.strict_struct(&["openapi"], v, &["path", "version"])?;
+        if let Some(version) = m.get("version").and_then(crate::yaml::Value::as_str)
+            && version != "v1.21.2"
+        {
+            return Err(k
+                    .error(&["openapi", "version"], format!("strata has the merge keys of Kubernetes v1.21.2 only, not `{version}`"))
+                    .with_help("use `openapi: {version: v1.21.2}` (the default), or a `path:` to your own schema"));
+        }
+        let Some(path) = m.get("path").and_then(crate::yaml::Value::as_str) else {
+            return Ok(None);
+        };
+        let file = normalize(&k.dir.join(path));
+        self.loader
+            .check_restriction(&k.dir, &file)
+            .map_err(|e| e.at(k.location(&["openapi", "path"])))?;
+        if !file.is_file() {
+            return Err(k
+                .error(
+                    &["openapi", "path"],
+                    format!("openapi schema `{path}` does not exist"),
+                )
+                .with_help("paths are relative to the kustomization's directory"));
+        }
+        let docs = self.loader.documents(&file, None)?;
+        let doc = docs
+            .docs
+            .first()
+            .map(|(d, _, _)| d.clone())
+            .unwrap_or_default();
+        let custom = crate::patch::schema::Custom::from_doc(&doc).map_err(|e| e.in_file(&file))?;
+        Ok(Some(Arc::new(custom)))
     }
 
     /// Add the layer's `configurations:` and `crds:` files to its configuration.

@@ -28,6 +28,9 @@ pub struct Config {
     data: Arc<Data>,
     /// Whether `configurations:` or `crds:` changed it (otherwise it is the shared built-in).
     custom: bool,
+    /// The `openapi:` schema of this layer (or of the layer that includes it): merge keys
+    /// of custom resources for strategic merge patches.
+    pub openapi: Option<Arc<crate::patch::schema::Custom>>,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +52,7 @@ impl Config {
         Config {
             data: BUILTIN.get_or_init(|| Arc::new(Data::builtin())).clone(),
             custom: false,
+            openapi: None,
         }
     }
 

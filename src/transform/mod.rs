@@ -37,7 +37,7 @@ pub trait Transformer: Send + Sync {
 
 /// Fields that later stages will implement; until then strata refuses them rather than
 /// render something different from Kustomize.
-const NOT_YET: &[&str] = &["helmChartInflationGenerator", "openapi"];
+const NOT_YET: &[&str] = &["helmChartInflationGenerator"];
 
 /// Refuse fields strata cannot render yet, naming the field and its line.
 pub fn check_supported(k: &Kustomization) -> Result<()> {
@@ -62,10 +62,12 @@ pub fn configured(
     config: &config::Config,
 ) -> Result<Vec<Box<dyn Transformer>>> {
     let mut out: Vec<Box<dyn Transformer>> = Vec::new();
-    if let Some(p) = patches::strategic_merge(k, loader, strict)? {
+    if let Some(mut p) = patches::strategic_merge(k, loader, strict)? {
+        p.openapi = config.openapi.clone();
         out.push(Box::new(p));
     }
-    if let Some(p) = patches::entries(k, loader, patches::Field::Patches, strict)? {
+    if let Some(mut p) = patches::entries(k, loader, patches::Field::Patches, strict)? {
+        p.openapi = config.openapi.clone();
         out.push(Box::new(p));
     }
     if let Some(ns) = k.string("namespace")?.filter(|s| !s.is_empty()) {

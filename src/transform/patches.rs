@@ -43,6 +43,8 @@ pub struct Patches {
     pub field: Field,
     pub patches: Vec<Patch>,
     pub strict: bool,
+    /// Merge keys of custom resources from the layer's `openapi:` schema.
+    pub openapi: Option<std::sync::Arc<crate::patch::schema::Custom>>,
 }
 
 impl Transformer for Patches {
@@ -134,6 +136,7 @@ impl Patches {
                         &patch,
                         p.allow_name_change,
                         p.allow_kind_change,
+                        self.openapi.as_ref(),
                     )
                     .map_err(|e| e.context(format!("patch {}", p.source)))?;
                 }
@@ -149,6 +152,7 @@ impl Patches {
                             doc,
                             p.allow_name_change,
                             p.allow_kind_change,
+                            self.openapi.as_ref(),
                         )
                         .map_err(|e| e.context(format!("patch {}", p.source)))?,
                         [] => return Err(patch::no_target(rm, &id, &p.source)),
@@ -276,6 +280,7 @@ pub fn strategic_merge(
         field: Field::StrategicMerge,
         patches,
         strict,
+        openapi: None,
     }))
 }
 
@@ -388,5 +393,6 @@ pub fn entries(
         field,
         patches,
         strict,
+        openapi: None,
     }))
 }

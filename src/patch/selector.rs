@@ -11,6 +11,17 @@ use crate::resource::Resource;
 use crate::yaml::{Map, Value};
 use regex::Regex;
 
+/// The fields a `target:` may have.
+pub const FIELDS: &[&str] = &[
+    "group",
+    "version",
+    "kind",
+    "name",
+    "namespace",
+    "labelSelector",
+    "annotationSelector",
+];
+
 #[derive(Debug, Clone)]
 pub struct Target {
     pub group: Option<Regex>,
@@ -52,15 +63,7 @@ impl Target {
     pub fn from_map(m: &Map) -> Result<Target> {
         let s = |k: &str| m.get(k).and_then(Value::scalar_text).unwrap_or_default();
         let mut text = Vec::new();
-        for k in [
-            "group",
-            "version",
-            "kind",
-            "name",
-            "namespace",
-            "labelSelector",
-            "annotationSelector",
-        ] {
+        for k in FIELDS {
             if !s(k).is_empty() {
                 text.push(format!("{k}={}", s(k)));
             }
@@ -98,7 +101,8 @@ impl Target {
     }
 }
 
-fn matches(reqs: &[Requirement], map: Option<&Map>) -> bool {
+/// Whether a label (or annotation) map satisfies every requirement.
+pub fn matches(reqs: &[Requirement], map: Option<&Map>) -> bool {
     let get = |k: &str| map.and_then(|m| m.get(k)).and_then(Value::scalar_text);
     reqs.iter().all(|r| match r {
         Requirement::Equals(k, v) => get(k).as_deref() == Some(v.as_str()),

@@ -352,19 +352,7 @@ pub fn entries(
             Some(t) => {
                 let mut tat = at.to_vec();
                 tat.push("target");
-                let tm = k.strict_struct(
-                    &tat,
-                    t,
-                    &[
-                        "group",
-                        "version",
-                        "kind",
-                        "name",
-                        "namespace",
-                        "labelSelector",
-                        "annotationSelector",
-                    ],
-                )?;
+                let tm = k.strict_struct(&tat, t, crate::patch::selector::FIELDS)?;
                 Some(Target::from_map(&tm).map_err(|e| {
                     let help = e.help.clone().unwrap_or_default();
                     k.error(&tat, e.message).with_help(help)

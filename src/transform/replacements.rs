@@ -8,7 +8,7 @@
 
 use super::Transformer;
 use crate::error::{Error, Location, Result};
-use crate::patch::selector::{Requirement, parse_selector};
+use crate::patch::selector::{Requirement, matches, parse_selector};
 use crate::resource::{ResId, ResMap, Resource};
 use crate::yaml::{Map, Value, parse_documents};
 
@@ -67,19 +67,8 @@ impl Select {
     }
 
     fn meta_matches(&self, r: &Resource) -> bool {
-        let check = |reqs: &[Requirement], map: Option<&Map>| {
-            let get = |k: &str| map.and_then(|m| m.get(k)).and_then(Value::scalar_text);
-            reqs.iter().all(|q| match q {
-                Requirement::Equals(k, v) => get(k).as_deref() == Some(v.as_str()),
-                Requirement::NotEquals(k, v) => get(k).as_deref() != Some(v.as_str()),
-                Requirement::In(k, vs) => get(k).is_some_and(|x| vs.contains(&x)),
-                Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.contains(&x)),
-                Requirement::Exists(k) => get(k).is_some(),
-                Requirement::NotExists(k) => get(k).is_none(),
-            })
-        };
-        check(&self.labels, r.meta_map("labels"))
-            && check(&self.annotations, r.meta_map("annotations"))
+        matches(&self.labels, r.meta_map("labels"))
+            && matches(&self.annotations, r.meta_map("annotations"))
     }
 
     fn has_meta(&self) -> bool {

@@ -350,6 +350,12 @@ fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
 
 /// A YAML syntax error as an `Error` located in `file`.
 pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
+    let help = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| indentation_hint(&text, e.line))
+        .unwrap_or_else(|| {
+            "check the indentation and the `key: value` syntax around this line".to_string()
+        });
     Error::new(e.message)
         .at(Location {
             file: file.to_path_buf(),
@@ -357,7 +363,45 @@ pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
             col: e.col,
             offset: e.offset,
         })
-        .with_help("check the indentation and the `key: value` syntax around this line")
+        .with_help(help)
+}
+
+/// For a key indented unlike its neighbours: which column it probably belongs in.
+pub fn indentation_hint(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let bad = lines.get(line.checked_sub(1)?)?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let meaningful = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let key = bad
+        .trim()
+        .split(':')
+        .next()
+        .filter(|k| !k.is_empty() && !k.starts_with('-'))?;
+    let here = indent(bad);
+    // The closest line above that is indented less: the key's likely sibling or parent.
+    let (n, sibling) = lines[..line - 1]
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, l)| meaningful(l))
+        .find(|(_, l)| indent(l) < here)?;
+    let target = indent(sibling);
+    let sib_key = sibling
+        .trim()
+        .trim_start_matches("- ")
+        .split(':')
+        .next()
+        .unwrap_or("");
+    if sibling.trim_end().ends_with(':') && !sib_key.is_empty() && here - target == 1 {
+        return Some(format!(
+            "`{key}:` is indented {here} spaces; to sit beside `{sib_key}:` (line {}) it needs {target}",
+            n + 1
+        ));
+    }
+    Some(format!(
+        "`{key}:` is indented {here} spaces; keys of one map must start in the same column (the line above that is less indented, line {}, uses {target})",
+        n + 1
+    ))
 }
 
 #[cfg(test)]
@@ -393,6 +437,18 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert!(w[0].starts_with("# Warning: 'bases' is deprecated."));
         assert!(w[1].contains("[EXPERIMENTAL]"));
+    }
+
+    #[test]
+    fn indentation_hints_name_the_column() {
+        let text = "spec:\n  template:\n    metadata:\n      labels:\n        app: x\n     spec:\n      a: 1\n";
+        let hint = indentation_hint(text, 6).expect("hint");
+        assert!(
+            hint.starts_with(
+                "`spec:` is indented 5 spaces; to sit beside `metadata:` (line 3) it needs 4"
+            ),
+            "{hint}"
+        );
     }
 
     #[test]

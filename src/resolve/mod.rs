@@ -9,6 +9,8 @@
 //! objects, build-metadata annotations and the output order.
 
 mod finish;
+mod layer_config;
+mod layer_values;
 
 use crate::error::{Error, Result};
 use crate::load::{Loader, normalize, relative_to, remote};
@@ -17,7 +19,7 @@ use crate::template::schema::Schema;
 use crate::template::{Ctx, Values};
 use crate::transform;
 use crate::transform::config::Config;
-use crate::transform::plugins::{self, PluginConfig, PluginMeta};
+use crate::transform::plugins::{self, PluginMeta};
 use crate::transform::vars::{self, Var};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -138,73 +140,6 @@ impl<'a> Builder<'a> {
             ctx_stack: Vec::new(),
             openapi: None,
         }
-    }
-
-    /// The values of the layer in `dir`: its own `values.yaml` under the values of the layer
-    /// that includes it (at the top: under `--values` files and `--set`), checked against
-    /// every `values.schema.json` on the inclusion path.
-    pub fn layer_values(&mut self, dir: &Path) -> Result<(Arc<Values>, Option<Arc<Schema>>)> {
-        let file = dir.join("values.yaml");
-        let own = if self.loader.has_file(dir, "values.yaml") {
-            let display = shown(&file);
-            Values::from_path(Some(&file), &display, crate::load::read_text(&file)?)
-                .map_err(|e| e.in_file(&file))?
-        } else {
-            Values::empty()
-        };
-        let merged = match self.value_stack.last() {
-            Some(parent) => own.overlay(parent),
-            None => {
-                let mut v = own;
-                for f in &self.values.files {
-                    let display = f.display().to_string();
-                    let layer = Values::from_path(Some(f), &display, crate::load::read_text(f)?)
-                        .map_err(|e| e.in_file(f))?;
-                    v = v.overlay(&layer);
-                }
-                for s in &self.values.set {
-                    v = v.set(s, false)?;
-                }
-                for s in &self.values.set_string {
-                    v = v.set(s, true)?;
-                }
-                v
-            }
-        };
-        let schema_file = dir.join("values.schema.json");
-        let schema = if self.loader.has_file(dir, "values.schema.json") {
-            Some(self.loader.schema(&schema_file, &shown(&schema_file))?)
-        } else {
-            None
-        };
-        let seen = merged.without_nulls();
-        let mut problems = Vec::new();
-        for s in self.schema_stack.iter().chain(schema.iter()) {
-            problems.extend(s.check(&seen));
-        }
-        if let Some(first) = problems.first() {
-            let mut message = format!(
-                "values of `{}` do not satisfy their schema: {}",
-                shown(dir),
-                first.message
-            );
-            for p in &problems[1..] {
-                message.push_str(&format!("\n  {}", p.message));
-            }
-            let mut err = Error::new(message);
-            err.help = first.help.clone();
-            err.location = first.location.clone();
-            err.file = first.file.clone();
-            return Err(err);
-        }
-        Ok((Arc::new(merged), schema))
-    }
-
-    /// The values of the environment's top layer (for `strata values`).
-    pub fn top_values(mut self) -> Result<Values> {
-        let top = self.top.clone();
-        let (v, _) = self.layer_values(&top)?;
-        Ok(v.without_nulls())
     }
 
     /// Accumulate the top kustomization.
@@ -578,142 +513,6 @@ impl<'a> Builder<'a> {
             config,
             openapi_set,
         })
-    }
-
-    /// The plugin configurations of a `generators:`/`transformers:`/`validators:` field:
-    /// inline documents, files, or directories whose build yields the configurations.
-    fn plugin_configs(
-        &mut self,
-        k: &crate::load::Kustomization,
-        field: &str,
-    ) -> Result<Vec<PluginConfig>> {
-        let mut out = Vec::new();
-        let inline_in = relative_to(&k.file, &self.top);
-        for (i, entry) in k.string_list(field)?.into_iter().enumerate() {
-            let idx = i.to_string();
-            let at = [field, idx.as_str()];
-            let here = k.location(&at);
-            let mut push = |doc: &crate::yaml::Value, configured_in: &str| -> Result<()> {
-                let Some(m) = doc.as_map() else {
-                    return Err(Error::new(format!(
-                        "a `{field}` entry must hold plugin configurations (maps)"
-                    ))
-                    .at(here.clone())
-                    .with_help("each configuration has `apiVersion: builtin` and a `kind`"));
-                };
-                out.push(PluginConfig {
-                    doc: m.clone(),
-                    configured_in: configured_in.to_string(),
-                    at: here.clone(),
-                });
-                Ok(())
-            };
-            if entry.contains('\n') {
-                let docs = crate::yaml::parse_documents(&entry).map_err(|e| {
-                    Error::new(format!(
-                        "inline plugin configuration is not valid YAML: {}",
-                        e.message
-                    ))
-                    .at(here.clone())
-                })?;
-                for d in docs.iter().filter(|d| !d.value.is_null()) {
-                    push(&d.value, &inline_in)?;
-                }
-                continue;
-            }
-            let path = normalize(&k.dir.join(&entry));
-            if path.is_dir() {
-                let layer = self.accumulate(&path).map_err(|e| locate_at(e, k, &at))?;
-                for r in &layer.rm.items {
-                    push(&r.doc, &r.origin.display_path)?;
-                }
-            } else if path.is_file() {
-                self.loader
-                    .check_restriction(&k.dir, &path)
-                    .map_err(|e| e.at(here.clone()))?;
-                let display = relative_to(&path, &self.top);
-                let docs = self.loader.documents(&path, k.ctx.as_deref())?;
-                for (doc, _, _) in &docs.docs {
-                    push(doc, &display)?;
-                }
-            } else {
-                return Err(k.error(&at, format!("`{entry}` does not exist")).with_help(
-                    "list plugin configuration files, directories or inline documents",
-                ));
-            }
-        }
-        Ok(out)
-    }
-
-    /// The layer's `openapi:` schema: `{path: FILE}` (custom merge keys) or
-    /// `{version: v1.21.2}` (the built-in schema).
-    fn own_openapi(
-        &self,
-        k: &crate::load::Kustomization,
-    ) -> Result<Option<Arc<crate::patch::schema::Custom>>> {
-        let Some(v) = k.get("openapi") else {
-            return Ok(None);
-        };
-        let m = k.strict_struct(&["openapi"], v, &["path", "version"])?;
-        if let Some(version) = m.get("version").and_then(crate::yaml::Value::as_str)
-            && version != "v1.21.2"
-        {
-            return Err(k
-                    .error(&["openapi", "version"], format!("strata has the merge keys of Kubernetes v1.21.2 only, not `{version}`"))
-                    .with_help("use `openapi: {version: v1.21.2}` (the default), or a `path:` to your own schema"));
-        }
-        let Some(path) = m.get("path").and_then(crate::yaml::Value::as_str) else {
-            return Ok(None);
-        };
-        let file = normalize(&k.dir.join(path));
-        self.loader
-            .check_restriction(&k.dir, &file)
-            .map_err(|e| e.at(k.location(&["openapi", "path"])))?;
-        if !file.is_file() {
-            return Err(k
-                .error(
-                    &["openapi", "path"],
-                    format!("openapi schema `{path}` does not exist"),
-                )
-                .with_help("paths are relative to the kustomization's directory"));
-        }
-        let docs = self.loader.documents(&file, None)?;
-        let doc = docs
-            .docs
-            .first()
-            .map(|(d, _, _)| d.clone())
-            .unwrap_or_default();
-        let custom = crate::patch::schema::Custom::from_doc(&doc).map_err(|e| e.in_file(&file))?;
-        Ok(Some(Arc::new(custom)))
-    }
-
-    /// Add the layer's `configurations:` and `crds:` files to its configuration.
-    fn configure(&self, k: &crate::load::Kustomization, config: &mut Config) -> Result<()> {
-        for field in ["configurations", "crds"] {
-            for (i, path) in k.string_list(field)?.into_iter().enumerate() {
-                let idx = i.to_string();
-                let at = [field, idx.as_str()];
-                let file = normalize(&k.dir.join(&path));
-                self.loader
-                    .check_restriction(&k.dir, &file)
-                    .map_err(|e| e.at(k.location(&at)))?;
-                if !file.is_file() {
-                    return Err(k
-                        .error(&at, format!("`{path}` does not exist"))
-                        .with_help("paths are relative to the kustomization's directory"));
-                }
-                let docs = self.loader.documents(&file, k.ctx.as_deref())?;
-                for (doc, _, _) in &docs.docs {
-                    let added = if field == "crds" {
-                        config.add_crds(doc)
-                    } else {
-                        config.add_file(doc)
-                    };
-                    added.map_err(|e| e.in_file(&file))?;
-                }
-            }
-        }
-        Ok(())
     }
 }
 

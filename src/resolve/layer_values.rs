@@ -1,0 +1,79 @@
+//! The values a layer sees: its own `values.yaml` under the values of the layer that
+//! includes it (at the top, under `--values` and `--set`), checked against every
+//! `values.schema.json` on the inclusion path before any template of the layer runs.
+
+use super::{Builder, shown};
+use crate::error::{Error, Result};
+use crate::template::Values;
+use crate::template::schema::Schema;
+use std::path::Path;
+use std::sync::Arc;
+
+impl Builder<'_> {
+    /// The values of the layer in `dir`: its own `values.yaml` under the values of the layer
+    /// that includes it (at the top: under `--values` files and `--set`), checked against
+    /// every `values.schema.json` on the inclusion path.
+    pub fn layer_values(&mut self, dir: &Path) -> Result<(Arc<Values>, Option<Arc<Schema>>)> {
+        let file = dir.join("values.yaml");
+        let own = if self.loader.has_file(dir, "values.yaml") {
+            let display = shown(&file);
+            Values::from_path(Some(&file), &display, crate::load::read_text(&file)?)
+                .map_err(|e| e.in_file(&file))?
+        } else {
+            Values::empty()
+        };
+        let merged = match self.value_stack.last() {
+            Some(parent) => own.overlay(parent),
+            None => {
+                let mut v = own;
+                for f in &self.values.files {
+                    let display = f.display().to_string();
+                    let layer = Values::from_path(Some(f), &display, crate::load::read_text(f)?)
+                        .map_err(|e| e.in_file(f))?;
+                    v = v.overlay(&layer);
+                }
+                for s in &self.values.set {
+                    v = v.set(s, false)?;
+                }
+                for s in &self.values.set_string {
+                    v = v.set(s, true)?;
+                }
+                v
+            }
+        };
+        let schema_file = dir.join("values.schema.json");
+        let schema = if self.loader.has_file(dir, "values.schema.json") {
+            Some(self.loader.schema(&schema_file, &shown(&schema_file))?)
+        } else {
+            None
+        };
+        let seen = merged.without_nulls();
+        let mut problems = Vec::new();
+        for s in self.schema_stack.iter().chain(schema.iter()) {
+            problems.extend(s.check(&seen));
+        }
+        if let Some(first) = problems.first() {
+            let mut message = format!(
+                "values of `{}` do not satisfy their schema: {}",
+                shown(dir),
+                first.message
+            );
+            for p in &problems[1..] {
+                message.push_str(&format!("\n  {}", p.message));
+            }
+            let mut err = Error::new(message);
+            err.help = first.help.clone();
+            err.location = first.location.clone();
+            err.file = first.file.clone();
+            return Err(err);
+        }
+        Ok((Arc::new(merged), schema))
+    }
+
+    /// The values of the environment's top layer (for `strata values`).
+    pub fn top_values(mut self) -> Result<Values> {
+        let top = self.top.clone();
+        let (v, _) = self.layer_values(&top)?;
+        Ok(v.without_nulls())
+    }
+}

@@ -134,7 +134,7 @@ fn order(sort_options: Option<&Value>, reorder: Reorder) -> Result<Option<Ranks>
     }
 }
 
-fn legacy_sort(items: &mut [Resource], first: &[String], last: &[String]) {
+fn legacy_sort(items: &mut Vec<Resource>, first: &[String], last: &[String]) {
     let mut rank: HashMap<&str, i64> = HashMap::new();
     for (i, k) in first.iter().enumerate() {
         rank.insert(k, i as i64 - first.len() as i64);
@@ -156,12 +156,12 @@ fn legacy_sort(items: &mut [Resource], first: &[String], last: &[String]) {
         })
         .collect();
     keyed.sort();
-    let mut taken: Vec<Option<Resource>> = items.iter().cloned().map(Some).collect();
-    for (slot, (_, _, _, i)) in keyed.into_iter().enumerate() {
-        if let Some(r) = taken[i].take() {
-            items[slot] = r;
-        }
-    }
+    // Move the resources into their new places (no copies).
+    let mut slots: Vec<Option<Resource>> = std::mem::take(items).into_iter().map(Some).collect();
+    *items = keyed
+        .into_iter()
+        .filter_map(|(_, _, _, i)| slots[i].take())
+        .collect();
 }
 
 fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: bool) {

@@ -35,6 +35,11 @@ impl Output {
     pub fn yaml(&self) -> String {
         emit::to_yaml(&self.resources)
     }
+
+    /// Write the manifest stream to `out` as it is printed (same bytes as `yaml`).
+    pub fn write_yaml(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        emit::write_yaml(&self.resources, out)
+    }
 }
 
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.

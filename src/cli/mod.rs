@@ -44,9 +44,19 @@ fn warn(warnings: &[String]) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
-fn stdout(text: &str) -> Result<(), Vec<Error>> {
+fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
+}
+
+/// Stream a finished build to stdout. Everything that can fail in the build has failed by
+/// now, so only a closed or full stdout can stop it part way.
+fn stdout(output: &strata::Output) -> Result<(), Vec<Error>> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    output
+        .write_yaml(&mut out)
         .and_then(|_| out.flush())
         .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
 }
@@ -83,7 +93,7 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
         check_output(std::slice::from_ref(&output), &b.common.validation)?;
     }
     match b.output {
-        None => stdout(&output.yaml()),
+        None => stdout(&output),
         Some(path) if path.is_dir() => {
             strata::render::write_atomically(&path, &strata::emit::to_files(&output.resources))
                 .map_err(|e| vec![e])
@@ -148,7 +158,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
         check_output(&outputs, &r.common.validation)?;
     }
     match r.out {
-        None => stdout(&outputs[0].yaml()),
+        None => stdout(&outputs[0]),
         Some(dir) => {
             let files: Vec<(String, String)> = envs
                 .iter()
@@ -172,7 +182,7 @@ fn values(v: args::ValuesCmd) -> Result<(), Vec<Error>> {
     let values = strata::resolve::Builder::new(&loader, &env[0].dir, &options)
         .top_values()
         .map_err(|e| vec![e])?;
-    stdout(&values.annotated())
+    print(&values.annotated())
 }
 
 fn validate_options(v: &args::ValidateArgs) -> Result<ValidateOptions, Vec<Error>> {
@@ -240,7 +250,7 @@ fn report_violations(
             text = String::new();
         }
         if json_to_stdout {
-            stdout(&text)?;
+            print(&text)?;
         } else {
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
         }

@@ -9,6 +9,25 @@ use crate::resource::Resource;
 use crate::yaml::to_yaml_string;
 use rayon::prelude::*;
 
+/// How many documents are printed in parallel before they are written out: large enough to
+/// keep every core busy, small enough that the printed text never sits in memory whole.
+const CHUNK: usize = 256;
+
+/// Write the stream to `out` as it is printed, a chunk of documents at a time, so a large
+/// build never holds its whole text in memory. Bytes are those of `to_yaml`.
+pub fn write_yaml(resources: &[Resource], out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for (c, chunk) in resources.chunks(CHUNK).enumerate() {
+        let docs: Vec<String> = chunk.par_iter().map(|r| to_yaml_string(&r.doc)).collect();
+        for (i, d) in docs.iter().enumerate() {
+            if c > 0 || i > 0 {
+                out.write_all(b"---\n")?;
+            }
+            out.write_all(d.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
 pub fn to_yaml(resources: &[Resource]) -> String {
     // Documents are printed in parallel and joined in order.
     let docs: Vec<String> = resources
@@ -42,4 +61,29 @@ pub fn to_files(resources: &[Resource]) -> Vec<(String, String)> {
             (name, to_yaml_string(&r.doc))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::Origin;
+    use crate::yaml::parse_documents;
+
+    #[test]
+    fn streaming_writes_the_same_bytes_across_chunk_boundaries() {
+        let text: String = (0..CHUNK * 2 + 3)
+            .map(|i| format!("---\nkind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  k: v{i}\n"))
+            .collect();
+        let resources: Vec<Resource> = parse_documents(&text)
+            .unwrap()
+            .into_iter()
+            .map(|d| Resource::new(d.value, Origin::default()))
+            .collect();
+        let mut streamed = Vec::new();
+        write_yaml(&resources, &mut streamed).unwrap();
+        let whole = to_yaml(&resources);
+        assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        assert_eq!(whole.matches("---\n").count(), CHUNK * 2 + 2);
+        assert!(whole.ends_with("  k: v514\nkind: ConfigMap\nmetadata:\n  name: c514\n"));
+    }
 }

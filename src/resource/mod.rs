@@ -219,6 +219,9 @@ impl Resource {
     /// Remember the current id before a rename.
     pub fn store_previous_id(&mut self) {
         let id = self.id();
+        // Most resources are renamed once or twice: no growth slack in a list kept for
+        // every resource until the build ends.
+        self.prev_ids.reserve_exact(1);
         self.prev_ids.push(id);
     }
 

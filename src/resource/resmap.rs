@@ -46,6 +46,7 @@ impl ResMap {
             .enumerate()
             .map(|(i, r)| (key(&r.id()), i))
             .collect();
+        self.items.reserve(more.len());
         for r in more {
             let k = key(&r.id());
             if let Some(&i) = index.get(&k) {

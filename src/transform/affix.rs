@@ -52,8 +52,8 @@ impl Transformer for Affix {
                 if spec.path_string() == "metadata/name" {
                     if !self.text.is_empty() {
                         match self.side {
-                            Side::Prefix => r.prefixes.push(self.text.clone()),
-                            Side::Suffix => r.suffixes.push(self.text.clone()),
+                            Side::Prefix => push_exact(&mut r.prefixes, &self.text),
+                            Side::Suffix => push_exact(&mut r.suffixes, &self.text),
                         }
                         r.store_previous_id();
                     }
@@ -73,4 +73,10 @@ impl Transformer for Affix {
         }
         Ok(())
     }
+}
+
+/// Push without growth slack: the lists live on every resource for the whole build.
+fn push_exact(list: &mut Vec<String>, text: &str) {
+    list.reserve_exact(1);
+    list.push(text.to_string());
 }

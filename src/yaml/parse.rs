@@ -256,13 +256,17 @@ impl Builder {
                 return Ok(None);
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some((Frame::Seq(items), anchor, start)) => {
+                Some((Frame::Seq(mut items), anchor, start)) => {
+                    // Documents stay in memory for the whole build: give back the
+                    // growth slack of every sequence and mapping.
+                    items.shrink_to_fit();
                     (Value::Seq(items), None, anchor, start)
                 }
                 Some((Frame::Map(mut m), anchor, start)) => {
                     for (value, at) in m.merges {
                         merge_into(&mut m.map, value).map_err(|e| pos.at(&at.start, e))?;
                     }
+                    m.map.shrink_to_fit();
                     (Value::Map(m.map), None, anchor, start)
                 }
                 None => return Ok(None),

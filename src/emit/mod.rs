@@ -28,20 +28,11 @@ pub fn write_yaml(resources: &[Resource], out: &mut impl std::io::Write) -> std:
     Ok(())
 }
 
+/// The whole stream as one string (for `-o FILE` and `render --out`).
 pub fn to_yaml(resources: &[Resource]) -> String {
-    // Documents are printed in parallel and joined in order.
-    let docs: Vec<String> = resources
-        .par_iter()
-        .map(|r| to_yaml_string(&r.doc))
-        .collect();
-    let mut out = String::with_capacity(docs.iter().map(|d| d.len() + 4).sum());
-    for (i, d) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        out.push_str(d);
-    }
-    out
+    let mut out = Vec::new();
+    write_yaml(resources, &mut out).expect("writing to memory cannot fail");
+    String::from_utf8(out).expect("the printer writes UTF-8")
 }
 
 /// `-o DIR`: (file name, content) for each resource, as `kubectl kustomize -o DIR` names them.
@@ -81,8 +72,14 @@ mod tests {
             .collect();
         let mut streamed = Vec::new();
         write_yaml(&resources, &mut streamed).unwrap();
-        let whole = to_yaml(&resources);
+        // The reference: every document printed on its own, joined with `---`.
+        let whole = resources
+            .iter()
+            .map(|r| to_yaml_string(&r.doc))
+            .collect::<Vec<_>>()
+            .join("---\n");
         assert_eq!(String::from_utf8(streamed).unwrap(), whole);
+        assert_eq!(to_yaml(&resources), whole);
         assert_eq!(whole.matches("---\n").count(), CHUNK * 2 + 2);
         assert!(whole.ends_with("  k: v514\nkind: ConfigMap\nmetadata:\n  name: c514\n"));
     }

@@ -224,11 +224,7 @@ fn apply_one(doc: &mut Value, op: &Op) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::parse_documents;
-
-    fn doc(text: &str) -> Value {
-        parse_documents(text).expect("yaml").remove(0).value
-    }
+    use crate::yaml::test_doc as doc;
 
     #[test]
     fn ops() {

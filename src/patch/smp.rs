@@ -334,11 +334,7 @@ fn merge_primitive(dest: Vec<Value>, patch: &[Value]) -> Vec<Value> {
 mod tests {
     use super::*;
     use crate::resource::Gvk;
-    use crate::yaml::parse_documents;
-
-    fn doc(text: &str) -> Value {
-        parse_documents(text).expect("yaml").remove(0).value
-    }
+    use crate::yaml::test_doc as doc;
 
     fn apply(api: &str, kind: &str, dest: &str, patch: &str) -> Option<Value> {
         let pos = Position::root(&Gvk::from_api_version(api, kind));

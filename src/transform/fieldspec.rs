@@ -221,11 +221,7 @@ pub fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::yaml::parse_documents;
-
-    fn doc(text: &str) -> Value {
-        parse_documents(text).expect("yaml").remove(0).value
-    }
+    use crate::yaml::test_doc as doc;
 
     #[test]
     fn tables_load() {

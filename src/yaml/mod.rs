@@ -13,6 +13,12 @@ mod print;
 pub use parse::{Document, YamlError, locate, parse_documents, parse_documents_lenient};
 pub use print::to_yaml_string;
 
+/// The first document of `text` (tests only).
+#[cfg(test)]
+pub(crate) fn test_doc(text: &str) -> Value {
+    parse_documents(text).expect("yaml").remove(0).value
+}
+
 use indexmap::IndexMap;
 
 /// A mapping whose keys keep insertion order.

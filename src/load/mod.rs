@@ -107,7 +107,7 @@ impl Loader {
     /// rendered with the layer's values first).
     pub fn kustomization(&self, dir: &Path, ctx: &Arc<Ctx>) -> Result<Arc<Kustomization>> {
         let file = self.find_kustomization(dir)?;
-        let key = (file.clone(), if is_template(&file) { ctx.key } else { 0 });
+        let key = (file.clone(), if is_template(&file) { ctx.key() } else { 0 });
         let cached = lock(&self.kustomizations).get(&key).cloned();
         let k = match cached {
             Some(k) => k,
@@ -165,11 +165,7 @@ impl Loader {
         let template = is_template(file);
         let key = (
             file.to_path_buf(),
-            if template {
-                ctx.map_or(0, |c| c.key)
-            } else {
-                0
-            },
+            if template { ctx.map_or(0, Ctx::key) } else { 0 },
         );
         if let Some(d) = lock(&self.files).get(&key) {
             return Ok(d.clone());
@@ -207,20 +203,29 @@ impl Loader {
 
     /// The resources of a file, `kind: List` flattened.
     pub fn resources(&self, file: &Path, display_path: &str, ctx: &Ctx) -> Result<Vec<Resource>> {
-        let docs = self.documents(file, Some(ctx))?;
+        // A single build holds the only reference to the parsed file: take its documents
+        // instead of copying them. A cached file (shared by environments) is copied.
+        let (owned, shared);
+        let (text, docs): (&str, _) = match Arc::try_unwrap(self.documents(file, Some(ctx))?) {
+            Ok(parsed) => {
+                owned = parsed.text;
+                (&owned, parsed.docs)
+            }
+            Err(parsed) => {
+                shared = parsed;
+                (&shared.text, shared.docs.clone())
+            }
+        };
         let mut out = Vec::new();
-        for (doc, line, index) in docs.docs.iter() {
+        for (doc, line, index) in docs {
             let origin = Origin {
                 file: file.to_path_buf(),
-                line: *line,
+                line,
                 display_path: display_path.to_string(),
                 configured_by: None,
             };
-            let source = Source {
-                text: &docs.text,
-                index: *index,
-            };
-            push_flattened(doc.clone(), &origin, &source, &mut Vec::new(), &mut out)?;
+            let source = Source { text, index };
+            push_flattened(doc, &origin, &source, &mut Vec::new(), &mut out)?;
         }
         Ok(out)
     }
@@ -280,7 +285,7 @@ fn push_flattened(
         col: 1,
         offset: 0,
     };
-    let Value::Map(map) = doc else {
+    let Value::Map(mut map) = doc else {
         return Err(Error::new(
             "a resource must be a map with `apiVersion`, `kind` and `metadata`",
         )
@@ -289,8 +294,8 @@ fn push_flattened(
     };
     let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
     if kind.ends_with("List") && map.contains_key("items") {
-        if let Some(Value::Seq(items)) = map.get("items") {
-            for (i, item) in items.clone().into_iter().enumerate() {
+        if let Some(Value::Seq(items)) = map.swap_remove("items") {
+            for (i, item) in items.into_iter().enumerate() {
                 prefix.push("items".to_string());
                 prefix.push(i.to_string());
                 push_flattened(item, origin, source, prefix, out)?;

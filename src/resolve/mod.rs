@@ -84,7 +84,6 @@ pub struct Builder<'a> {
     /// The values, schemas and template context of the layers being built, outermost first.
     value_stack: Vec<Arc<Values>>,
     schema_stack: Vec<Arc<Schema>>,
-    ctx_stack: Vec<Arc<Ctx>>,
     /// The `openapi:` schema in force (a layer's own, or the one of a layer including it).
     openapi: Option<Arc<crate::patch::schema::Custom>>,
 }
@@ -137,7 +136,6 @@ impl<'a> Builder<'a> {
             sort_options: None,
             value_stack: Vec::new(),
             schema_stack: Vec::new(),
-            ctx_stack: Vec::new(),
             openapi: None,
         }
     }
@@ -216,7 +214,6 @@ impl<'a> Builder<'a> {
             sort_options: None,
             value_stack: self.value_stack.clone(),
             schema_stack: self.schema_stack.clone(),
-            ctx_stack: self.ctx_stack.clone(),
             openapi: self.openapi.clone(),
         }
     }
@@ -249,9 +246,7 @@ impl<'a> Builder<'a> {
         if let Some(s) = schema {
             self.schema_stack.push(s);
         }
-        self.ctx_stack.push(ctx);
-        let result = self.accumulate_inner(&dir, acc, component);
-        self.ctx_stack.pop();
+        let result = self.accumulate_inner(&dir, acc, component, &ctx);
         if pushed_schema {
             self.schema_stack.pop();
         }
@@ -260,16 +255,14 @@ impl<'a> Builder<'a> {
         result
     }
 
-    fn accumulate_inner(&mut self, dir: &Path, acc: Layer, component: bool) -> Result<Layer> {
-        let Layer {
-            rm, vars, config, ..
-        } = acc;
-        let ctx = self
-            .ctx_stack
-            .last()
-            .cloned()
-            .unwrap_or_else(|| Arc::new(Ctx::new(Arc::new(Values::empty()), &self.env)));
-        let k = self.loader.kustomization(dir, &ctx)?;
+    fn accumulate_inner(
+        &mut self,
+        dir: &Path,
+        acc: Layer,
+        component: bool,
+        ctx: &Arc<Ctx>,
+    ) -> Result<Layer> {
+        let k = self.loader.kustomization(dir, ctx)?;
         if self.stack.len() == 1 {
             self.top_settings(&k)?;
         }
@@ -279,7 +272,7 @@ impl<'a> Builder<'a> {
         if let Some(o) = &own {
             self.openapi = Some(o.clone());
         }
-        let mut layer = self.accumulate_layer(dir, &k, rm, vars, config, component)?;
+        let mut layer = self.accumulate_layer(dir, &k, acc, component, ctx)?;
         if layer.openapi_set.is_none() {
             layer.openapi_set = own;
         }
@@ -290,17 +283,16 @@ impl<'a> Builder<'a> {
         &mut self,
         dir: &Path,
         k: &Arc<crate::load::Kustomization>,
-        mut rm: ResMap,
-        mut vars: Vec<Var>,
-        mut config: Config,
+        acc: Layer,
         component: bool,
+        ctx: &Ctx,
     ) -> Result<Layer> {
-        let k = k.clone();
-        let ctx = self
-            .ctx_stack
-            .last()
-            .cloned()
-            .unwrap_or_else(|| Arc::new(Ctx::new(Arc::new(Values::empty()), &self.env)));
+        let Layer {
+            mut rm,
+            mut vars,
+            mut config,
+            ..
+        } = acc;
         let mut openapi_set = None;
         if component && !k.is_component {
             return Err(k
@@ -384,11 +376,11 @@ impl<'a> Builder<'a> {
                     let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
                     let layer = child
                         .accumulate(path)
-                        .map_err(|e| locate_at(e, &k, &at_refs))?;
+                        .map_err(|e| locate_at(e, k, &at_refs))?;
                     Ok((layer, child.warnings))
                 }
                 Item::File(path, display) => {
-                    let resources = parent.loader.resources(path, display, &ctx)?;
+                    let resources = parent.loader.resources(path, display, ctx)?;
                     let layer = Layer {
                         rm: ResMap { items: resources },
                         ..Layer::default()
@@ -432,20 +424,20 @@ impl<'a> Builder<'a> {
                     },
                     true,
                 )
-                .map_err(|e| locate_at(e, &k, &at))?;
+                .map_err(|e| locate_at(e, k, &at))?;
             (rm, vars, config) = (layer.rm, layer.vars, layer.config);
             if let Some(o) = layer.openapi_set {
                 self.openapi = Some(o.clone());
                 openapi_set = Some(o);
             }
         }
-        self.configure(&k, &mut config)?;
+        self.configure(k, &mut config)?;
         config.openapi = self.openapi.clone();
         let configured_in = relative_to(&k.file, &self.top);
-        let mut generated = transform::generators::configured(&k, self.loader, &configured_in)?;
-        let generator_configs = self.plugin_configs(&k, "generators")?;
-        generated.extend(plugins::generators(&k, self.loader, &generator_configs)?);
-        for r in transform::helm::inflate(&k, &self.helm, &configured_in)? {
+        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
+        let generator_configs = self.plugin_configs(k, "generators")?;
+        generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
+        for r in transform::helm::inflate(k, &self.helm, &configured_in)? {
             let at = k.spot(&["helmCharts"]);
             generated.push(transform::generators::Generated {
                 resource: r,
@@ -455,7 +447,7 @@ impl<'a> Builder<'a> {
         }
         transform::generators::absorb(&mut rm, generated)?;
         let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
-            transform::configured(&k, self.loader, self.strict, &config)?
+            transform::configured(k, self.loader, self.strict, &config)?
                 .into_iter()
                 .map(|t| {
                     let meta = PluginMeta {
@@ -465,9 +457,9 @@ impl<'a> Builder<'a> {
                     (t, meta)
                 })
                 .collect();
-        let transformer_configs = self.plugin_configs(&k, "transformers")?;
+        let transformer_configs = self.plugin_configs(k, "transformers")?;
         transformers.extend(plugins::transformers(
-            &k,
+            k,
             self.loader,
             self.strict,
             &config,
@@ -493,7 +485,7 @@ impl<'a> Builder<'a> {
             rm.items
                 .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
-        if let Some(c) = self.plugin_configs(&k, "validators")?.first() {
+        if let Some(c) = self.plugin_configs(k, "validators")?.first() {
             let kind = c
                 .doc
                 .get("kind")
@@ -505,7 +497,7 @@ impl<'a> Builder<'a> {
             .at(c.at.clone())
             .with_help("remove the `validators:` entry; strata validates with `--validate`"));
         }
-        vars::merge(&mut vars, vars::read(&k)?)?;
+        vars::merge(&mut vars, vars::read(k)?)?;
         vars::bind(&mut rm, &vars)?;
         Ok(Layer {
             rm,

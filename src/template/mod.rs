@@ -13,31 +13,38 @@ pub mod values;
 pub use values::{Source, Values};
 
 use sha2::{Digest, Sha256};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// What a layer's templates see: its values and the environment's name.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub values: Arc<Values>,
     pub env: String,
-    /// Identifies (values, env) for caches of rendered files.
-    pub key: u64,
+    /// `key()`, computed the first time a template asks for it.
+    key: OnceLock<u64>,
 }
 
 impl Ctx {
     pub fn new(values: Arc<Values>, env: &str) -> Ctx {
-        let key = if values.is_empty() && env.is_empty() {
-            0
-        } else {
-            let text = crate::yaml::to_yaml_string(&crate::yaml::Value::Map(values.tree.clone()));
-            let digest = Sha256::digest(format!("{env}\n{text}").as_bytes());
-            u64::from_le_bytes(digest[..8].try_into().unwrap_or([0; 8]))
-        };
         Ctx {
             values,
             env: env.to_string(),
-            key,
+            key: OnceLock::new(),
         }
+    }
+
+    /// Identifies (values, env) for caches of rendered files. Only templated files need
+    /// it, so layers without templates never print and hash their values.
+    pub fn key(&self) -> u64 {
+        *self.key.get_or_init(|| {
+            if self.values.is_empty() && self.env.is_empty() {
+                return 0;
+            }
+            let tree = crate::yaml::Value::Map(self.values.tree.clone());
+            let text = crate::yaml::to_yaml_string(&tree);
+            let digest = Sha256::digest(format!("{}\n{text}", self.env).as_bytes());
+            u64::from_le_bytes(digest[..8].try_into().unwrap_or([0; 8]))
+        })
     }
 }
 

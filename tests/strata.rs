@@ -992,7 +992,7 @@ fn validation_agrees_with_kubernetes_validate() {
                 value: &doc.value,
                 file: None,
                 line: doc.line,
-                index: None,
+                source: None,
             }];
             let violations = strata::validate::validate(&one, &opts).expect("validate");
             let ours = !violations

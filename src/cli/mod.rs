@@ -291,7 +291,7 @@ fn check_output(outputs: &[strata::Output], v: &args::ValidateArgs) -> Result<()
             value: &r.doc,
             file: Some(r.origin.file.clone()).filter(|f| !f.as_os_str().is_empty()),
             line: r.origin.line,
-            index: None,
+            source: None,
         })
         .collect();
     let violations = strata::validate::validate(&docs, &opts).map_err(|e| vec![e])?;
@@ -313,11 +313,15 @@ fn validate_cmd(v: args::ValidateCmd) -> Result<(), Vec<Error>> {
             strata::load::read_text(f).map_err(|e| vec![e])?,
         ));
     }
-    let mut parsed: Vec<(Option<std::path::PathBuf>, Vec<strata::yaml::Document>)> = Vec::new();
+    let mut parsed: Vec<(
+        &Option<std::path::PathBuf>,
+        &str,
+        Vec<strata::yaml::Document>,
+    )> = Vec::new();
     let mut errors = Vec::new();
     for (file, text) in &sources {
         match strata::yaml::parse_documents(text) {
-            Ok(docs) => parsed.push((file.clone(), docs)),
+            Ok(docs) => parsed.push((file, text, docs)),
             Err(e) => errors.push(match file {
                 Some(f) => strata::load::kustomization::yaml_error(f, e),
                 None => Error::new(format!("<stdin>:{}:{}: {}", e.line, e.col, e.message)),
@@ -329,15 +333,17 @@ fn validate_cmd(v: args::ValidateCmd) -> Result<(), Vec<Error>> {
     }
     let docs: Vec<Doc> = parsed
         .iter()
-        .flat_map(|(file, docs)| {
+        .flat_map(|(file, text, docs)| {
             docs.iter()
                 .enumerate()
                 .filter(|(_, d)| !d.value.is_null())
                 .map(move |(i, d)| Doc {
                     value: &d.value,
-                    file: file.clone(),
+                    file: (*file).clone(),
                     line: d.line,
-                    index: Some(i),
+                    // Field lines are looked up in files (standard input reports the
+                    // document's line).
+                    source: file.as_ref().map(|_| (*text, i)),
                 })
         })
         .collect();

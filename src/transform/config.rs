@@ -7,6 +7,7 @@
 
 use super::fieldspec::{FieldSpec, NameRef, name_references, split_path, table};
 use crate::error::{Error, Result};
+use crate::resource::Gvk;
 use crate::yaml::Value;
 use std::sync::{Arc, OnceLock};
 
@@ -320,10 +321,10 @@ fn text(v: &Value, key: &str) -> String {
 
 fn spec_of(v: &Value, path: &str) -> FieldSpec {
     let (group, version) = match v.get("apiVersion").and_then(Value::scalar_text) {
-        Some(av) => match av.rsplit_once('/') {
-            Some((g, ver)) => (g.to_string(), ver.to_string()),
-            None => (String::new(), av),
-        },
+        Some(av) => {
+            let gvk = Gvk::from_api_version(&av, "");
+            (gvk.group, gvk.version)
+        }
         None => (text(v, "group"), text(v, "version")),
     };
     FieldSpec {

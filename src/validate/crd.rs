@@ -11,13 +11,17 @@ use crate::template::schema::to_json;
 use crate::yaml::Value;
 use serde_json::{Map as JMap, Value as J, json};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Schemas of custom resources by `group/version/Kind` (compiled lazily).
 #[derive(Default)]
 pub struct Crds {
     schemas: HashMap<String, J>,
+    /// Validators by (`group/version/Kind`, strict), compiled on first use.
+    compiled: Mutex<HashMap<(String, bool), Compiled>>,
 }
+
+type Compiled = Result<Arc<jsonschema::Validator>, String>;
 
 impl Crds {
     /// Add every served version of a CRD document (others are ignored).
@@ -57,34 +61,37 @@ impl Crds {
         self.schemas.is_empty()
     }
 
-    /// A validator for `apiVersion`/`kind`, if a CRD defines it.
-    pub fn validator(
-        &self,
-        api_version: &str,
-        kind: &str,
-        strict: bool,
-    ) -> Option<Result<Arc<jsonschema::Validator>, String>> {
-        let schema = self.schemas.get(&format!("{api_version}/{kind}"))?;
-        let mut s = schema.clone();
-        if let J::Object(m) = &mut s {
-            let props = m
-                .entry("properties")
-                .or_insert_with(|| J::Object(JMap::new()));
-            if let J::Object(p) = props {
-                p.insert("apiVersion".into(), json!({"type": "string"}));
-                p.insert("kind".into(), json!({"type": "string"}));
-                p.insert("metadata".into(), json!({"type": "object"}));
-            }
-        }
-        if strict {
-            strictify(&mut s);
-        }
-        Some(
-            jsonschema::validator_for(&s)
-                .map(Arc::new)
-                .map_err(|e| e.to_string()),
-        )
+    /// A validator for `apiVersion`/`kind`, if a CRD defines it (compiled once per kind
+    /// and strictness).
+    pub fn validator(&self, api_version: &str, kind: &str, strict: bool) -> Option<Compiled> {
+        let key = format!("{api_version}/{kind}");
+        let schema = self.schemas.get(&key)?;
+        let mut compiled = self.compiled.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = compiled
+            .entry((key, strict))
+            .or_insert_with(|| compile(schema, strict));
+        Some(entry.clone())
     }
+}
+
+fn compile(schema: &J, strict: bool) -> Compiled {
+    let mut s = schema.clone();
+    if let J::Object(m) = &mut s {
+        let props = m
+            .entry("properties")
+            .or_insert_with(|| J::Object(JMap::new()));
+        if let J::Object(p) = props {
+            p.insert("apiVersion".into(), json!({"type": "string"}));
+            p.insert("kind".into(), json!({"type": "string"}));
+            p.insert("metadata".into(), json!({"type": "object"}));
+        }
+    }
+    if strict {
+        strictify(&mut s);
+    }
+    jsonschema::validator_for(&s)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
 }
 
 /// OpenAPI v3 (Kubernetes structural schema) → JSON Schema.

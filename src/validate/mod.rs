@@ -55,8 +55,8 @@ pub struct Doc<'a> {
     pub value: &'a Value,
     pub file: Option<PathBuf>,
     pub line: usize,
-    /// The document's index in its file (to find a field's own line).
-    pub index: Option<usize>,
+    /// The text of its file and the document's index there (to find a field's own line).
+    pub source: Option<(&'a str, usize)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,15 +331,12 @@ fn check(
 
 /// The line of a field in the document's source file, or the document's first line.
 fn field_line(d: &Doc, path: &[&str]) -> usize {
-    let (Some(file), Some(index)) = (&d.file, d.index) else {
-        return d.line;
-    };
-    let Ok(text) = std::fs::read_to_string(file) else {
+    let Some((text, index)) = d.source else {
         return d.line;
     };
     let mut p: Vec<&str> = path.to_vec();
     while !p.is_empty() {
-        if let Some((line, _, _)) = crate::yaml::locate(&text, index, &p) {
+        if let Some((line, _, _)) = crate::yaml::locate(text, index, &p) {
             return line;
         }
         p.pop();
@@ -364,7 +361,7 @@ mod tests {
                 value: v,
                 file: None,
                 line: 1,
-                index: None,
+                source: None,
             })
             .collect();
         validate(&refs, opts).expect("validates")

@@ -68,13 +68,6 @@ impl Value {
         }
     }
 
-    pub fn as_seq_mut(&mut self) -> Option<&mut Vec<Value>> {
-        match self {
-            Value::Seq(s) => Some(s),
-            _ => None,
-        }
-    }
-
     /// The value at `key` when this is a map.
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.as_map().and_then(|m| m.get(key))

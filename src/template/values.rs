@@ -155,7 +155,7 @@ impl Values {
                     file: None,
                 },
             );
-            out = out.overlay(&layer);
+            merge_into(&mut out.tree, &mut out.shadow, &layer.tree, &layer.shadow);
         }
         Ok(out)
     }
@@ -278,7 +278,7 @@ fn merge_into(
     over_shadow: &IndexMap<String, Shadow>,
 ) {
     for (k, v) in over {
-        let os = over_shadow.get(k).cloned();
+        let os = over_shadow.get(k);
         match v {
             Value::Null => {
                 tree.shift_remove(k);
@@ -286,7 +286,7 @@ fn merge_into(
             }
             Value::Map(om) => {
                 if let (Some(Value::Map(bm)), Some(Shadow::Map(bs)), Some(Shadow::Map(oss))) =
-                    (tree.get_mut(k), shadow.get_mut(k), os.as_ref())
+                    (tree.get_mut(k), shadow.get_mut(k), os)
                 {
                     merge_into(bm, bs, om, oss);
                     continue;
@@ -294,7 +294,7 @@ fn merge_into(
                 // A map replacing a scalar (or a new key): nulls inside it still delete.
                 let mut fresh = Map::default();
                 let mut fresh_shadow = IndexMap::new();
-                if let Some(Shadow::Map(oss)) = &os {
+                if let Some(Shadow::Map(oss)) = os {
                     merge_into(&mut fresh, &mut fresh_shadow, om, oss);
                 }
                 tree.insert(k.clone(), Value::Map(fresh));
@@ -303,7 +303,7 @@ fn merge_into(
             other => {
                 tree.insert(k.clone(), other.clone());
                 if let Some(s) = os {
-                    shadow.insert(k.clone(), s);
+                    shadow.insert(k.clone(), s.clone());
                 }
             }
         }

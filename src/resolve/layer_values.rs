@@ -12,8 +12,9 @@ use std::sync::Arc;
 impl Builder<'_> {
     /// The values of the layer in `dir`: its own `values.yaml` under the values of the layer
     /// that includes it (at the top: under `--values` files and `--set`), checked against
-    /// every `values.schema.json` on the inclusion path.
-    pub fn layer_values(&mut self, dir: &Path) -> Result<(Arc<Values>, Option<Arc<Schema>>)> {
+    /// every `values.schema.json` on the inclusion path. Returned as merged (what included
+    /// layers build on) and without nulls (what this layer's templates see).
+    pub fn layer_values(&mut self, dir: &Path) -> Result<LayerValues> {
         let file = dir.join("values.yaml");
         let own = if self.loader.has_file(dir, "values.yaml") {
             let display = shown(&file);
@@ -67,13 +68,24 @@ impl Builder<'_> {
             err.file = first.file.clone();
             return Err(err);
         }
-        Ok((Arc::new(merged), schema))
+        Ok(LayerValues {
+            merged: Arc::new(merged),
+            seen: Arc::new(seen),
+            schema,
+        })
     }
 
     /// The values of the environment's top layer (for `strata values`).
     pub fn top_values(mut self) -> Result<Values> {
         let top = self.top.clone();
-        let (v, _) = self.layer_values(&top)?;
-        Ok(v.without_nulls())
+        let v = self.layer_values(&top)?;
+        Ok(Arc::unwrap_or_clone(v.seen))
     }
+}
+
+/// A layer's values: merged with the layers above it, and as its templates see them.
+pub struct LayerValues {
+    pub merged: Arc<Values>,
+    pub seen: Arc<Values>,
+    pub schema: Option<Arc<Schema>>,
 }

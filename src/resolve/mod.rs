@@ -238,8 +238,12 @@ impl<'a> Builder<'a> {
                 ),
             );
         }
-        let (values, schema) = self.layer_values(&dir)?;
-        let ctx = Arc::new(Ctx::new(Arc::new(values.without_nulls()), &self.env));
+        let layer_values::LayerValues {
+            merged: values,
+            seen,
+            schema,
+        } = self.layer_values(&dir)?;
+        let ctx = Arc::new(Ctx::new(seen, &self.env));
         self.stack.push(dir.clone());
         self.value_stack.push(values);
         let pushed_schema = schema.is_some();

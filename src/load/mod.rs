@@ -203,19 +203,12 @@ impl Loader {
 
     /// The resources of a file, `kind: List` flattened.
     pub fn resources(&self, file: &Path, display_path: &str, ctx: &Ctx) -> Result<Vec<Resource>> {
-        // A single build holds the only reference to the parsed file: take its documents
-        // instead of copying them. A cached file (shared by environments) is copied.
-        let (owned, shared);
-        let (text, docs): (&str, _) = match Arc::try_unwrap(self.documents(file, Some(ctx))?) {
-            Ok(parsed) => {
-                owned = parsed.text;
-                (&owned, parsed.docs)
-            }
-            Err(parsed) => {
-                shared = parsed;
-                (&shared.text, shared.docs.clone())
-            }
-        };
+        // The documents are copied even when nothing else holds the parsed file: the copy
+        // is compact, while the parsed tree is interleaved with the parser's scratch
+        // allocations. Taking the parsed tree instead raised the peak memory of a
+        // 1,000-app build from 58 to 61 MB.
+        let parsed = self.documents(file, Some(ctx))?;
+        let (text, docs) = (parsed.text.as_str(), parsed.docs.iter().cloned());
         let mut out = Vec::new();
         for (doc, line, index) in docs {
             let origin = Origin {

@@ -430,7 +430,7 @@ fn remote_bases_are_fetched_once_and_cached() {
     .expect("write");
     let cache = tmp.path().join("cache");
     let run = |extra: &[&str]| {
-        let mut args = vec!["build"];
+        let mut args = vec!["build", "--allow-file-remotes"];
         args.extend(extra);
         args.push(".");
         Command::new(env!("CARGO_BIN_EXE_strata"))

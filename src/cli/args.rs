@@ -92,11 +92,27 @@ pub struct Common {
     pub helm_command: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
     #[arg(long)]
     pub validate: bool,
     #[command(flatten)]
     pub validation: ValidateArgs,
+}
+
+/// Budgets on input-driven work, and what remote fetching may do.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// The longest chain of included layers
+    #[arg(long, value_name = "N", default_value_t = strata::resolve::Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Fetch `file://` repositories named in `resources` (https and ssh only by default)
+    #[arg(long)]
+    pub allow_file_remotes: bool,
+    /// Seconds one `git` or download command may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub remote_timeout: u64,
 }
 
 /// Values given on the command line (over every `values.yaml`).

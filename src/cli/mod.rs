@@ -72,6 +72,10 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
 fn options(c: &Common) -> (Loader, BuildOptions) {
     let mut loader = Loader::new(c.load_restrictor.into());
     loader.remote.offline = c.offline;
+    loader.remote.allow_file = c.limits.allow_file_remotes;
+    loader.remote.timeout = Some(std::time::Duration::from_secs(
+        c.limits.remote_timeout.max(1),
+    ));
     let options = BuildOptions {
         reorder: c.reorder.map(Into::into).unwrap_or_default(),
         strict: c.strict,
@@ -81,6 +85,9 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
         },
         values: values_options(&c.values),
         env: None,
+        limits: strata::resolve::Limits {
+            max_depth: c.limits.max_depth,
+        },
     };
     (loader, options)
 }

@@ -111,6 +111,30 @@ impl Kustomization {
             };
             fields.insert(canon.to_string(), value);
         }
+        // Kustomize refuses a kustomization whose fields are all Go zero values (an empty
+        // file, comments only, `{}`, only `apiVersion`/`kind`): it builds nothing, and an
+        // empty stream must never look like a successful build.
+        let zero = |v: &Value| match v {
+            Value::Null => true,
+            Value::Str(s) => s.is_empty(),
+            Value::Bool(b) => !b,
+            Value::Int(i) => *i == 0,
+            _ => false,
+        };
+        if fields
+            .iter()
+            .all(|(k, v)| k == "apiVersion" || k == "kind" || zero(v))
+        {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            return Err(Error::new(format!("`{name}` is empty"))
+                .in_file(file)
+                .with_help(
+                    "list what the layer builds: `resources:`, `components:` or a generator",
+                ));
+        }
         let kind = fields.get("kind").and_then(Value::as_str).unwrap_or("");
         let is_component = kind == "Component";
         if !kind.is_empty() && kind != "Kustomization" && !is_component {

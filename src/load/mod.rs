@@ -4,6 +4,7 @@
 //! their bases), enforces the load restrictor, and turns documents into `Resource`s that
 //! remember their file and line. `kind: List` documents are flattened here.
 
+pub mod fs;
 pub mod kustomization;
 pub mod remote;
 
@@ -39,6 +40,8 @@ pub struct Loader {
     /// environments); a single build reads each file once and needs no cache.
     pub cache_files: bool,
     pub remote: remote::RemoteOptions,
+    /// The remote entries this process fetched.
+    pub fetches: remote::Fetches,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
     schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
@@ -94,7 +97,17 @@ impl Loader {
                 dir.display()
             ))
             .with_help("a layer is a directory holding a kustomization file")),
-            1 => Ok(found.into_iter().next().unwrap_or_default()),
+            1 => {
+                let file = found.into_iter().next().unwrap_or_default();
+                // Read through its name (its directory is the layer's root), but only once
+                // the real file is known to be a regular file inside the root.
+                match self.find(dir, &file)? {
+                    Some(fs::Found::File(_)) => Ok(file),
+                    _ => Err(Error::new(format!("`{}` is not a file", file.display()))
+                        .in_file(&file)
+                        .with_help("a kustomization file must be a regular file")),
+                }
+            }
             _ => Err(Error::new(format!(
                 "found multiple kustomization files in directory '{}'",
                 dir.display()
@@ -147,7 +160,8 @@ impl Loader {
         Ok(s)
     }
 
-    /// Check the load restrictor for a file referenced from a kustomization in `root`.
+    /// Check the load restrictor for a file referenced from a kustomization in `root`. Both
+    /// paths must be real (see `fs::real`): the comparison is of what is on disk.
     pub fn check_restriction(&self, root: &Path, file: &Path) -> Result<()> {
         if self.restrictor == LoadRestrictor::None || normalize(file).starts_with(normalize(root)) {
             return Ok(());
@@ -158,6 +172,33 @@ impl Loader {
             normalize(root).display()
         ))
         .with_help("move the file under the kustomization's directory, or pass `--load-restrictor LoadRestrictionsNone`"))
+    }
+
+    /// What `entry` (relative to the layer root `root`, a real path) names, resolved on
+    /// disk: a file (checked by the load restrictor) or a directory; `None` when nothing is
+    /// there. A FIFO, socket or device is an error.
+    pub fn find(&self, root: &Path, entry: &Path) -> Result<Option<fs::Found>> {
+        let found = fs::find(&root.join(entry))?;
+        if let Some(fs::Found::File(real)) = &found {
+            self.check_restriction(root, real)?;
+        }
+        Ok(found)
+    }
+
+    /// The file `entry` names relative to the layer root `root`: resolved, restricted, and
+    /// a regular file; `None` when nothing is there. A directory is an error.
+    pub fn file(&self, root: &Path, entry: &str) -> Result<Option<PathBuf>> {
+        match self.find(root, Path::new(entry))? {
+            None => Ok(None),
+            Some(fs::Found::File(f)) => Ok(Some(f)),
+            Some(fs::Found::Dir(d)) => Err(Error::new(format!(
+                "`{entry}` is a directory, not a file"
+            ))
+            .with_help(format!(
+                "`{}` is a directory; this field takes a file",
+                d.display()
+            ))),
+        }
     }
 
     /// The non-empty documents of a YAML file, with their start lines (cached).
@@ -353,25 +394,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Read a file as UTF-8 text, with an error naming it.
+/// Read a regular file as text (UTF-8, or UTF-16 with a byte-order mark), with an error
+/// naming it.
 pub fn read_text(file: &Path) -> Result<String> {
-    std::fs::read_to_string(file).map_err(|e| {
-        Error::new(format!(
-            "cannot read `{}`: {}",
-            file.display(),
-            io_reason(&e)
-        ))
-        .in_file(file)
-        .with_help("check that the path exists and is readable")
-    })
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
-        _ => e.to_string().to_lowercase(),
-    }
+    fs::read_text(file)
 }
 
 /// Lexically clean a path: drop `.`, fold `..` (without touching the disk).

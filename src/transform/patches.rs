@@ -176,7 +176,7 @@ impl Patches {
 /// Where operation `op` of a JSON patch file is written.
 fn op_location(p: &Patch, op: usize) -> Option<Location> {
     let file = p.file.as_ref()?;
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = crate::load::fs::read_text(file).ok()?;
     let (line, col, offset) = yaml::locate(&text, 0, &[&op.to_string()])?;
     Some(Location {
         file: file.clone(),
@@ -186,19 +186,26 @@ fn op_location(p: &Patch, op: usize) -> Option<Location> {
     })
 }
 
-/// Read patch text from a file of the kustomization.
-fn load_file(k: &Kustomization, loader: &Loader, at: &[&str], path: &str) -> Result<Vec<Value>> {
-    let file = normalize(&k.dir.join(path));
-    loader
-        .check_restriction(&k.dir, &file)
-        .map_err(|e| e.at(k.location(at)))?;
-    if !file.is_file() {
+/// Read patch text from a file of the kustomization: its documents and its real path.
+fn load_file(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    path: &str,
+) -> Result<(Vec<Value>, PathBuf)> {
+    let Some(file) = loader
+        .file(&k.dir, path)
+        .map_err(|e| e.at(k.location(at)))?
+    else {
         return Err(k
             .error(at, format!("patch file `{path}` does not exist"))
-            .with_help(format!("no file at `{}`", file.display())));
-    }
+            .with_help(format!(
+                "no file at `{}`",
+                normalize(&k.dir.join(path)).display()
+            )));
+    };
     let docs = loader.documents(&file, k.ctx.as_deref())?;
-    Ok(docs.docs.iter().map(|(v, _, _)| v.clone()).collect())
+    Ok((docs.docs.iter().map(|(v, _, _)| v.clone()).collect(), file))
 }
 
 fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
@@ -257,13 +264,11 @@ pub fn strategic_merge(
         };
         let looks_inline =
             s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
-        let (docs, source) = if looks_inline {
-            (inline(k, &at, s)?, "(inline)".to_string())
+        let (docs, source, file) = if looks_inline {
+            (inline(k, &at, s)?, "(inline)".to_string(), None)
         } else {
-            (
-                load_file(k, loader, &at, s.trim())?,
-                format!("`{}`", s.trim()),
-            )
+            let (docs, file) = load_file(k, loader, &at, s.trim())?;
+            (docs, format!("`{}`", s.trim()), Some(file))
         };
         let body = classify(k, &at, docs)?;
         patches.push(Patch {
@@ -271,7 +276,7 @@ pub fn strategic_merge(
             target: None,
             allow_name_change: false,
             allow_kind_change: false,
-            file: (!looks_inline).then(|| normalize(&k.dir.join(s.trim()))),
+            file,
             source,
             at: k.spot(&at),
         });
@@ -318,8 +323,7 @@ pub fn entries(
         };
         let m = k.strict_struct(&at, item, allowed)?;
         let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
-        let file = text("path").map(|p| normalize(&k.dir.join(p)));
-        let (docs, source) = match (text("path"), text("patch")) {
+        let (docs, source, file) = match (text("path"), text("patch")) {
             (Some(_), Some(_)) => {
                 return Err(k
                     .error(&at, "a patch entry may have `path` or `patch`, not both")
@@ -333,16 +337,17 @@ pub fn entries(
             (Some(p), None) => {
                 let mut pat = at.to_vec();
                 pat.push("path");
-                (load_file(k, loader, &pat, &p)?, format!("`{p}`"))
+                let (docs, file) = load_file(k, loader, &pat, &p)?;
+                (docs, format!("`{p}`"), Some(file))
             }
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
                 pat.push("patch");
                 let source = "(inline)".to_string();
                 if t.trim().is_empty() {
-                    (Vec::new(), source)
+                    (Vec::new(), source, None)
                 } else {
-                    (inline(k, &pat, &t)?, source)
+                    (inline(k, &pat, &t)?, source, None)
                 }
             }
         };

@@ -10,6 +10,7 @@ pub mod emit;
 pub mod error;
 pub mod load;
 pub mod patch;
+pub mod process;
 pub mod render;
 pub mod resolve;
 pub mod resource;

@@ -113,6 +113,18 @@ pub struct LimitArgs {
     /// Seconds one `git` or download command may run
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub remote_timeout: u64,
+    /// Seconds one `helm` command may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub helm_timeout: u64,
+    /// How many nodes YAML aliases may expand to, over all files of a run
+    #[arg(long, value_name = "N", default_value_t = strata::yaml::AliasBudget::DEFAULT)]
+    pub max_yaml_aliases: usize,
+    /// How many instructions one template render may run
+    #[arg(long, value_name = "N", default_value_t = strata::template::render::TemplateLimits::default().fuel)]
+    pub template_fuel: u64,
+    /// How many bytes one template render may produce
+    #[arg(long, value_name = "BYTES", default_value_t = strata::template::render::TemplateLimits::default().max_output)]
+    pub max_template_output: usize,
 }
 
 /// Values given on the command line (over every `values.yaml`).

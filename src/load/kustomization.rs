@@ -84,8 +84,18 @@ pub struct Kustomization {
 impl Kustomization {
     /// Parse and check a kustomization file's text.
     pub fn parse(file: &Path, text: String) -> Result<Kustomization> {
+        Kustomization::parse_in(file, text, &yaml::AliasBudget::default())
+    }
+
+    /// Parse and check a kustomization file's text, drawing on a build's alias budget.
+    pub fn parse_in(
+        file: &Path,
+        text: String,
+        aliases: &yaml::AliasBudget,
+    ) -> Result<Kustomization> {
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let docs = yaml::parse_documents_lenient(&text).map_err(|e| yaml_error(file, e))?;
+        let docs =
+            yaml::parse_documents_in(&text, true, aliases).map_err(|e| yaml_error(file, e))?;
         let mut docs = docs.into_iter().filter(|d| !d.value.is_null());
         let root = match docs.next() {
             None => Value::Map(Map::default()),

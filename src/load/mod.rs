@@ -42,6 +42,10 @@ pub struct Loader {
     pub remote: remote::RemoteOptions,
     /// The remote entries this process fetched.
     pub fetches: remote::Fetches,
+    /// The compiled templates, one environment per layer.
+    pub templates: crate::template::render::Templates,
+    /// How far YAML aliases may expand, over every file this loader parses.
+    pub aliases: yaml::AliasBudget,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
     schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
@@ -126,7 +130,7 @@ impl Loader {
             Some(k) => k,
             None => {
                 let text = self.text(&file, ctx)?;
-                let k = Arc::new(Kustomization::parse(&file, text)?);
+                let k = Arc::new(Kustomization::parse_in(&file, text, &self.aliases)?);
                 lock(&self.kustomizations).insert(key, k.clone());
                 k
             }
@@ -143,7 +147,14 @@ impl Loader {
             return Ok(text);
         }
         let display = file.display().to_string();
-        crate::template::render::render(file, &display, &text, ctx)
+        crate::template::render::render(
+            &self.templates,
+            self.restrictor == LoadRestrictor::RootOnly,
+            file,
+            &display,
+            &text,
+            ctx,
+        )
     }
 
     /// A layer's `values.schema.json`, compiled once per process.
@@ -215,12 +226,13 @@ impl Loader {
         let ctx = match ctx {
             Some(c) => c,
             None => {
-                empty = Ctx::new(Arc::new(crate::template::Values::empty()), "");
+                let root = file.parent().unwrap_or(Path::new("/"));
+                empty = Ctx::new(Arc::new(crate::template::Values::empty()), "", root);
                 &empty
             }
         };
         let text = self.text(file, ctx)?;
-        let docs = yaml::parse_documents(&text).map_err(|e| {
+        let docs = yaml::parse_objects_in(&text, &self.aliases).map_err(|e| {
             if template {
                 rendered_yaml_error(file, &text, e)
             } else {

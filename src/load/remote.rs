@@ -401,7 +401,7 @@ fn download(url: &str, entry: &str, root: &Path, opts: &RemoteOptions) -> Result
         .arg(tmp.path())
         .arg("--")
         .arg(url);
-        let out = run(cmd, opts.timeout(), "curl")?;
+        let out = crate::process::run(cmd, opts.timeout(), "curl", "--remote-timeout")?;
         if !out.status.success() {
             return Err(Error::new(format!(
                 "cannot download `{url}`: {}",
@@ -458,7 +458,7 @@ fn git_command(dir: &Path, opts: &RemoteOptions) -> Command {
 fn git(args: &[&str], dir: &Path, opts: &RemoteOptions) -> Result<()> {
     let mut cmd = git_command(dir, opts);
     cmd.args(args);
-    let out = run(cmd, opts.timeout(), "git")?;
+    let out = crate::process::run(cmd, opts.timeout(), "git", "--remote-timeout")?;
     if out.status.success() {
         return Ok(());
     }
@@ -469,41 +469,6 @@ fn git(args: &[&str], dir: &Path, opts: &RemoteOptions) -> Result<()> {
         stderr.trim()
     ))
     .with_help("check the repository URL and `ref`, and that this machine can reach it"))
-}
-
-/// Run a command to completion, killing it when it outlives `timeout`.
-fn run(mut cmd: Command, timeout: Duration, name: &str) -> Result<std::process::Output> {
-    use std::os::unix::process::CommandExt;
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    cmd.process_group(0);
-    let child = cmd.spawn().map_err(|e| {
-        Error::new(format!("cannot run `{name}`: {}", fs::reason(&e))).with_help(format!(
-            "install {name} to use remote resources, or vendor the base into the repository"
-        ))
-    })?;
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(out) => {
-            let _ = waiter.join();
-            out.map_err(|e| Error::new(format!("`{name}` failed: {}", fs::reason(&e))))
-        }
-        Err(_) => {
-            // The whole process group: git's helpers (ssh, remote-https) go with it.
-            let _ = Command::new("kill")
-                .args(["-KILL", "--", &format!("-{pid}")])
-                .status();
-            let _ = waiter.join();
-            Err(Error::new(format!(
-                "`{name}` did not finish within {} s",
-                timeout.as_secs()
-            ))
-            .with_help("check that the remote is reachable, or raise `--remote-timeout`"))
-        }
-    }
 }
 
 fn clone(repo: &str, git_ref: &str, checkout: &Path, opts: &RemoteOptions) -> Result<()> {

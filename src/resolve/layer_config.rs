@@ -40,13 +40,14 @@ impl Builder<'_> {
                 Ok(())
             };
             if entry.contains('\n') {
-                let docs = crate::yaml::parse_documents(&entry).map_err(|e| {
-                    Error::new(format!(
-                        "inline plugin configuration is not valid YAML: {}",
-                        e.message
-                    ))
-                    .at(here.clone())
-                })?;
+                let docs = crate::yaml::parse_documents_in(&entry, false, &self.loader.aliases)
+                    .map_err(|e| {
+                        Error::new(format!(
+                            "inline plugin configuration is not valid YAML: {}",
+                            e.message
+                        ))
+                        .at(here.clone())
+                    })?;
                 for d in docs.iter().filter(|d| !d.value.is_null()) {
                     push(&d.value, &inline_in)?;
                 }

@@ -68,6 +68,9 @@ pub struct Accumulated {
     pub warnings: Vec<String>,
 }
 
+/// An included layer with the warnings its build gave.
+type Built = (Layer, Vec<String>);
+
 /// What one layer hands to the layer that includes it.
 struct Layer {
     rm: ResMap,
@@ -288,7 +291,7 @@ impl<'a> Builder<'a> {
             seen,
             schema,
         } = self.layer_values(&dir)?;
-        let ctx = Arc::new(Ctx::new(seen, &self.env));
+        let ctx = Arc::new(Ctx::new(seen, &self.env, &dir));
         self.stack.push(dir.clone());
         self.value_stack.push(values);
         let pushed_schema = schema.is_some();
@@ -392,7 +395,7 @@ impl<'a> Builder<'a> {
         // Entries are built in parallel, but the error reported is the first in entry order,
         // as a sequential build finds it; once an entry failed, later ones are not started.
         let failed = AtomicUsize::new(usize::MAX);
-        let built: Vec<Option<Result<(Layer, Vec<String>)>>> = items
+        let built: Vec<Option<Result<Built>>> = items
             .par_iter()
             .enumerate()
             .map(|(i, item)| {
@@ -479,7 +482,7 @@ impl<'a> Builder<'a> {
         let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
         let generator_configs = self.plugin_configs(k, "generators")?;
         generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
-        for r in transform::helm::inflate(k, &self.helm, &configured_in)? {
+        for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
             let at = k.spot(&["helmCharts"]);
             generated.push(transform::generators::Generated {
                 resource: r,

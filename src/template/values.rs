@@ -89,7 +89,17 @@ impl Values {
         display: &str,
         text: String,
     ) -> Result<Values> {
-        let docs = yaml::parse_documents(&text).map_err(|e| {
+        Values::from_path_in(file, display, text, &yaml::AliasBudget::default())
+    }
+
+    /// Parse a values file read from `file`, drawing on a build's alias budget.
+    pub fn from_path_in(
+        file: Option<&std::path::Path>,
+        display: &str,
+        text: String,
+        aliases: &yaml::AliasBudget,
+    ) -> Result<Values> {
+        let docs = yaml::parse_documents_in(&text, false, aliases).map_err(|e| {
             Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message))
                 .with_help("values files are YAML maps of settings")
         })?;

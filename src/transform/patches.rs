@@ -208,8 +208,8 @@ fn load_file(
     Ok((docs.docs.iter().map(|(v, _, _)| v.clone()).collect(), file))
 }
 
-fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
-    yaml::parse_documents(text)
+fn inline(k: &Kustomization, loader: &Loader, at: &[&str], text: &str) -> Result<Vec<Value>> {
+    yaml::parse_objects_in(text, &loader.aliases)
         .map(|d| d.into_iter().map(|d| d.value).collect())
         .map_err(|e| {
             k.error(
@@ -265,7 +265,7 @@ pub fn strategic_merge(
         let looks_inline =
             s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
         let (docs, source, file) = if looks_inline {
-            (inline(k, &at, s)?, "(inline)".to_string(), None)
+            (inline(k, loader, &at, s)?, "(inline)".to_string(), None)
         } else {
             let (docs, file) = load_file(k, loader, &at, s.trim())?;
             (docs, format!("`{}`", s.trim()), Some(file))
@@ -347,7 +347,7 @@ pub fn entries(
                 if t.trim().is_empty() {
                     (Vec::new(), source, None)
                 } else {
-                    (inline(k, &pat, &t)?, source, None)
+                    (inline(k, loader, &pat, &t)?, source, None)
                 }
             }
         };

@@ -70,41 +70,119 @@ impl YamlError {
     }
 }
 
-/// Expanded alias nodes allowed per call before the input counts as an alias bomb.
-const ALIAS_BUDGET: usize = 10_000_000;
+/// How many nodes aliases may expand to, shared by every file of a build (an alias bomb
+/// spread over many small files is still one bomb). Each parse draws on it.
+#[derive(Debug)]
+pub struct AliasBudget {
+    limit: usize,
+    spent: std::sync::atomic::AtomicUsize,
+}
 
-/// Deepest nesting accepted (go-yaml stops at 10000); it keeps the recursive printer and
-/// `Drop` well inside a 2 MiB thread stack.
-const MAX_DEPTH: usize = 1000;
+impl AliasBudget {
+    /// The default, `--max-yaml-aliases`' default: far above what real files expand to.
+    pub const DEFAULT: usize = 1_000_000;
 
-/// Parses every document of `text`.
+    pub fn new(limit: usize) -> AliasBudget {
+        AliasBudget {
+            limit,
+            spent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Spend `n` expanded nodes; false when that goes over the limit.
+    fn spend(&self, n: usize) -> bool {
+        let before = self
+            .spent
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        before.saturating_add(n) <= self.limit
+    }
+}
+
+impl Default for AliasBudget {
+    fn default() -> AliasBudget {
+        AliasBudget::new(AliasBudget::DEFAULT)
+    }
+}
+
+/// Deepest nesting accepted, go-yaml's own limit. The printer, `Drop` and the transformers
+/// recurse on documents: the CLI runs them on threads with large stacks.
+const MAX_DEPTH: usize = 10_000;
+
+/// Parses every document of `text` (with a budget of its own for aliases).
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, false)
+    parse_with(text, false, &AliasBudget::default())
 }
 
 /// Like `parse_documents`, but a repeated map key replaces the earlier value instead of
 /// being an error (kustomization files are decoded that way).
 pub fn parse_documents_lenient(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, true)
+    parse_with(text, true, &AliasBudget::default())
 }
 
-fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
+/// Parses every document of `text`, drawing alias expansions from a shared budget;
+/// `lenient` lets a repeated key replace the earlier one.
+pub fn parse_documents_in(
+    text: &str,
+    lenient: bool,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
+    parse_with(text, lenient, budget)
+}
+
+/// Parses Kubernetes objects (resources, patches): as `parse_documents_in`, and every
+/// mapping key must be a string, as kubectl's JSON round trip demands (`1: x` and
+/// `true: x` are errors there).
+pub fn parse_objects_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, false, true, budget)
+}
+
+fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, lenient, false, budget)
+}
+
+fn parse_opts(
+    text: &str,
+    lenient: bool,
+    string_keys: bool,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
     check_characters(text)?;
     let (mut b, mut docs) = (Builder::default(), Vec::new());
     b.lenient = lenient;
-    let (mut root, mut start, mut spent) = (None, None, 0);
+    b.string_keys = string_keys;
+    let (mut root, mut start) = (None, None);
+    // Where the last document ended, whether it ended with `...`, and whether the current
+    // document is one kubectl never reads (content after `...` without a `---`).
+    let (mut ended_at, mut ended_explicitly, mut skip) = (0usize, false, false);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| pos.at(e.marker(), e.info().trim_end_matches('.')))?;
+        let (event, span) = next.map_err(|e| {
+            let info = e.info().trim_end_matches('.');
+            if info == "recursion limit exceeded" {
+                // saphyr-parser counts flow levels in a byte.
+                pos.at(
+                    e.marker(),
+                    "flow collections (`[` and `{`) nest deeper than 255 levels; write the inner levels in block style",
+                )
+            } else {
+                pos.at(e.marker(), info)
+            }
+        })?;
         let node = match event {
             Event::Scalar(..)
             | Event::SequenceStart(..)
             | Event::MappingStart(..)
             | Event::Alias(_) => true,
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(explicit) => {
                 (root, start) = (None, None);
                 b.anchors.clear();
+                let here = pos.byte(span.start.index());
+                if explicit && let Some(line) = directive_line(text, ended_at, here) {
+                    let message = "YAML directives (`%YAML`, `%TAG`) are not supported: kubectl refuses them; remove the line";
+                    return Err(YamlError::new(message, line, 1, 0));
+                }
+                skip = !explicit && ended_explicitly;
                 false
             }
             Event::DocumentEnd => {
@@ -112,7 +190,13 @@ fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
                     .take()
                     .unwrap_or((span.start.line(), pos.byte(span.start.index())));
                 let value = root.take().unwrap_or(Value::Null);
-                docs.push(Document::new(value, line, offset));
+                if !skip {
+                    docs.push(Document::new(value, line, offset));
+                }
+                ended_at = pos.byte(span.end.index());
+                ended_explicitly = text
+                    .get(pos.byte(span.start.index())..)
+                    .is_some_and(|t| t.starts_with("..."));
                 false
             }
             _ => false,
@@ -120,7 +204,7 @@ fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
         if node && start.is_none() {
             start = Some((span.start.line(), pos.byte(span.start.index())));
         }
-        if let Some(value) = b.event(&pos, event, span, &mut spent)? {
+        if let Some(value) = b.event(&pos, event, span, budget)? {
             root = Some(value);
         }
     }
@@ -156,6 +240,17 @@ impl<'a> Positions<'a> {
     fn at(&self, m: &Marker, message: impl Into<String>) -> YamlError {
         YamlError::new(message, m.line(), m.col() + 1, self.byte(m.index()))
     }
+}
+
+/// The line of a `%` directive between byte offsets `from` and `to`, if there is one.
+fn directive_line(text: &str, from: usize, to: usize) -> Option<usize> {
+    let between = text.get(from..to)?;
+    let first = text[..from].matches('\n').count() + 1;
+    between
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| l.starts_with('%'))
+        .map(|(i, _)| first + i)
 }
 
 /// go-yaml's reader refuses control characters anywhere in the input.
@@ -197,6 +292,8 @@ struct Builder {
     anchors: HashMap<usize, (Value, usize)>,
     /// Repeated keys replace earlier ones instead of failing.
     lenient: bool,
+    /// Keys must be strings (Kubernetes objects).
+    string_keys: bool,
 }
 
 impl Builder {
@@ -206,7 +303,7 @@ impl Builder {
         pos: &Positions<'_>,
         event: Event,
         span: Span,
-        spent: &mut usize,
+        budget: &AliasBudget,
     ) -> Result<Option<Value>, YamlError> {
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
@@ -231,9 +328,14 @@ impl Builder {
                     };
                     return Err(pos.at(&span.start, message));
                 };
-                *spent += size;
-                if *spent > ALIAS_BUDGET {
-                    return Err(pos.at(&span.start, "document contains excessive aliasing"));
+                if !budget.spend(size) {
+                    return Err(pos.at(
+                        &span.start,
+                        format!(
+                            "YAML aliases expand to more than {} nodes (an alias bomb?); `--max-yaml-aliases N` raises the limit",
+                            budget.limit
+                        ),
+                    ));
                 }
                 let key = value.scalar_text().map(|t| (t, false));
                 (value, key, 0, span)
@@ -285,6 +387,17 @@ impl Builder {
                     let Some((text, merge)) = key else {
                         return Err(pos.at(&span.start, "mapping key must be a scalar"));
                     };
+                    if self.string_keys && !merge && !matches!(value, Value::Str(_)) {
+                        let what = match value {
+                            Value::Bool(_) => "a boolean",
+                            Value::Null => "null",
+                            _ => "a number",
+                        };
+                        let message = format!(
+                            "mapping key `{text}` is {what}, not a string: Kubernetes objects need string keys (quote it: `\"{text}\":`)"
+                        );
+                        return Err(pos.at(&span.start, message));
+                    }
                     let first = if merge {
                         m.merges.first().map(|(_, s)| s.start.line())
                     } else {
@@ -820,7 +933,7 @@ mod tests {
         }
         let deep = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
         let e = parse_documents(&deep).err().map(|e| (e.message, e.col));
-        assert_eq!(e, Some(("exceeded max depth of 1000".into(), 2001)));
+        assert_eq!(e, Some(("exceeded max depth of 10000".into(), 20001)));
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/fixtures/book/broken/deployment.yaml"

@@ -166,6 +166,10 @@ pub struct Render {
     /// Parallel jobs (default: all cores)
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
+    /// Accept an environment that renders no objects (an error by default: a GitOps
+    /// controller that applies an empty stream with pruning deletes everything)
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -69,7 +69,19 @@ fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
+        .or_else(closed_quietly)
+}
+
+/// A reader that closed standard output early (`strata build | head`) ends the command
+/// quietly, as other Unix tools do; any other write error is reported.
+fn closed_quietly(e: std::io::Error) -> Result<(), Vec<Error>> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Ok(());
+    }
+    Err(vec![Error::new(format!(
+        "cannot write to stdout: {}",
+        strata::load::fs::reason(&e)
+    ))])
 }
 
 /// Stream a finished build to stdout. Everything that can fail in the build has failed by
@@ -79,7 +91,7 @@ fn stdout(output: &strata::Output) -> Result<(), Vec<Error>> {
     output
         .write_yaml(&mut out)
         .and_then(|_| out.flush())
-        .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
+        .or_else(closed_quietly)
 }
 
 fn values_options(v: &ValuesArgs) -> ValuesOptions {
@@ -181,6 +193,21 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
     for o in &outputs {
         warn(&o.warnings);
+    }
+    if !r.allow_empty {
+        let empty: Vec<Error> = envs
+            .iter()
+            .zip(&outputs)
+            .filter(|(_, o)| o.resources.is_empty())
+            .map(|(e, _)| {
+                Error::new(format!("environment `{}` renders no objects", e.name)).with_help(
+                    "an empty stream makes a GitOps controller delete everything; pass `--allow-empty` if that is intended",
+                )
+            })
+            .collect();
+        if !empty.is_empty() {
+            return Err(empty);
+        }
     }
     if r.common.validate {
         check_output(&outputs, &r.common.validation)?;

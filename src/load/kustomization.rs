@@ -384,12 +384,25 @@ fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
 
 /// A YAML syntax error as an `Error` located in `file`.
 pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
-    let help = std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| indentation_hint(&text, e.line))
-        .unwrap_or_else(|| {
-            "check the indentation and the `key: value` syntax around this line".to_string()
-        });
+    // Only errors that come from indentation get a hint about columns.
+    let indentation = [
+        "block mapping",
+        "block collection",
+        "mapping values are not allowed",
+        "did not find expected key",
+        "indentation",
+    ]
+    .iter()
+    .any(|m| e.message.contains(m));
+    let help = e.help.clone().unwrap_or_else(|| {
+        indentation
+            .then(|| crate::load::fs::read_text(file).ok())
+            .flatten()
+            .and_then(|text| indentation_hint(&text, e.line))
+            .unwrap_or_else(|| {
+                "check the indentation and the `key: value` syntax around this line".to_string()
+            })
+    });
     Error::new(e.message)
         .at(Location {
             file: file.to_path_buf(),

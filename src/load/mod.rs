@@ -355,6 +355,31 @@ fn push_flattened(
             .at(here())
             .with_help("every Kubernetes object needs `apiVersion` and `kind`"));
     }
+    // Kustomize: "missing metadata.name in object". An unnamed object must never reach the
+    // output; a `name:` at the top level is the usual cause (indentation).
+    let named = map
+        .get("metadata")
+        .and_then(Value::as_map)
+        .and_then(|m| m.get("name"))
+        .and_then(Value::scalar_text)
+        .is_some_and(|n| !n.is_empty());
+    if !named {
+        let help = if map.contains_key("name") {
+            "`name:` sits at the top level of the document: indent it under `metadata:`"
+        } else if map
+            .get("metadata")
+            .is_some_and(|m| !m.is_null() && m.as_map().is_none())
+        {
+            "`metadata` must be a map holding `name:`"
+        } else {
+            "add `metadata.name`; every object needs a name"
+        };
+        return Err(Error::new(format!(
+            "{kind} has no `metadata.name` (missing metadata.name)"
+        ))
+        .at(here())
+        .with_help(help));
+    }
     let mut doc = Value::Map(map);
     stringify_annotations(&mut doc, source, prefix);
     out.push(Resource::new(doc, origin.clone()));
@@ -375,7 +400,9 @@ fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error
         && (value.contains(": ")
             || value.contains(" #")
             || value.starts_with(['*', '&', '!', '%', '@', '`']));
-    let help = if unquoted {
+    let help = if let Some(h) = &e.help {
+        h.as_str()
+    } else if unquoted {
         "the value looks unquoted: render it with `| quote` or `| tojson`"
     } else {
         "check the rendered indentation; `| nindent(n)` places a block at the right depth"

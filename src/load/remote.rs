@@ -292,7 +292,15 @@ fn check(remote: &Remote, opts: &RemoteOptions) -> Result<()> {
 }
 
 fn check_url(url: &str) -> Result<()> {
+    // ssh reads a host that starts with `-` as an option (`-oProxyCommand=…`).
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .or_else(|| url.strip_prefix("git@"))
+        .unwrap_or(url);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
     let bad = url.starts_with('-')
+        || host.starts_with('-')
         || url
             .chars()
             .any(|c| c.is_control() || c.is_whitespace() || c == '\\');

@@ -100,8 +100,11 @@ impl Values {
         aliases: &yaml::AliasBudget,
     ) -> Result<Values> {
         let docs = yaml::parse_documents_in(&text, false, aliases).map_err(|e| {
-            Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message))
-                .with_help("values files are YAML maps of settings")
+            Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message)).with_help(
+                e.help
+                    .clone()
+                    .unwrap_or_else(|| "values files are YAML maps of settings".to_string()),
+            )
         })?;
         let tree = match docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) {
             None => Map::default(),

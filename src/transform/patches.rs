@@ -219,7 +219,10 @@ fn inline(k: &Kustomization, loader: &Loader, at: &[&str], text: &str) -> Result
                     e.message, e.line
                 ),
             )
-            .with_help("check the indentation of the inline patch")
+            .with_help(
+                e.help
+                    .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
+            )
         })
 }
 
@@ -271,6 +274,12 @@ pub fn strategic_merge(
             (docs, format!("`{}`", s.trim()), Some(file))
         };
         let body = classify(k, &at, docs)?;
+        if matches!(body, Body::Empty) {
+            // kubectl: "patch appears to be empty".
+            return Err(k
+                .error(&at, format!("patch {source} is empty"))
+                .with_help("write the patch, or remove the entry"));
+        }
         patches.push(Patch {
             body,
             target: None,
@@ -344,7 +353,12 @@ pub fn entries(
                 let mut pat = at.to_vec();
                 pat.push("patch");
                 let source = "(inline)".to_string();
-                if t.trim().is_empty() {
+                if t.is_empty() {
+                    // kubectl: "must specify one of patch and path".
+                    return Err(k
+                        .error(&pat, "`patch:` is empty")
+                        .with_help("write the patch inline, or give its file as `path:`"));
+                } else if t.trim().is_empty() {
                     (Vec::new(), source, None)
                 } else {
                     (inline(k, loader, &pat, &t)?, source, None)
@@ -364,6 +378,13 @@ pub fn entries(
                 })?)
             }
         };
+        if matches!(body, Body::Empty) && target.is_none() {
+            // kubectl: "must specify a target for JSON patch" (an empty file) or
+            // "illegally qualifies as both an SM and JSON patch" (comments only).
+            return Err(k
+                .error(&at, format!("patch {source} is empty and has no `target`"))
+                .with_help("write the patch, or remove the entry; an empty patch with a `target` does nothing"));
+        }
         let mut opts = (false, false);
         if let Some(o) = m.get("options").filter(|o| !o.is_null()) {
             let mut oat = at.to_vec();

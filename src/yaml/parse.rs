@@ -44,6 +44,8 @@ pub struct YamlError {
     pub col: usize,
     /// Byte offset.
     pub offset: usize,
+    /// What to do about it, when the reader knows better than a generic hint.
+    pub help: Option<String>,
 }
 
 impl fmt::Display for YamlError {
@@ -66,7 +68,13 @@ impl YamlError {
             line,
             col,
             offset,
+            help: None,
         }
+    }
+
+    fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
     }
 }
 
@@ -163,8 +171,9 @@ fn parse_opts(
                 // saphyr-parser counts flow levels in a byte.
                 pos.at(
                     e.marker(),
-                    "flow collections (`[` and `{`) nest deeper than 255 levels; write the inner levels in block style",
+                    "flow collections (`[` and `{`) nest deeper than 255 levels",
                 )
+                .with_help("write the inner levels in block style")
             } else {
                 pos.at(e.marker(), info)
             }
@@ -179,8 +188,9 @@ fn parse_opts(
                 b.anchors.clear();
                 let here = pos.byte(span.start.index());
                 if explicit && let Some(line) = directive_line(text, ended_at, here) {
-                    let message = "YAML directives (`%YAML`, `%TAG`) are not supported: kubectl refuses them; remove the line";
-                    return Err(YamlError::new(message, line, 1, 0));
+                    let message = "YAML directives (`%YAML`, `%TAG`) are not supported";
+                    return Err(YamlError::new(message, line, 1, 0)
+                        .with_help("remove the `%` line: kubectl refuses directives too"));
                 }
                 skip = !explicit && ended_explicitly;
                 false
@@ -266,7 +276,9 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     let message = "control characters are not allowed";
-    Err(YamlError::new(message, line, col, offset))
+    Err(YamlError::new(message, line, col, offset).with_help(
+        "remove the character (escape it as `\\u…` in a double-quoted string if it is meant)",
+    ))
 }
 
 /// A map being built.
@@ -329,12 +341,12 @@ impl Builder {
                     return Err(pos.at(&span.start, message));
                 };
                 if !budget.spend(size) {
-                    return Err(pos.at(
-                        &span.start,
-                        format!(
-                            "YAML aliases expand to more than {} nodes (an alias bomb?); `--max-yaml-aliases N` raises the limit",
-                            budget.limit
-                        ),
+                    let message = format!(
+                        "YAML aliases expand to more than {} nodes in this run",
+                        budget.limit
+                    );
+                    return Err(pos.at(&span.start, message).with_help(
+                        "an alias bomb? pass `--max-yaml-aliases N` if the files really need more",
                     ));
                 }
                 let key = value.scalar_text().map(|t| (t, false));
@@ -393,10 +405,10 @@ impl Builder {
                             Value::Null => "null",
                             _ => "a number",
                         };
-                        let message = format!(
-                            "mapping key `{text}` is {what}, not a string: Kubernetes objects need string keys (quote it: `\"{text}\":`)"
-                        );
-                        return Err(pos.at(&span.start, message));
+                        let message = format!("mapping key `{text}` is {what}, not a string");
+                        return Err(pos.at(&span.start, message).with_help(format!(
+                            "Kubernetes objects need string keys: quote it, `\"{text}\":`"
+                        )));
                     }
                     let first = if merge {
                         m.merges.first().map(|(_, s)| s.start.line())

@@ -8,6 +8,8 @@
 
 pub mod emit;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod load;
 pub mod patch;
 pub mod process;

@@ -384,24 +384,9 @@ fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
 
 /// A YAML syntax error as an `Error` located in `file`.
 pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
-    // Only errors that come from indentation get a hint about columns.
-    let indentation = [
-        "block mapping",
-        "block collection",
-        "mapping values are not allowed",
-        "did not find expected key",
-        "indentation",
-    ]
-    .iter()
-    .any(|m| e.message.contains(m));
     let help = e.help.clone().unwrap_or_else(|| {
-        indentation
-            .then(|| crate::load::fs::read_text(file).ok())
-            .flatten()
-            .and_then(|text| indentation_hint(&text, e.line))
-            .unwrap_or_else(|| {
-                "check the indentation and the `key: value` syntax around this line".to_string()
-            })
+        let text = crate::load::fs::read_text(file).unwrap_or_default();
+        yaml_help(&e.message, &text, e.line)
     });
     Error::new(e.message)
         .at(Location {
@@ -411,6 +396,60 @@ pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
             offset: e.offset,
         })
         .with_help(help)
+}
+
+/// The one line of help for a YAML syntax error at `line` of `text`: what the reader's
+/// message means in the usual cases, a column hint only for errors of indentation.
+pub fn yaml_help(message: &str, text: &str, line: usize) -> String {
+    let bad = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let leading: String = bad.chars().take_while(|c| c.is_whitespace()).collect();
+    let has = |m: &str| message.contains(m);
+    if has("tab") || leading.contains('\t') {
+        return "YAML indents with spaces: replace the tab at the start of this line".to_string();
+    }
+    if has("mapping values are not allowed") {
+        let value = bad.split_once(": ").map_or("", |(_, v)| v);
+        if value.contains(": ") && !value.trim_start().starts_with(['"', '\'']) {
+            return "the value holds `: `, which starts a map: quote the value (`key: \"a: b\"`)"
+                .to_string();
+        }
+    }
+    if has("quoted scalar") && has("end of stream") {
+        return "a quoted value is not closed: add the closing quote".to_string();
+    }
+    if has("trailing content after") {
+        return "quote the whole value, or remove what follows the closing quote".to_string();
+    }
+    if has("unknown anchor") {
+        return "an alias `*name` needs an anchor `&name` earlier in the same document".to_string();
+    }
+    if has("already defined") {
+        return "a key may appear once in a map: remove or rename one of them".to_string();
+    }
+    if has("expected '-' indicator") {
+        return "this line sits among list items but does not start with `- `: indent it under an item, or make it an item".to_string();
+    }
+    if has("flow sequence") {
+        return "close the `[` list, or quote a value that holds `,`, `[` or `]`".to_string();
+    }
+    if has("flow mapping") {
+        return "close the `{` map, or quote a value that holds `,`, `{` or `}`".to_string();
+    }
+    let indentation = [
+        "block mapping",
+        "block collection",
+        "mapping values are not allowed",
+        "did not find expected key",
+        "indentation",
+    ]
+    .iter()
+    .any(|m| has(m));
+    indentation
+        .then(|| indentation_hint(text, line))
+        .flatten()
+        .unwrap_or_else(|| {
+            "check the indentation and the `key: value` syntax around this line".to_string()
+        })
 }
 
 /// For a key indented unlike its neighbours: which column it probably belongs in.
@@ -484,6 +523,25 @@ mod tests {
         assert_eq!(w.len(), 2);
         assert!(w[0].starts_with("# Warning: 'bases' is deprecated."));
         assert!(w[1].contains("[EXPERIMENTAL]"));
+    }
+
+    #[test]
+    fn yaml_errors_get_the_help_their_cause_needs() {
+        for (text, want) in [
+            ("a: \"unclosed\n", "closing quote"),
+            ("a: [1, 2\n", "close the `[`"),
+            ("data:\n\tb: 1\n", "replace the tab"),
+            ("a: 1\na: 2\n", "remove or rename"),
+            ("a: *nope\n", "needs an anchor"),
+            ("a: b: c\n", "quote the value"),
+            ("data:\n  - a\n  b: 1\n", "list items"),
+            ("a: 'x' y\n", "quote the whole value"),
+            ("spec:\n  a: 1\n   b: 2\n", "indented 3 spaces"),
+        ] {
+            let e = yaml::parse_documents(text).expect_err(text);
+            let help = yaml_help(&e.message, text, e.line);
+            assert!(help.contains(want), "{text:?}: {} -> {help}", e.message);
+        }
     }
 
     #[test]

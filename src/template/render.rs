@@ -10,7 +10,7 @@
 //! Errors come back with the template file, line, the expression and, for an undefined
 //! value, the closest key that does exist.
 
-use super::Ctx;
+use super::{Ctx, Values};
 use crate::error::{Error, Location, Result, closest};
 use crate::yaml::{self, Map, Value};
 use minijinja::value::{Value as J, ValueKind};
@@ -313,6 +313,27 @@ fn decode_base64(s: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
+}
+
+/// Render a template given as text, with no files to include (for fuzzing): the same
+/// environment, filters and budgets as a layer's templates.
+#[doc(hidden)]
+pub fn render_str(source: &str, values: &Values, limits: TemplateLimits) -> Result<String> {
+    let env = new_environment(Path::new("/nonexistent"), true, limits);
+    let ctx = Ctx::new(Arc::new(values.clone()), "fuzz", Path::new("/nonexistent"));
+    let fake = Path::new("fuzz.yaml.j2");
+    let template = env
+        .template_from_str(source)
+        .map_err(|e| template_error(fake, "fuzz", source, &e, &ctx, limits))?;
+    let context = J::from_pairs(vec![(J::from("values"), to_template(&Value::Map(values.tree.clone())))]);
+    let mut out = Limited {
+        text: Vec::new(),
+        max: limits.max_output,
+    };
+    template
+        .render_captured_to(context, &mut out)
+        .map_err(|e| template_error(fake, "fuzz", source, &e, &ctx, limits))?;
+    String::from_utf8(out.text).map_err(|_| Error::new("not UTF-8"))
 }
 
 /// Render `source` (the text of `file`) with the layer's values.

@@ -425,6 +425,9 @@ impl Builder {
                     m.key = Some((text, merge, span));
                 }
                 Some((_, true, at)) => m.merges.push((value, at)),
+                // kubectl drops a quoted `<<` key from objects (its JSON round trip turns it
+                // into a merge key that then merges nothing).
+                Some((text, false, _)) if self.string_keys && text == "<<" => {}
                 Some((text, false, at)) => {
                     if m.map.insert(text, value).is_none() {
                         m.lines.push(at.start.line());

@@ -26,7 +26,9 @@ fn budget() -> AliasBudget {
 fn same(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
-        (Value::Seq(x), Value::Seq(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b)),
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
         (Value::Map(x), Value::Map(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
         }
@@ -56,7 +58,11 @@ pub fn yaml_round_trip(data: &[u8]) {
         let printed = yaml::to_yaml_string(&d.value);
         let again = yaml::parse_documents_in(&printed, false, &budget())
             .unwrap_or_else(|e| panic!("printed text does not parse ({e}):\n{printed}"));
-        let back = again.into_iter().next().map(|d| d.value).unwrap_or(Value::Null);
+        let back = again
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null);
         assert!(
             same(&d.value, &back),
             "round trip changed the value\nread:    {:?}\nprinted:\n{printed}\nread back: {back:?}",
@@ -68,8 +74,11 @@ pub fn yaml_round_trip(data: &[u8]) {
 /// Kustomization files: parsing and every typed accessor return values or errors.
 pub fn kustomization(data: &[u8]) {
     let Some(text) = text(data) else { return };
-    let Ok(k) = Kustomization::parse_in(Path::new("/fuzz/kustomization.yaml"), text.to_string(), &budget())
-    else {
+    let Ok(k) = Kustomization::parse_in(
+        Path::new("/fuzz/kustomization.yaml"),
+        text.to_string(),
+        &budget(),
+    ) else {
         return;
     };
     for field in crate::load::kustomization::FIELDS {
@@ -90,7 +99,9 @@ fn two_documents(data: &[u8]) -> Option<(Value, Value)> {
 /// Strategic merge: any patch on any document gives a document or an error, and the
 /// result prints.
 pub fn strategic_merge(data: &[u8]) {
-    let Some((doc, patch)) = two_documents(data) else { return };
+    let Some((doc, patch)) = two_documents(data) else {
+        return;
+    };
     if doc.as_map().is_none() || patch.as_map().is_none() {
         return;
     }
@@ -102,8 +113,12 @@ pub fn strategic_merge(data: &[u8]) {
 
 /// JSON 6902: any operations on any document apply or fail; the document still prints.
 pub fn json_patch(data: &[u8]) {
-    let Some((mut doc, ops)) = two_documents(data) else { return };
-    let Ok(ops) = json6902::parse_ops(&ops) else { return };
+    let Some((mut doc, ops)) = two_documents(data) else {
+        return;
+    };
+    let Ok(ops) = json6902::parse_ops(&ops) else {
+        return;
+    };
     let _ = json6902::apply(&mut doc, &ops);
     let _ = yaml::to_yaml_string(&doc);
 }
@@ -113,7 +128,8 @@ pub fn template(data: &[u8]) {
     let Some(source) = text(data) else { return };
     let values = Values::from_file(
         "values.yaml",
-        "name: web\nreplicas: 3\nimage: {repo: r, tag: \"1.0\"}\nlist: [a, b]\nflag: true\n".to_string(),
+        "name: web\nreplicas: 3\nimage: {repo: r, tag: \"1.0\"}\nlist: [a, b]\nflag: true\n"
+            .to_string(),
     )
     .unwrap_or_else(|_| Values::empty());
     let limits = TemplateLimits {

@@ -325,7 +325,10 @@ pub fn render_str(source: &str, values: &Values, limits: TemplateLimits) -> Resu
     let template = env
         .template_from_str(source)
         .map_err(|e| template_error(fake, "fuzz", source, &e, &ctx, limits))?;
-    let context = J::from_pairs(vec![(J::from("values"), to_template(&Value::Map(values.tree.clone())))]);
+    let context = J::from_pairs(vec![(
+        J::from("values"),
+        to_template(&Value::Map(values.tree.clone())),
+    )]);
     let mut out = Limited {
         text: Vec::new(),
         max: limits.max_output,

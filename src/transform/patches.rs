@@ -94,7 +94,15 @@ impl Patches {
             return Ok(());
         }
         match (&p.body, selected) {
-            (Body::Empty, _) => Ok(()),
+            (Body::Empty, Some(sel)) => {
+                // Kustomize still runs the (empty) JSON patch: the documents go through
+                // its JSON round trip.
+                for i in sel {
+                    json_round_trip(&mut rm.items[i].doc);
+                }
+                Ok(())
+            }
+            (Body::Empty, None) => Ok(()),
             (Body::Json(_), None) => {
                 Err(Error::new(format!("JSON patch {} has no target", p.source))
                     .with_help("add `target:` with at least `kind` and `name`"))
@@ -104,7 +112,7 @@ impl Patches {
                     let r = &mut rm.items[i];
                     r.store_previous_id();
                     let id = r.id();
-                    json6902::apply(&mut r.doc, ops).map_err(|b| {
+                    apply_json(&mut r.doc, ops).map_err(|b| {
                         let (op, e) = *b;
                         let e = e.context(format!("patch {} on {id}", p.source));
                         match op_location(p, op) {
@@ -170,6 +178,53 @@ impl Patches {
                 Ok(())
             }
         }
+    }
+}
+
+/// A JSON patch on a resource, as Kustomize applies it: the resource always has
+/// `metadata.annotations` while the patch runs (Kustomize's own annotations are there), the
+/// result goes through its JSON round trip, and annotation values come back as strings.
+fn apply_json(doc: &mut Value, ops: &[json6902::Op]) -> Result<(), Box<(usize, Error)>> {
+    let added = match doc.get_mut("metadata") {
+        Some(Value::Map(meta)) if !meta.contains_key("annotations") => {
+            meta.insert("annotations".into(), Value::Map(yaml::Map::default()));
+            true
+        }
+        _ => false,
+    };
+    let result = json6902::apply(doc, ops);
+    if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
+        let empty = matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty());
+        if empty && (added || result.is_ok()) {
+            meta.shift_remove("annotations");
+        }
+        if let Some(Value::Map(annotations)) = meta.get_mut("annotations") {
+            for value in annotations.values_mut() {
+                let text = match &*value {
+                    Value::Str(_) => continue,
+                    Value::Null => "null".to_string(),
+                    Value::Seq(_) | Value::Map(_) => String::new(),
+                    scalar => scalar.scalar_text().unwrap_or_default(),
+                };
+                *value = Value::Str(text);
+            }
+        }
+    }
+    result?;
+    json_round_trip(doc);
+    Ok(())
+}
+
+/// Numbers after Kustomize's JSON round trip: integers beyond 2^53 come back as the
+/// nearest float64 (`9007199254740993` is `9007199254740992`).
+fn json_round_trip(v: &mut Value) {
+    const EXACT: u64 = 1 << 53;
+    match v {
+        Value::Int(i) if i.unsigned_abs() > EXACT => *v = Value::Float(*i as f64),
+        Value::UInt(u) if *u > EXACT => *v = Value::Float(*u as f64),
+        Value::Seq(items) => items.iter_mut().for_each(json_round_trip),
+        Value::Map(m) => m.values_mut().for_each(json_round_trip),
+        _ => {}
     }
 }
 

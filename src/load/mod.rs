@@ -25,10 +25,12 @@ pub enum LoadRestrictor {
     None,
 }
 
-/// A parsed file: its text and its non-empty documents (value, start line, index in file).
+/// A parsed file: its text and its non-empty documents (value, start line, index in file),
+/// with each document's empty map values (see `yaml::Document::empty_nulls`).
 pub struct ParsedFile {
     pub text: String,
     pub docs: Vec<(Value, usize, usize)>,
+    pub empty_nulls: Vec<Vec<Vec<yaml::PathSeg>>>,
 }
 
 type Docs = Arc<ParsedFile>;
@@ -239,13 +241,19 @@ impl Loader {
                 kustomization::yaml_error(file, e)
             }
         })?;
+        let mut kept = Vec::with_capacity(docs.len());
+        let mut empty_nulls = Vec::with_capacity(docs.len());
+        for (i, d) in docs
+            .into_iter()
+            .enumerate()
+            .filter(|(_, d)| !d.value.is_null())
+        {
+            kept.push((d.value, d.line, i));
+            empty_nulls.push(d.empty_nulls);
+        }
         let docs: Docs = Arc::new(ParsedFile {
-            docs: docs
-                .into_iter()
-                .enumerate()
-                .filter(|(_, d)| !d.value.is_null())
-                .map(|(i, d)| (d.value, d.line, i))
-                .collect(),
+            docs: kept,
+            empty_nulls,
             text,
         });
         if self.cache_files {
@@ -263,14 +271,18 @@ impl Loader {
         let parsed = self.documents(file, Some(ctx))?;
         let (text, docs) = (parsed.text.as_str(), parsed.docs.iter().cloned());
         let mut out = Vec::new();
-        for (doc, line, index) in docs {
+        for (n, (doc, line, index)) in docs.enumerate() {
             let origin = Origin {
                 file: file.to_path_buf(),
                 line,
                 display_path: display_path.to_string(),
                 configured_by: None,
             };
-            let source = Source { text, index };
+            let source = Source {
+                text,
+                index,
+                empty_nulls: parsed.empty_nulls.get(n).map_or(&[][..], Vec::as_slice),
+            };
             push_flattened(doc, &origin, &source, &mut Vec::new(), &mut out)?;
         }
         Ok(out)
@@ -301,6 +313,8 @@ fn stringify_annotations(doc: &mut Value, source: &Source, prefix: &[String]) {
 struct Source<'a> {
     text: &'a str,
     index: usize,
+    /// The document's empty map values.
+    empty_nulls: &'a [Vec<yaml::PathSeg>],
 }
 
 /// The plain-scalar source text of `<prefix>.metadata.annotations.<key>`.
@@ -380,9 +394,37 @@ fn push_flattened(
         .at(here())
         .with_help(help));
     }
+    // Kustomize drops a null or empty `metadata.annotations` from every object.
+    if let Some(Value::Map(meta)) = map.get_mut("metadata") {
+        let empty = match meta.get("annotations") {
+            Some(Value::Null) => true,
+            Some(Value::Map(a)) => a.is_empty(),
+            _ => false,
+        };
+        if empty {
+            meta.shift_remove("annotations");
+        }
+    }
     let mut doc = Value::Map(map);
     stringify_annotations(&mut doc, source, prefix);
-    out.push(Resource::new(doc, origin.clone()));
+    let mut r = Resource::new(doc, origin.clone());
+    // The empty values of this object (an item of a `List` sees its own).
+    let within: Vec<yaml::PathSeg> = prefix
+        .chunks(2)
+        .flat_map(|p| {
+            [
+                yaml::PathSeg::Key(p[0].clone()),
+                yaml::PathSeg::Index(p.get(1).and_then(|i| i.parse().ok()).unwrap_or(0)),
+            ]
+        })
+        .collect();
+    r.empty_nulls = source
+        .empty_nulls
+        .iter()
+        .filter(|p| p.starts_with(&within))
+        .map(|p| p[within.len()..].to_vec())
+        .collect();
+    out.push(r);
     Ok(())
 }
 

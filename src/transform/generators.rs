@@ -377,7 +377,8 @@ fn generate(
                 "use distinct keys",
             ));
         }
-        binary.push((key, base64(&bytes, false)));
+        // Wrapped at 70 columns, as for Secret data (and the hash covers the wrapping).
+        binary.push((key, base64(&bytes, true)));
     }
 
     let mut meta = Map::default();
@@ -409,7 +410,8 @@ fn generate(
         Kind::ConfigMap => v.to_string(),
         Kind::Secret => base64(v.as_bytes(), true),
     };
-    if !data.is_empty() {
+    // A Secret always gets `data`, `{}` when it has no sources, as Kustomize writes it.
+    if !data.is_empty() || kind == Kind::Secret {
         doc.insert(
             "data".into(),
             Value::Map(

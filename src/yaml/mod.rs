@@ -11,7 +11,7 @@ mod parse;
 mod print;
 
 pub use parse::{
-    AliasBudget, Document, YamlError, locate, parse_documents, parse_documents_in,
+    AliasBudget, Document, PathSeg, YamlError, locate, parse_documents, parse_documents_in,
     parse_documents_lenient, parse_objects_in,
 };
 pub use print::to_yaml_string;

@@ -22,14 +22,26 @@ pub struct Document {
     pub line: usize,
     /// Byte offset where the document's content starts.
     pub offset: usize,
+    /// Where a map field's value is *empty* (`key:` with nothing after it), which reads
+    /// as null like `key: null` but is not the same to Kustomize: a strategic merge patch
+    /// removes empty fields from the documents it touches and keeps explicit nulls.
+    pub empty_nulls: Vec<Vec<PathSeg>>,
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
 }
 
 impl Document {
-    fn new(value: Value, line: usize, offset: usize) -> Self {
+    fn new(value: Value, line: usize, offset: usize, empty_nulls: Vec<Vec<PathSeg>>) -> Self {
         Document {
             value,
             line,
             offset,
+            empty_nulls,
         }
     }
 }
@@ -200,8 +212,9 @@ fn parse_opts(
                     .take()
                     .unwrap_or((span.start.line(), pos.byte(span.start.index())));
                 let value = root.take().unwrap_or(Value::Null);
+                let empty_nulls = std::mem::take(&mut b.empty_nulls);
                 if !skip {
-                    docs.push(Document::new(value, line, offset));
+                    docs.push(Document::new(value, line, offset, empty_nulls));
                 }
                 ended_at = pos.byte(span.end.index());
                 ended_explicitly = text
@@ -306,6 +319,8 @@ struct Builder {
     lenient: bool,
     /// Keys must be strings (Kubernetes objects).
     string_keys: bool,
+    /// Paths of the current document's empty map values.
+    empty_nulls: Vec<Vec<PathSeg>>,
 }
 
 impl Builder {
@@ -317,6 +332,7 @@ impl Builder {
         span: Span,
         budget: &AliasBudget,
     ) -> Result<Option<Value>, YamlError> {
+        let mut empty = false;
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
                 if style == ScalarStyle::Folded {
@@ -324,6 +340,7 @@ impl Builder {
                 }
                 let value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|m| pos.at(&span.start, m))?;
+                empty = text.is_empty() && value.is_null();
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
                     && tag
@@ -391,6 +408,18 @@ impl Builder {
             self.anchors
                 .insert(anchor, (value.clone(), count_nodes(&value)));
         }
+        // An empty value about to become a map field: remember where.
+        let empty_path = match self.stack.last() {
+            Some((Frame::Map(m), ..)) if empty => match &m.key {
+                Some((k, false, _)) => {
+                    let mut path = self.path_to_top();
+                    path.push(PathSeg::Key(k.clone()));
+                    Some(path)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
         match self.stack.last_mut() {
             None => return Ok(Some(value)),
             Some((Frame::Seq(items), ..)) => items.push(value),
@@ -429,6 +458,9 @@ impl Builder {
                 // into a merge key that then merges nothing).
                 Some((text, false, _)) if self.string_keys && text == "<<" => {}
                 Some((text, false, at)) => {
+                    if let Some(path) = empty_path {
+                        self.empty_nulls.push(path);
+                    }
                     if m.map.insert(text, value).is_none() {
                         m.lines.push(at.start.line());
                     }
@@ -436,6 +468,22 @@ impl Builder {
             },
         }
         Ok(None)
+    }
+}
+
+impl Builder {
+    /// The path from the document root to the collection on top of the stack.
+    fn path_to_top(&self) -> Vec<PathSeg> {
+        let n = self.stack.len();
+        self.stack[..n.saturating_sub(1)]
+            .iter()
+            .map(|(frame, ..)| match frame {
+                Frame::Seq(items) => PathSeg::Index(items.len()),
+                Frame::Map(m) => {
+                    PathSeg::Key(m.key.as_ref().map(|(k, ..)| k.clone()).unwrap_or_default())
+                }
+            })
+            .collect()
     }
 }
 

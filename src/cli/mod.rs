@@ -5,6 +5,7 @@
 //! exit code is 1. clap's usage errors exit 2.
 
 mod args;
+mod artifact;
 mod report;
 
 use args::{Args, Command, Common, ValuesArgs};
@@ -23,6 +24,7 @@ pub fn run() -> ExitCode {
         Command::Render(r) => render(r),
         Command::Values(v) => values(v),
         Command::Validate(v) => validate_cmd(v),
+        Command::Artifact(a) => artifact::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -347,6 +347,9 @@ mod tests {
         )
         .unwrap();
         std::fs::write(t.path().join("a.yaml"), "a: 1\n").unwrap();
+        for (p, m) in [("a.yaml", 0o644), ("sub", 0o755)] {
+            std::fs::set_permissions(t.path().join(p), std::fs::Permissions::from_mode(m)).unwrap();
+        }
         std::os::unix::fs::symlink("/etc/passwd", t.path().join("link")).unwrap();
         let entries = from_dir(t.path()).unwrap();
         let names: Vec<(&str, u32)> = entries.iter().map(|e| (e.path.as_str(), e.mode)).collect();

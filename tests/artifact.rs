@@ -1099,3 +1099,35 @@ fn deploy_flux_objects_build_and_validate() {
         "{err}"
     );
 }
+
+#[test]
+fn readme_artifact_build_commands_run() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let commands: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("strata artifact build "))
+        .map(|l| l.split('#').next().unwrap_or(l).trim())
+        .collect();
+    assert!(commands.len() >= 2, "{commands:?}");
+    for command in commands {
+        let out_dir = tempfile::tempdir().unwrap();
+        // The directory after `--out` becomes a temporary one.
+        let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let args: Vec<String> = words
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                if i > 0 && words[i - 1] == "--out" {
+                    out_dir.path().to_string_lossy().to_string()
+                } else {
+                    a.to_string()
+                }
+            })
+            .collect();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = strata(&root(), &refs);
+        assert!(out.status.success(), "{command}: {}", text(&out.stderr));
+        let made = std::fs::read_dir(out_dir.path()).unwrap().count();
+        assert_eq!(made, 3, "{command}: one artifact per environment");
+    }
+}

@@ -204,7 +204,10 @@ impl Client {
         let mut req = Request::builder().method(method.clone()).uri(url);
         // Credentials go to the registry only (an upload may be sent elsewhere).
         if let Some(a) = &self.authorization {
-            if url.starts_with(&self.base) {
+            let on_registry = url
+                .strip_prefix(&self.base)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            if on_registry {
                 req = req.header("Authorization", a);
             }
         }

@@ -88,19 +88,30 @@ pub fn parse(url: &str) -> Result<Reference> {
 }
 
 fn check_registry(host: &str) -> Result<()> {
-    let (name, port) = match host.rsplit_once(':') {
-        Some((n, p)) if !n.ends_with(']') || host.starts_with('[') => (n, Some(p)),
-        _ => (host, None),
+    let port_ok = |p: &str| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok();
+    let ok = if let Some(rest) = host.strip_prefix('[') {
+        // An IPv6 address: `[::1]` or `[::1]:5000`.
+        match rest.split_once(']') {
+            Some((ip, port)) => {
+                !ip.is_empty()
+                    && ip.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
+                    && (port.is_empty() || port.strip_prefix(':').is_some_and(port_ok))
+            }
+            None => false,
+        }
+    } else {
+        let (name, port) = match host.split_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        };
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            && !name.starts_with(['-', '.'])
+            && port.is_none_or(port_ok)
     };
-    let name_ok = !name.is_empty()
-        && (name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
-            || (name.starts_with('[') && name.ends_with(']')))
-        && !name.starts_with('-')
-        && !name.starts_with('.');
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok());
-    if name_ok && port_ok {
+    if ok {
         Ok(())
     } else {
         Err(Error::new(format!("`{host}` is not a registry host"))
@@ -192,6 +203,9 @@ mod tests {
             "oci://-host/app",
             "oci://ghcr.io/org//app",
             "oci://ghcr.io/org/a?b",
+            "oci://[::1/app",
+            "oci://[::1]x/app",
+            "oci://a:1:2/app",
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }

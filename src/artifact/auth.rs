@@ -117,17 +117,17 @@ pub fn from_config_file(path: &Path, registry: &str) -> Result<Credentials> {
             .find(|k| config_key(k) == key)
             .and_then(|k| obj.get(k).cloned())
     };
-    if let Some(helper) = config.get("credHelpers").and_then(matching) {
-        if let Some(name) = helper.as_str() {
-            return run_helper(name, &key, path);
-        }
+    if let Some(helper) = config.get("credHelpers").and_then(matching)
+        && let Some(name) = helper.as_str()
+    {
+        return run_helper(name, &key, path);
     }
-    if let Some(store) = config.get("credsStore").and_then(|s| s.as_str()) {
-        if !store.is_empty() {
-            let found = run_helper(store, &key, path)?;
-            if found != Credentials::Anonymous {
-                return Ok(found);
-            }
+    if let Some(store) = config.get("credsStore").and_then(|s| s.as_str())
+        && !store.is_empty()
+    {
+        let found = run_helper(store, &key, path)?;
+        if found != Credentials::Anonymous {
+            return Ok(found);
         }
     }
     let Some(entry) = config.get("auths").and_then(matching) else {
@@ -180,6 +180,8 @@ pub fn valid_helper_name(name: &str) -> bool {
 }
 
 const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
+const HELPER_HELP: &str =
+    "check the helper (it may be waiting for a password prompt), or pass `--creds user:token`";
 
 /// Run `docker-credential-<name> get` with `host` on standard input.
 fn run_helper(name: &str, host: &str, config: &Path) -> Result<Credentials> {
@@ -244,7 +246,7 @@ fn run_helper(name: &str, host: &str, config: &Path) -> Result<Credentials> {
                     "credential helper `{program}` did not answer within {} s",
                     HELPER_TIMEOUT.as_secs()
                 ))
-                .with_help("check the helper (it may be waiting for a password prompt), or pass `--creds user:token`"));
+                .with_help(HELPER_HELP));
             }
         }
     };

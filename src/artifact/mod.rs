@@ -25,8 +25,10 @@ pub const MANIFESTS: &str = "manifests.yaml";
 /// (Flux would prune everything it applied from the artifact).
 pub fn files(env: &str, output: &Output, allow_empty: bool) -> Result<Vec<(String, Vec<u8>)>> {
     if output.resources.is_empty() && !allow_empty {
-        return Err(Error::new(format!("environment `{env}` renders no resources"))
-            .with_help("pass `--allow-empty` to ship an empty artifact (Flux then deletes everything it applied from it)"));
+        let help = "pass `--allow-empty` to ship an empty artifact (Flux then deletes everything it applied from it)";
+        return Err(
+            Error::new(format!("environment `{env}` renders no resources")).with_help(help),
+        );
     }
     Ok(vec![(MANIFESTS.to_string(), output.yaml().into_bytes())])
 }

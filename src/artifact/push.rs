@@ -65,14 +65,16 @@ impl Client {
         if !resp.status().is_success() {
             return Err(self.failure("PUT", &path, resp));
         }
-        if let Some(d) = header(&resp, "docker-content-digest") {
-            if d != artifact.digest {
-                return Err(Error::new(format!(
-                    "registry `{}` stored the manifest as `{d}`, not `{}`",
-                    self.host, artifact.digest
-                ))
-                .with_help("the registry rewrote the manifest; use a registry that keeps OCI manifests as sent"));
-            }
+        if let Some(d) = header(&resp, "docker-content-digest")
+            && d != artifact.digest
+        {
+            let message = format!(
+                "registry `{}` stored the manifest as `{d}`, not `{}`",
+                self.host, artifact.digest
+            );
+            let help =
+                "the registry rewrote the manifest; use one that keeps OCI manifests as sent";
+            return Err(Error::new(message).with_help(help));
         }
         Ok(artifact.digest.clone())
     }
@@ -159,9 +161,14 @@ impl Client {
             return Ok(resp);
         }
         let challenge = header(&resp, "www-authenticate").and_then(|h| parse_challenge(&h));
-        let path = url.strip_prefix(&self.base).unwrap_or(url).to_string();
+        let shown = url.split('?').next().unwrap_or(url);
+        let path = shown.strip_prefix(&self.base).unwrap_or(shown).to_string();
         let Some(challenge) = challenge else {
-            return Err(self.unauthorized(&method, &path, "without saying how to authenticate"));
+            return Err(self.unauthorized(
+                &method,
+                &path,
+                "it sent no `WWW-Authenticate` challenge",
+            ));
         };
         let already = self.authorization.clone();
         self.authorization = Some(match challenge.scheme.as_str() {
@@ -172,7 +179,7 @@ impl Client {
                     return Err(self.unauthorized(
                         &method,
                         &path,
-                        "and asks for a user name and password",
+                        "it asks for a user name and password",
                     ));
                 }
             },
@@ -180,16 +187,16 @@ impl Client {
                 return Err(self.unauthorized(
                     &method,
                     &path,
-                    &format!("and asks for `{other}` authentication, which strata does not speak"),
+                    &format!("it asks for `{other}` authentication, which strata does not speak"),
                 ));
             }
         });
         if already.is_some() && already == self.authorization {
-            return Err(self.unauthorized(&method, &path, "with these credentials"));
+            return Err(self.unauthorized(&method, &path, ""));
         }
         let resp = self.send_once(&method, url, content_type, body)?;
         if resp.status().as_u16() == 401 {
-            return Err(self.unauthorized(&method, &path, "with these credentials"));
+            return Err(self.unauthorized(&method, &path, ""));
         }
         Ok(resp)
     }
@@ -254,10 +261,10 @@ impl Client {
             .with_help("pass `--insecure` only for a registry you trust over plain HTTP"));
         }
         let mut scopes = vec![format!("repository:{}:pull,push", self.repository)];
-        if let Some(s) = challenge.params.get("scope") {
-            if !scopes.contains(s) {
-                scopes.push(s.clone());
-            }
+        if let Some(s) = challenge.params.get("scope")
+            && !scopes.contains(s)
+        {
+            scopes.push(s.clone());
         }
         let mut query: Vec<(&str, String)> = Vec::new();
         if let Some(s) = challenge.params.get("service") {
@@ -335,16 +342,20 @@ impl Client {
         )
     }
 
-    fn unauthorized(&self, method: &Method, path: &str, how: &str) -> Error {
+    fn unauthorized(&self, method: &Method, path: &str, why: &str) -> Error {
         let who = match self.credentials {
-            Credentials::Anonymous => "anonymous access",
-            _ => "the request",
+            Credentials::Anonymous => "anonymous access to",
+            _ => "the credentials for",
         };
-        Error::new(format!(
-            "registry `{}` refused {who} to `{method} {path}` (401 Unauthorized) {how}",
+        let mut message = format!(
+            "registry `{}` refused {who} `{method} {path}` (401 Unauthorized)",
             self.host
-        ))
-        .with_help(self.login_help())
+        );
+        if !why.is_empty() {
+            message.push_str(": ");
+            message.push_str(why);
+        }
+        Error::new(message).with_help(self.login_help())
     }
 
     /// An unexpected status, with the registry's own error codes when it sent them.

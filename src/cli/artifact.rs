@@ -13,6 +13,9 @@ use strata::Error;
 use strata::artifact::{self, auth, manifest, pack, push, reference};
 use strata::render::Environment;
 
+/// An environment's files: relative name and bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
 pub fn run(cmd: ArtifactCmd) -> Result<(), Vec<Error>> {
     match cmd {
         ArtifactCmd::Build(b) => build(b),
@@ -60,7 +63,7 @@ fn all_files(
     envs: &[Environment],
     outputs: &[strata::Output],
     allow_empty: bool,
-) -> Result<Vec<Vec<(String, Vec<u8>)>>, Vec<Error>> {
+) -> Result<Vec<Files>, Vec<Error>> {
     let (ok, errs): (Vec<_>, Vec<_>) = envs
         .iter()
         .zip(outputs)
@@ -103,7 +106,9 @@ fn push_cmd(p: ArtifactPush) -> Result<(), Vec<Error>> {
                 "`strata artifact push` takes one environment, got {}",
                 p.envs.len()
             ))
-            .with_help("name one environment, or pass `--tag-per-env` to push several (all when none is named)"),
+            .with_help(
+                "name one environment, or pass `--tag-per-env` to push several (all when none is named)",
+            ),
         ]);
     }
     let annotations = p

@@ -938,6 +938,44 @@ fn credential_helper_gets_the_host_on_stdin() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn creds_store_without_the_host_falls_back_to_auths() {
+    use std::os::unix::fs::PermissionsExt;
+    let f = auth_registry(true);
+    let dir = tempfile::tempdir().unwrap();
+    let helper = dir.path().join("docker-credential-store");
+    std::fs::write(
+        &helper,
+        "#!/bin/sh\ncat >/dev/null\necho 'credentials not found in native keychain'\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let auth = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "me:secret");
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!(
+            r#"{{"credsStore": "store", "auths": {{"{}": {{"auth": "{auth}"}}}}}}"#,
+            f.addr
+        ),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = push_to(
+        &f.addr,
+        &[],
+        &[
+            ("DOCKER_CONFIG", &dir.path().to_string_lossy()),
+            ("PATH", &path),
+        ],
+    );
+    pushed(&out);
+}
+
 #[test]
 fn a_helper_name_with_a_path_is_refused() {
     let cfg = tempfile::tempdir().unwrap();

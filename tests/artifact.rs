@@ -751,7 +751,12 @@ fn auth_registry(basic_only: bool) -> Fake {
             .cloned()
             .unwrap_or_default();
         if req.target.starts_with("/token") {
-            return if auth == basic {
+            let form = text(&req.body);
+            let refresh = req.method == "POST"
+                && form.contains("grant_type=refresh_token")
+                && form.contains("refresh_token=rt&")
+                && form.contains("scope=repository%3Aorg%2Fapp%3Apull%2Cpush");
+            return if auth == basic || refresh {
                 answer(200, &[], r#"{"token":"tok"}"#)
             } else {
                 answer(
@@ -887,6 +892,31 @@ fn basic_auth_from_docker_config_auths() {
         &[("DOCKER_CONFIG", &cfg.path().to_string_lossy())],
     );
     pushed(&out);
+}
+
+#[test]
+fn identity_token_is_exchanged_for_a_bearer_token() {
+    let f = auth_registry(false);
+    let cfg = tempfile::tempdir().unwrap();
+    std::fs::write(
+        cfg.path().join("config.json"),
+        format!(
+            r#"{{"auths": {{"{}": {{"identitytoken": "rt"}}}}}}"#,
+            f.addr
+        ),
+    )
+    .unwrap();
+    let out = push_to(
+        &f.addr,
+        &[],
+        &[("DOCKER_CONFIG", &cfg.path().to_string_lossy())],
+    );
+    pushed(&out);
+    let log = f.log.lock().unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.method == "POST" && r.target == "/token")
+    );
 }
 
 #[cfg(unix)]

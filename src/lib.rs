@@ -12,6 +12,7 @@ pub mod error;
 pub mod http;
 pub mod load;
 pub mod patch;
+pub mod process;
 pub mod render;
 pub mod resolve;
 pub mod resource;

@@ -581,7 +581,7 @@ fn an_empty_environment_is_refused() {
     let out = strata(t.path(), &["artifact", "build", "empty", "--out", &o]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        flat(&out.stderr).contains("renders no resources"),
+        flat(&out.stderr).contains("renders no objects"),
         "{}",
         text(&out.stderr)
     );

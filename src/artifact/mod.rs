@@ -26,9 +26,7 @@ pub const MANIFESTS: &str = "manifests.yaml";
 pub fn files(env: &str, output: &Output, allow_empty: bool) -> Result<Vec<(String, Vec<u8>)>> {
     if output.resources.is_empty() && !allow_empty {
         let help = "pass `--allow-empty` to ship an empty artifact (Flux then deletes everything it applied from it)";
-        return Err(
-            Error::new(format!("environment `{env}` renders no resources")).with_help(help),
-        );
+        return Err(Error::new(format!("environment `{env}` renders no objects")).with_help(help));
     }
     Ok(vec![(MANIFESTS.to_string(), output.yaml().into_bytes())])
 }

@@ -95,11 +95,39 @@ pub struct Common {
     pub helm_command: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
     #[arg(long)]
     pub validate: bool,
     #[command(flatten)]
     pub validation: ValidateArgs,
+}
+
+/// Budgets on input-driven work, and what remote fetching may do.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// The longest chain of included layers
+    #[arg(long, value_name = "N", default_value_t = strata::resolve::Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Fetch `file://` repositories named in `resources` (https and ssh only by default)
+    #[arg(long)]
+    pub allow_file_remotes: bool,
+    /// Seconds one `git` or download command may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub remote_timeout: u64,
+    /// Seconds one `helm` command may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub helm_timeout: u64,
+    /// How many nodes YAML aliases may expand to, over all files of a run
+    #[arg(long, value_name = "N", default_value_t = strata::yaml::AliasBudget::DEFAULT)]
+    pub max_yaml_aliases: usize,
+    /// How many instructions one template render may run
+    #[arg(long, value_name = "N", default_value_t = strata::template::render::TemplateLimits::default().fuel)]
+    pub template_fuel: u64,
+    /// How many bytes one template render may produce
+    #[arg(long, value_name = "BYTES", default_value_t = strata::template::render::TemplateLimits::default().max_output)]
+    pub max_template_output: usize,
 }
 
 /// Values given on the command line (over every `values.yaml`).
@@ -141,6 +169,10 @@ pub struct Render {
     /// Parallel jobs (default: all cores)
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
+    /// Accept an environment that renders no objects (an error by default: a GitOps
+    /// controller that applies an empty stream with pruning deletes everything)
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -28,11 +28,6 @@ fn render(
     a: &ArtifactCommon,
     names: &[String],
 ) -> Result<(Vec<Environment>, Vec<strata::Output>), Vec<Error>> {
-    if let Some(n) = a.jobs {
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
     let all = strata::render::environments(&a.root).map_err(|e| vec![e])?;
     let envs = strata::render::select(all, names).map_err(|e| vec![e])?;
     if envs.is_empty() {

@@ -84,8 +84,18 @@ pub struct Kustomization {
 impl Kustomization {
     /// Parse and check a kustomization file's text.
     pub fn parse(file: &Path, text: String) -> Result<Kustomization> {
+        Kustomization::parse_in(file, text, &yaml::AliasBudget::default())
+    }
+
+    /// Parse and check a kustomization file's text, drawing on a build's alias budget.
+    pub fn parse_in(
+        file: &Path,
+        text: String,
+        aliases: &yaml::AliasBudget,
+    ) -> Result<Kustomization> {
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let docs = yaml::parse_documents_lenient(&text).map_err(|e| yaml_error(file, e))?;
+        let docs =
+            yaml::parse_documents_in(&text, true, aliases).map_err(|e| yaml_error(file, e))?;
         let mut docs = docs.into_iter().filter(|d| !d.value.is_null());
         let root = match docs.next() {
             None => Value::Map(Map::default()),
@@ -110,6 +120,30 @@ impl Kustomization {
                 return Err(err);
             };
             fields.insert(canon.to_string(), value);
+        }
+        // Kustomize refuses a kustomization whose fields are all Go zero values (an empty
+        // file, comments only, `{}`, only `apiVersion`/`kind`): it builds nothing, and an
+        // empty stream must never look like a successful build.
+        let zero = |v: &Value| match v {
+            Value::Null => true,
+            Value::Str(s) => s.is_empty(),
+            Value::Bool(b) => !b,
+            Value::Int(i) => *i == 0,
+            _ => false,
+        };
+        if fields
+            .iter()
+            .all(|(k, v)| k == "apiVersion" || k == "kind" || zero(v))
+        {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            return Err(Error::new(format!("`{name}` is empty"))
+                .in_file(file)
+                .with_help(
+                    "list what the layer builds: `resources:`, `components:` or a generator",
+                ));
         }
         let kind = fields.get("kind").and_then(Value::as_str).unwrap_or("");
         let is_component = kind == "Component";
@@ -350,12 +384,25 @@ fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
 
 /// A YAML syntax error as an `Error` located in `file`.
 pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
-    let help = std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| indentation_hint(&text, e.line))
-        .unwrap_or_else(|| {
-            "check the indentation and the `key: value` syntax around this line".to_string()
-        });
+    // Only errors that come from indentation get a hint about columns.
+    let indentation = [
+        "block mapping",
+        "block collection",
+        "mapping values are not allowed",
+        "did not find expected key",
+        "indentation",
+    ]
+    .iter()
+    .any(|m| e.message.contains(m));
+    let help = e.help.clone().unwrap_or_else(|| {
+        indentation
+            .then(|| crate::load::fs::read_text(file).ok())
+            .flatten()
+            .and_then(|text| indentation_hint(&text, e.line))
+            .unwrap_or_else(|| {
+                "check the indentation and the `key: value` syntax around this line".to_string()
+            })
+    });
     Error::new(e.message)
         .at(Location {
             file: file.to_path_buf(),

@@ -8,6 +8,7 @@
 //! Kustomize writes them. File content that is not UTF-8 goes to `binaryData`.
 
 use crate::error::{Error, Location, Result};
+use crate::load::fs::Found;
 use crate::load::kustomization::describe;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::resource::{Origin, ResMap, Resource};
@@ -281,7 +282,7 @@ fn generate(
     let mut envs = strings(k, at, "envs", m)?;
     envs.extend(strings(k, at, "env", m)?);
     for env in &envs {
-        let file = resolve(k, loader, &here("envs"), env)?;
+        let (Found::File(file) | Found::Dir(file)) = resolve(k, loader, &here("envs"), env)?;
         let text = match (&k.ctx, crate::template::is_template(&file)) {
             (Some(ctx), true) => loader.text(&file, ctx)?,
             _ => read_utf8(&file, &here("envs"))?,
@@ -298,7 +299,9 @@ fn generate(
             }
             let (key, value) = match line.split_once('=') {
                 Some((key, value)) => (key.to_string(), value.to_string()),
-                None => (line.to_string(), std::env::var(line).unwrap_or_default()),
+                // Kustomize v5.5.0 gives a key-only line the empty value; the renderer's own
+                // environment never reaches the output.
+                None => (line.to_string(), String::new()),
             };
             add(key, value, "envs")?;
         }
@@ -328,25 +331,22 @@ fn generate(
             }
             None => (None, src.clone()),
         };
-        let file = resolve(k, loader, &here("files"), &path)?;
+        let found = resolve(k, loader, &here("files"), &path)?;
         let mut entries = Vec::new();
-        if file.is_dir() {
-            let mut names: Vec<_> = std::fs::read_dir(&file)
-                .map_err(|e| {
-                    Error::new(format!("cannot read `{}`: {e}", file.display())).at(here("files"))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            names.sort();
-            for p in names {
-                let key = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
+        if let Found::Dir(dir) = &found {
+            // Every file of the directory is checked as if it were named on its own: a
+            // symlink inside it may not reach outside the root either.
+            loader
+                .check_restriction(&k.dir, dir)
+                .map_err(|e| e.at(here("files")))?;
+            for (key, p) in crate::load::fs::files_in(dir).map_err(|e| e.at(here("files")))? {
+                loader
+                    .check_restriction(&k.dir, &p)
+                    .map_err(|e| e.at(here("files")))?;
                 entries.push((key, p));
             }
         } else {
+            let (Found::File(file) | Found::Dir(file)) = found;
             // A `.j2` source is rendered; its default key drops the `.j2`.
             let key = key.unwrap_or_else(|| {
                 let name = file
@@ -362,9 +362,7 @@ fn generate(
                 add(key, loader.text(&p, ctx)?, "files")?;
                 continue;
             }
-            let bytes = std::fs::read(&p).map_err(|e| {
-                Error::new(format!("cannot read `{}`: {e}", p.display())).at(here("files"))
-            })?;
+            let bytes = crate::load::fs::read(&p).map_err(|e| e.at(here("files")))?;
             match String::from_utf8(bytes) {
                 Ok(text) => add(key, text, "files")?,
                 Err(e) => files_binary.push((key, e.into_bytes())),
@@ -453,31 +451,29 @@ fn string_map(pairs: &[(String, String)]) -> Value {
     )
 }
 
-fn resolve(
-    k: &Kustomization,
-    loader: &Loader,
-    at: &Location,
-    path: &str,
-) -> Result<std::path::PathBuf> {
-    let file = normalize(&k.dir.join(path));
-    loader
-        .check_restriction(&k.dir, &file)
-        .map_err(|e| e.at(at.clone()))?;
-    if !file.exists() {
-        return Err(
+/// A generator source: a file (restricted) or a directory, resolved on disk.
+fn resolve(k: &Kustomization, loader: &Loader, at: &Location, path: &str) -> Result<Found> {
+    match loader
+        .find(&k.dir, Path::new(path))
+        .map_err(|e| e.at(at.clone()))?
+    {
+        Some(found) => Ok(found),
+        None => Err(
             Error::new(format!("generator source `{path}` does not exist"))
                 .at(at.clone())
-                .with_help(format!("no file at `{}`", file.display())),
-        );
+                .with_help(format!(
+                    "no file at `{}`",
+                    normalize(&k.dir.join(path)).display()
+                )),
+        ),
     }
-    Ok(file)
 }
 
 fn read_utf8(file: &Path, at: &Location) -> Result<String> {
-    std::fs::read_to_string(file).map_err(|e| {
-        Error::new(format!("cannot read `{}`: {e}", file.display()))
-            .at(at.clone())
-            .with_help("env files must be UTF-8 text with KEY=value lines")
+    crate::load::fs::read_text(file).map_err(|e| {
+        let mut e = e.at(at.clone());
+        e.help = Some("env files must be UTF-8 text with KEY=value lines".to_string());
+        e
     })
 }
 

@@ -200,17 +200,13 @@ fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacement
         let at = k.location(&["replacements", &idx]);
         match entry.get("path").and_then(Value::as_str) {
             Some(path) => {
-                let file = crate::load::normalize(&k.dir.join(path));
-                loader
-                    .check_restriction(&k.dir, &file)
-                    .map_err(|e| e.at(at.clone()))?;
-                if !file.is_file() {
+                let Some(file) = loader.file(&k.dir, path).map_err(|e| e.at(at.clone()))? else {
                     return Err(
                         Error::new(format!("replacement file `{path}` does not exist"))
                             .at(at)
                             .with_help("paths are relative to the kustomization's directory"),
                     );
-                }
+                };
                 let docs = loader.documents(&file, k.ctx.as_deref())?;
                 for (doc, line, _) in &docs.docs {
                     let here = crate::error::Location {

@@ -176,7 +176,7 @@ impl Patches {
 /// Where operation `op` of a JSON patch file is written.
 fn op_location(p: &Patch, op: usize) -> Option<Location> {
     let file = p.file.as_ref()?;
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = crate::load::fs::read_text(file).ok()?;
     let (line, col, offset) = yaml::locate(&text, 0, &[&op.to_string()])?;
     Some(Location {
         file: file.clone(),
@@ -186,23 +186,30 @@ fn op_location(p: &Patch, op: usize) -> Option<Location> {
     })
 }
 
-/// Read patch text from a file of the kustomization.
-fn load_file(k: &Kustomization, loader: &Loader, at: &[&str], path: &str) -> Result<Vec<Value>> {
-    let file = normalize(&k.dir.join(path));
-    loader
-        .check_restriction(&k.dir, &file)
-        .map_err(|e| e.at(k.location(at)))?;
-    if !file.is_file() {
+/// Read patch text from a file of the kustomization: its documents and its real path.
+fn load_file(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    path: &str,
+) -> Result<(Vec<Value>, PathBuf)> {
+    let Some(file) = loader
+        .file(&k.dir, path)
+        .map_err(|e| e.at(k.location(at)))?
+    else {
         return Err(k
             .error(at, format!("patch file `{path}` does not exist"))
-            .with_help(format!("no file at `{}`", file.display())));
-    }
+            .with_help(format!(
+                "no file at `{}`",
+                normalize(&k.dir.join(path)).display()
+            )));
+    };
     let docs = loader.documents(&file, k.ctx.as_deref())?;
-    Ok(docs.docs.iter().map(|(v, _, _)| v.clone()).collect())
+    Ok((docs.docs.iter().map(|(v, _, _)| v.clone()).collect(), file))
 }
 
-fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
-    yaml::parse_documents(text)
+fn inline(k: &Kustomization, loader: &Loader, at: &[&str], text: &str) -> Result<Vec<Value>> {
+    yaml::parse_objects_in(text, &loader.aliases)
         .map(|d| d.into_iter().map(|d| d.value).collect())
         .map_err(|e| {
             k.error(
@@ -212,7 +219,10 @@ fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
                     e.message, e.line
                 ),
             )
-            .with_help("check the indentation of the inline patch")
+            .with_help(
+                e.help
+                    .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
+            )
         })
 }
 
@@ -257,21 +267,25 @@ pub fn strategic_merge(
         };
         let looks_inline =
             s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
-        let (docs, source) = if looks_inline {
-            (inline(k, &at, s)?, "(inline)".to_string())
+        let (docs, source, file) = if looks_inline {
+            (inline(k, loader, &at, s)?, "(inline)".to_string(), None)
         } else {
-            (
-                load_file(k, loader, &at, s.trim())?,
-                format!("`{}`", s.trim()),
-            )
+            let (docs, file) = load_file(k, loader, &at, s.trim())?;
+            (docs, format!("`{}`", s.trim()), Some(file))
         };
         let body = classify(k, &at, docs)?;
+        if matches!(body, Body::Empty) {
+            // kubectl: "patch appears to be empty".
+            return Err(k
+                .error(&at, format!("patch {source} is empty"))
+                .with_help("write the patch, or remove the entry"));
+        }
         patches.push(Patch {
             body,
             target: None,
             allow_name_change: false,
             allow_kind_change: false,
-            file: (!looks_inline).then(|| normalize(&k.dir.join(s.trim()))),
+            file,
             source,
             at: k.spot(&at),
         });
@@ -318,8 +332,7 @@ pub fn entries(
         };
         let m = k.strict_struct(&at, item, allowed)?;
         let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
-        let file = text("path").map(|p| normalize(&k.dir.join(p)));
-        let (docs, source) = match (text("path"), text("patch")) {
+        let (docs, source, file) = match (text("path"), text("patch")) {
             (Some(_), Some(_)) => {
                 return Err(k
                     .error(&at, "a patch entry may have `path` or `patch`, not both")
@@ -333,16 +346,22 @@ pub fn entries(
             (Some(p), None) => {
                 let mut pat = at.to_vec();
                 pat.push("path");
-                (load_file(k, loader, &pat, &p)?, format!("`{p}`"))
+                let (docs, file) = load_file(k, loader, &pat, &p)?;
+                (docs, format!("`{p}`"), Some(file))
             }
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
                 pat.push("patch");
                 let source = "(inline)".to_string();
-                if t.trim().is_empty() {
-                    (Vec::new(), source)
+                if t.is_empty() {
+                    // kubectl: "must specify one of patch and path".
+                    return Err(k
+                        .error(&pat, "`patch:` is empty")
+                        .with_help("write the patch inline, or give its file as `path:`"));
+                } else if t.trim().is_empty() {
+                    (Vec::new(), source, None)
                 } else {
-                    (inline(k, &pat, &t)?, source)
+                    (inline(k, loader, &pat, &t)?, source, None)
                 }
             }
         };
@@ -359,6 +378,13 @@ pub fn entries(
                 })?)
             }
         };
+        if matches!(body, Body::Empty) && target.is_none() {
+            // kubectl: "must specify a target for JSON patch" (an empty file) or
+            // "illegally qualifies as both an SM and JSON patch" (comments only).
+            return Err(k
+                .error(&at, format!("patch {source} is empty and has no `target`"))
+                .with_help("write the patch, or remove the entry; an empty patch with a `target` does nothing"));
+        }
         let mut opts = (false, false);
         if let Some(o) = m.get("options").filter(|o| !o.is_null()) {
             let mut oat = at.to_vec();

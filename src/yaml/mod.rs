@@ -10,7 +10,10 @@
 mod parse;
 mod print;
 
-pub use parse::{Document, YamlError, locate, parse_documents, parse_documents_lenient};
+pub use parse::{
+    AliasBudget, Document, YamlError, locate, parse_documents, parse_documents_in,
+    parse_documents_lenient, parse_objects_in,
+};
 pub use print::to_yaml_string;
 
 /// The first document of `text` (tests only).

@@ -44,6 +44,8 @@ pub struct YamlError {
     pub col: usize,
     /// Byte offset.
     pub offset: usize,
+    /// What to do about it, when the reader knows better than a generic hint.
+    pub help: Option<String>,
 }
 
 impl fmt::Display for YamlError {
@@ -66,45 +68,131 @@ impl YamlError {
             line,
             col,
             offset,
+            help: None,
         }
+    }
+
+    fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
     }
 }
 
-/// Expanded alias nodes allowed per call before the input counts as an alias bomb.
-const ALIAS_BUDGET: usize = 10_000_000;
+/// How many nodes aliases may expand to, shared by every file of a build (an alias bomb
+/// spread over many small files is still one bomb). Each parse draws on it.
+#[derive(Debug)]
+pub struct AliasBudget {
+    limit: usize,
+    spent: std::sync::atomic::AtomicUsize,
+}
 
-/// Deepest nesting accepted (go-yaml stops at 10000); it keeps the recursive printer and
-/// `Drop` well inside a 2 MiB thread stack.
-const MAX_DEPTH: usize = 1000;
+impl AliasBudget {
+    /// The default, `--max-yaml-aliases`' default: far above what real files expand to.
+    pub const DEFAULT: usize = 1_000_000;
 
-/// Parses every document of `text`.
+    pub fn new(limit: usize) -> AliasBudget {
+        AliasBudget {
+            limit,
+            spent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Spend `n` expanded nodes; false when that goes over the limit.
+    fn spend(&self, n: usize) -> bool {
+        let before = self
+            .spent
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        before.saturating_add(n) <= self.limit
+    }
+}
+
+impl Default for AliasBudget {
+    fn default() -> AliasBudget {
+        AliasBudget::new(AliasBudget::DEFAULT)
+    }
+}
+
+/// Deepest nesting accepted, go-yaml's own limit. The printer, `Drop` and the transformers
+/// recurse on documents: the CLI runs them on threads with large stacks.
+const MAX_DEPTH: usize = 10_000;
+
+/// Parses every document of `text` (with a budget of its own for aliases).
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, false)
+    parse_with(text, false, &AliasBudget::default())
 }
 
 /// Like `parse_documents`, but a repeated map key replaces the earlier value instead of
 /// being an error (kustomization files are decoded that way).
 pub fn parse_documents_lenient(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, true)
+    parse_with(text, true, &AliasBudget::default())
 }
 
-fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
+/// Parses every document of `text`, drawing alias expansions from a shared budget;
+/// `lenient` lets a repeated key replace the earlier one.
+pub fn parse_documents_in(
+    text: &str,
+    lenient: bool,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
+    parse_with(text, lenient, budget)
+}
+
+/// Parses Kubernetes objects (resources, patches): as `parse_documents_in`, and every
+/// mapping key must be a string, as kubectl's JSON round trip demands (`1: x` and
+/// `true: x` are errors there).
+pub fn parse_objects_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, false, true, budget)
+}
+
+fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, lenient, false, budget)
+}
+
+fn parse_opts(
+    text: &str,
+    lenient: bool,
+    string_keys: bool,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
     check_characters(text)?;
     let (mut b, mut docs) = (Builder::default(), Vec::new());
     b.lenient = lenient;
-    let (mut root, mut start, mut spent) = (None, None, 0);
+    b.string_keys = string_keys;
+    let (mut root, mut start) = (None, None);
+    // Where the last document ended, whether it ended with `...`, and whether the current
+    // document is one kubectl never reads (content after `...` without a `---`).
+    let (mut ended_at, mut ended_explicitly, mut skip) = (0usize, false, false);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| pos.at(e.marker(), e.info().trim_end_matches('.')))?;
+        let (event, span) = next.map_err(|e| {
+            let info = e.info().trim_end_matches('.');
+            if info == "recursion limit exceeded" {
+                // saphyr-parser counts flow levels in a byte.
+                pos.at(
+                    e.marker(),
+                    "flow collections (`[` and `{`) nest deeper than 255 levels",
+                )
+                .with_help("write the inner levels in block style")
+            } else {
+                pos.at(e.marker(), info)
+            }
+        })?;
         let node = match event {
             Event::Scalar(..)
             | Event::SequenceStart(..)
             | Event::MappingStart(..)
             | Event::Alias(_) => true,
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(explicit) => {
                 (root, start) = (None, None);
                 b.anchors.clear();
+                let here = pos.byte(span.start.index());
+                if explicit && let Some(line) = directive_line(text, ended_at, here) {
+                    let message = "YAML directives (`%YAML`, `%TAG`) are not supported";
+                    return Err(YamlError::new(message, line, 1, 0)
+                        .with_help("remove the `%` line: kubectl refuses directives too"));
+                }
+                skip = !explicit && ended_explicitly;
                 false
             }
             Event::DocumentEnd => {
@@ -112,7 +200,13 @@ fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
                     .take()
                     .unwrap_or((span.start.line(), pos.byte(span.start.index())));
                 let value = root.take().unwrap_or(Value::Null);
-                docs.push(Document::new(value, line, offset));
+                if !skip {
+                    docs.push(Document::new(value, line, offset));
+                }
+                ended_at = pos.byte(span.end.index());
+                ended_explicitly = text
+                    .get(pos.byte(span.start.index())..)
+                    .is_some_and(|t| t.starts_with("..."));
                 false
             }
             _ => false,
@@ -120,7 +214,7 @@ fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
         if node && start.is_none() {
             start = Some((span.start.line(), pos.byte(span.start.index())));
         }
-        if let Some(value) = b.event(&pos, event, span, &mut spent)? {
+        if let Some(value) = b.event(&pos, event, span, budget)? {
             root = Some(value);
         }
     }
@@ -158,6 +252,17 @@ impl<'a> Positions<'a> {
     }
 }
 
+/// The line of a `%` directive between byte offsets `from` and `to`, if there is one.
+fn directive_line(text: &str, from: usize, to: usize) -> Option<usize> {
+    let between = text.get(from..to)?;
+    let first = text[..from].matches('\n').count() + 1;
+    between
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| l.starts_with('%'))
+        .map(|(i, _)| first + i)
+}
+
 /// go-yaml's reader refuses control characters anywhere in the input.
 fn check_characters(text: &str) -> Result<(), YamlError> {
     let ok = |c: char| {
@@ -171,7 +276,9 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     let message = "control characters are not allowed";
-    Err(YamlError::new(message, line, col, offset))
+    Err(YamlError::new(message, line, col, offset).with_help(
+        "remove the character (escape it as `\\u…` in a double-quoted string if it is meant)",
+    ))
 }
 
 /// A map being built.
@@ -197,6 +304,8 @@ struct Builder {
     anchors: HashMap<usize, (Value, usize)>,
     /// Repeated keys replace earlier ones instead of failing.
     lenient: bool,
+    /// Keys must be strings (Kubernetes objects).
+    string_keys: bool,
 }
 
 impl Builder {
@@ -206,7 +315,7 @@ impl Builder {
         pos: &Positions<'_>,
         event: Event,
         span: Span,
-        spent: &mut usize,
+        budget: &AliasBudget,
     ) -> Result<Option<Value>, YamlError> {
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
@@ -231,9 +340,14 @@ impl Builder {
                     };
                     return Err(pos.at(&span.start, message));
                 };
-                *spent += size;
-                if *spent > ALIAS_BUDGET {
-                    return Err(pos.at(&span.start, "document contains excessive aliasing"));
+                if !budget.spend(size) {
+                    let message = format!(
+                        "YAML aliases expand to more than {} nodes in this run",
+                        budget.limit
+                    );
+                    return Err(pos.at(&span.start, message).with_help(
+                        "an alias bomb? pass `--max-yaml-aliases N` if the files really need more",
+                    ));
                 }
                 let key = value.scalar_text().map(|t| (t, false));
                 (value, key, 0, span)
@@ -285,6 +399,17 @@ impl Builder {
                     let Some((text, merge)) = key else {
                         return Err(pos.at(&span.start, "mapping key must be a scalar"));
                     };
+                    if self.string_keys && !merge && !matches!(value, Value::Str(_)) {
+                        let what = match value {
+                            Value::Bool(_) => "a boolean",
+                            Value::Null => "null",
+                            _ => "a number",
+                        };
+                        let message = format!("mapping key `{text}` is {what}, not a string");
+                        return Err(pos.at(&span.start, message).with_help(format!(
+                            "Kubernetes objects need string keys: quote it, `\"{text}\":`"
+                        )));
+                    }
                     let first = if merge {
                         m.merges.first().map(|(_, s)| s.start.line())
                     } else {
@@ -820,7 +945,7 @@ mod tests {
         }
         let deep = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
         let e = parse_documents(&deep).err().map(|e| (e.message, e.col));
-        assert_eq!(e, Some(("exceeded max depth of 1000".into(), 2001)));
+        assert_eq!(e, Some(("exceeded max depth of 10000".into(), 20001)));
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/fixtures/book/broken/deployment.yaml"

@@ -24,6 +24,9 @@ pub enum Command {
     Values(ValuesCmd),
     /// Validate manifests (files, or `-` for stdin) against Kubernetes schemas
     Validate(ValidateCmd),
+    /// Flux OCI artifacts: pack rendered environments, push them to a registry
+    #[command(subcommand)]
+    Artifact(ArtifactCmd),
 }
 
 /// How to validate (`build/render --validate`, `strata validate`).
@@ -215,4 +218,90 @@ impl From<ReorderArg> for strata::Reorder {
             ReorderArg::None => strata::Reorder::None,
         }
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ArtifactCmd {
+    /// Render environments and write DIR/<env>.tgz, the layer Flux pulls (or a directory)
+    Build(ArtifactBuild),
+    /// Render environments and push them as Flux OCI artifacts
+    Push(ArtifactPush),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// DIR/<env>.tgz, byte-reproducible
+    Tgz,
+    /// DIR/<env>/manifests.yaml, the directory Flux would extract
+    Dir,
+}
+
+/// Options shared by `artifact build` and `artifact push`.
+#[derive(clap::Args, Debug)]
+pub struct ArtifactCommon {
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Parallel jobs (default: all cores)
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    /// Allow an environment that renders no resources (Flux then prunes what it applied)
+    #[arg(long)]
+    pub allow_empty: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArtifactBuild {
+    /// Environments to pack (default: all)
+    pub envs: Vec<String>,
+    /// The output directory
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// `tgz` (DIR/<env>.tgz) or `dir` (DIR/<env>/manifests.yaml)
+    #[arg(long, value_enum, default_value = "tgz")]
+    pub layout: Layout,
+    #[command(flatten)]
+    pub artifact: ArtifactCommon,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArtifactPush {
+    /// Where to push: `oci://REGISTRY/REPOSITORY[:TAG]` (tag default `latest`)
+    #[arg(value_name = "oci://REGISTRY/REPO[:TAG]")]
+    pub url: String,
+    /// The environment to push (with `--tag-per-env`: several, default all)
+    pub envs: Vec<String>,
+    /// Where the configuration lives (`org.opencontainers.image.source`), e.g. the git URL
+    #[arg(long, value_name = "URL", required = true)]
+    pub source: String,
+    /// The revision (`org.opencontainers.image.revision`), Flux's form `<branch>@sha1:<commit>`
+    #[arg(long, value_name = "REV", required = true)]
+    pub revision: String,
+    /// Push each environment as `REPO:<env>` (or `REPO/<env>:TAG` when a tag is given)
+    #[arg(long)]
+    pub tag_per_env: bool,
+    /// Created at `1970-01-01T00:00:00Z`, so the same input gives the same digest
+    #[arg(long)]
+    pub reproducible: bool,
+    /// An annotation on the manifest, `key=value` (repeatable)
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Registry credentials `user:token` (default: the Docker config and its helpers)
+    #[arg(
+        long,
+        value_name = "USER:TOKEN",
+        env = "STRATA_REGISTRY_CREDS",
+        hide_env_values = true
+    )]
+    pub creds: Option<String>,
+    /// Speak plain HTTP to the registry (a local registry without TLS)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Seconds to wait for the registry to connect or answer
+    #[arg(long, value_name = "SECS", default_value = "60")]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub artifact: ArtifactCommon,
 }

@@ -5,6 +5,7 @@
 //! exit code is 1. clap's usage errors exit 2.
 
 mod args;
+mod artifact;
 mod report;
 
 use args::{Args, Command, Common, ValuesArgs};
@@ -24,6 +25,8 @@ pub fn run() -> ExitCode {
     let args = Args::parse();
     let jobs = match &args.command {
         Command::Render(r) => r.jobs,
+        Command::Artifact(args::ArtifactCmd::Build(b)) => b.artifact.jobs,
+        Command::Artifact(args::ArtifactCmd::Push(p)) => p.artifact.jobs,
         _ => None,
     };
     // The global pool can only be set once; this is the first use in the process.
@@ -39,6 +42,7 @@ pub fn run() -> ExitCode {
             Command::Render(r) => render(r),
             Command::Values(v) => values(v),
             Command::Validate(v) => validate_cmd(v),
+            Command::Artifact(a) => artifact::run(a),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
         .and_then(|t| {

@@ -126,18 +126,9 @@ pub fn configured(
             located(k, &at("name"), "a `replicas` entry needs a `name`")
                 .with_help("write `- name: my-deployment` and `count: 3`")
         })?;
-        let count = match entry.get("count") {
-            Some(Value::Int(n)) => *n,
-            None | Some(Value::Null) => 0,
-            Some(other) => {
-                return Err(located(
-                    k,
-                    &at("count"),
-                    format!("`count` must be a whole number, found {}", describe(other)),
-                )
-                .with_help("write the count without quotes, e.g. `count: 3`"));
-            }
-        };
+        let count = replicas::count_of(entry.get("count")).map_err(|m| {
+            located(k, &at("count"), m).with_help("write the count without quotes, e.g. `count: 3`")
+        })?;
         out.push(Box::new(replicas::Replicas {
             name: name.to_string(),
             count,

@@ -265,10 +265,11 @@ pub fn transformers(
                         .and_then(|r| r.get("name"))
                         .and_then(Value::scalar_text)
                         .unwrap_or_default(),
-                    count: match r.and_then(|r| r.get("count")) {
-                        Some(Value::Int(n)) => *n,
-                        _ => 0,
-                    },
+                    count: replicas::count_of(r.and_then(|r| r.get("count"))).map_err(|m| {
+                        Error::new(m)
+                            .at(c.at.clone())
+                            .with_help("write the count without quotes, e.g. `count: 3`")
+                    })?,
                     specs: specs(c),
                 }));
             }

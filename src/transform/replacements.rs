@@ -190,7 +190,9 @@ pub fn parse(v: &Value, at: Location) -> Result<Replacement> {
     })
 }
 
-/// Split a field path on dots, keeping `[...]` segments whole.
+/// Split a field path on dots, keeping `[...]` segments whole. Empty segments are dropped,
+/// as Kustomize drops them: `.metadata.namespace` (the form kubebuilder writes) is
+/// `metadata.namespace`, and nothing ever reads or creates a field named `""`.
 pub fn split_path(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -210,6 +212,7 @@ pub fn split_path(path: &str) -> Vec<String> {
         }
     }
     out.push(cur);
+    out.retain(|s| !s.is_empty());
     out
 }
 

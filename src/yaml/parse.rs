@@ -335,6 +335,17 @@ impl Builder {
         let mut empty = false;
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
+                // A block scalar that runs to the end of a file with no final newline has no
+                // last line break to keep (saphyr-parser adds one; go-yaml does not).
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block && text.ends_with('\n') && !pos.text.ends_with('\n') {
+                    let rest = pos.text.get(pos.byte(span.end.index())..).unwrap_or("");
+                    if !rest.contains('\n') {
+                        let mut t = text.into_owned();
+                        t.pop();
+                        text = t.into();
+                    }
+                }
                 if style == ScalarStyle::Folded {
                     text = folded_round_trip(&text).into();
                 }

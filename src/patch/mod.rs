@@ -116,6 +116,12 @@ pub fn apply_smp(
     if r.doc.as_map().is_none_or(|m| m.is_empty()) {
         return Ok(());
     }
+    // An annotations map the patch emptied is dropped, as Kustomize drops it.
+    if let Some(Value::Map(meta)) = r.doc.get_mut("metadata")
+        && matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty())
+    {
+        meta.shift_remove("annotations");
+    }
     if !allow_kind && let Some(m) = r.doc.as_map_mut() {
         m.insert("kind".to_string(), Value::Str(kind));
     }
@@ -220,6 +226,22 @@ pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool)
     }
     let meta =
         crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
+    // Kustomize copies the patch's labels and annotations through its string-map accessors
+    // (`CopyMergeMetaDataFieldsFrom`): a targeted patch's `team: null` is the string
+    // `"null"`, not a deletion, and `1` is `"1"`.
+    for field in ["labels", "annotations"] {
+        if let Some(Value::Map(m)) = meta.get_mut(field) {
+            for v in m.values_mut() {
+                let text = match &*v {
+                    Value::Str(_) => continue,
+                    Value::Null => "null".to_string(),
+                    Value::Map(_) | Value::Seq(_) => String::new(),
+                    scalar => scalar.scalar_text().unwrap_or_default(),
+                };
+                *v = Value::Str(text);
+            }
+        }
+    }
     if !allow_name {
         meta.insert("name".to_string(), Value::Str(r.name().to_string()));
     }

@@ -45,12 +45,45 @@ pub fn merge(
     pos: &Position,
     how: &Merge,
 ) -> Result<Option<Value>> {
+    // Kustomize refuses to merge a map, a list and a scalar into one another ("wrong node
+    // kind"); null on either side is a deletion or an addition.
+    let shape = |v: &Value| match v {
+        Value::Null => None,
+        Value::Map(_) => Some("a map"),
+        Value::Seq(_) => Some("a list"),
+        _ => Some("a scalar"),
+    };
+    let directive = matches!(patch, Value::Map(m) if m.contains_key(DIRECTIVE));
+    if let (Some(d), Some(p)) = (dest.as_ref().and_then(shape), shape(patch))
+        && d != p
+        && !directive
+    {
+        return Err(Error::new(format!(
+            "the patch has {p} where the target has {d} at `{}`",
+            MISMATCH_ROOT
+        ))
+        .with_help("a strategic merge patch must keep each field's shape (map, list or scalar); use `$patch: replace` or a JSON patch to change it"));
+    }
     match patch {
         Value::Null => Ok(None),
         Value::Map(p) => merge_map(dest, p, pos, how),
         Value::Seq(p) => merge_seq(dest, p, pos, how),
         scalar => Ok(Some(scalar.clone())),
     }
+}
+
+/// Where a shape mismatch is reported before the fields above it are known.
+const MISMATCH_ROOT: &str = "\u{0}";
+
+/// Put `field` in front of the path of a shape-mismatch error coming up from below it.
+fn under(field: &str, mut e: Error) -> Error {
+    if e.message.contains(MISMATCH_ROOT) {
+        e.message = e.message.replace(MISMATCH_ROOT, field);
+    } else if let Some(i) = e.message.rfind(" at `") {
+        let at = i + " at `".len();
+        e.message.insert_str(at, &format!("{field}."));
+    }
+    e
 }
 
 fn merge_map(
@@ -80,7 +113,14 @@ fn merge_map(
     for (k, pv) in &fields {
         let (child_how, child_pos) = pos.field(k);
         let current = out.get(k).cloned();
-        match merge(current, pv, &child_pos, &child_how)? {
+        let merged = merge(current, pv, &child_pos, &child_how).map_err(|e| {
+            if e.message.starts_with("the patch has ") {
+                under(k, e)
+            } else {
+                e
+            }
+        })?;
+        match merged {
             Some(v) => {
                 out.insert(k.clone(), v);
             }

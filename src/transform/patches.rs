@@ -65,6 +65,9 @@ impl Transformer for Patches {
                     e.at(p.at.resolve())
                 }
             })?;
+            // An object a `$patch: delete` removed is gone for the next patch too.
+            rm.items
+                .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
         Ok(())
     }
@@ -185,17 +188,14 @@ impl Patches {
 /// `metadata.annotations` while the patch runs (Kustomize's own annotations are there), the
 /// result goes through its JSON round trip, and annotation values come back as strings.
 fn apply_json(doc: &mut Value, ops: &[json6902::Op]) -> Result<(), Box<(usize, Error)>> {
-    let added = match doc.get_mut("metadata") {
-        Some(Value::Map(meta)) if !meta.contains_key("annotations") => {
-            meta.insert("annotations".into(), Value::Map(yaml::Map::default()));
-            true
-        }
-        _ => false,
-    };
+    if let Some(Value::Map(meta)) = doc.get_mut("metadata")
+        && !meta.contains_key("annotations")
+    {
+        meta.insert("annotations".into(), Value::Map(yaml::Map::default()));
+    }
     let result = json6902::apply(doc, ops);
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
-        let empty = matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty());
-        if empty && (added || result.is_ok()) {
+        if matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty()) {
             meta.shift_remove("annotations");
         }
         if let Some(Value::Map(annotations)) = meta.get_mut("annotations") {

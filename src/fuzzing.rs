@@ -142,8 +142,11 @@ pub fn template(data: &[u8]) {
     }
 }
 
+/// A property: panics when it fails for these bytes.
+pub type Property = fn(&[u8]);
+
 /// The targets by name (the fuzz directory's file names).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Property)] = &[
     ("yaml_reader", yaml_reader),
     ("yaml_round_trip", yaml_round_trip),
     ("kustomization", kustomization),

@@ -5,6 +5,7 @@
 //! `Value` until a stage asks for them typed, so every typed accessor reports errors at the
 //! field's own line. Deprecated fields produce Kustomize's exact warning lines.
 
+use super::field_types;
 use crate::error::{Error, Location, Result, closest};
 use crate::yaml::{self, Map, Value};
 use std::path::{Path, PathBuf};
@@ -94,8 +95,7 @@ impl Kustomization {
         aliases: &yaml::AliasBudget,
     ) -> Result<Kustomization> {
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let docs =
-            yaml::parse_documents_in(&text, true, aliases).map_err(|e| yaml_error(file, e))?;
+        let docs = yaml::parse_kustomization_in(&text, aliases).map_err(|e| yaml_error(file, e))?;
         let mut docs = docs.into_iter().filter(|d| !d.value.is_null());
         let root = match docs.next() {
             None => Value::Map(Map::default()),
@@ -121,6 +121,8 @@ impl Kustomization {
             };
             fields.insert(canon.to_string(), value);
         }
+        field_types::check(&fields)
+            .map_err(|m| field_types::error(m, &text, |path| loc(file, &text, path)))?;
         // Kustomize refuses a kustomization whose fields are all Go zero values (an empty
         // file, comments only, `{}`, only `apiVersion`/`kind`): it builds nothing, and an
         // empty stream must never look like a successful build.
@@ -558,10 +560,8 @@ mod tests {
 
     #[test]
     fn non_string_label_is_an_error() {
-        let k = parse("commonLabels:\n  version: 1\n").expect("parses");
-        let err = k
-            .string_map(&["commonLabels"], k.get("commonLabels"))
-            .expect_err("number");
+        let err = parse("commonLabels:\n  version: 1\n").expect_err("number");
         assert_eq!(err.location.expect("located").line, 2);
+        assert!(err.help.expect("help").contains("`\"1\"`"));
     }
 }

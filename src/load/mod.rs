@@ -4,6 +4,7 @@
 //! their bases), enforces the load restrictor, and turns documents into `Resource`s that
 //! remember their file and line. `kind: List` documents are flattened here.
 
+pub mod field_types;
 pub mod fs;
 pub mod kustomization;
 pub mod remote;

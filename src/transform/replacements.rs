@@ -10,7 +10,7 @@ use super::Transformer;
 use crate::error::{Error, Location, Result};
 use crate::patch::selector::{Requirement, matches, parse_selector};
 use crate::resource::{ResId, ResMap, Resource};
-use crate::yaml::{Map, Value, parse_documents};
+use crate::yaml::{Map, Value};
 
 /// Group, version, kind, name and namespace (blank = any) plus label/annotation selectors.
 #[derive(Debug, Clone, Default)]
@@ -273,7 +273,8 @@ fn visit(
                     match leaf {
                         Value::Map(_) => Value::Map(Map::default()),
                         Value::Seq(_) => Value::Seq(Vec::new()),
-                        _ => Value::Str(String::new()),
+                        // A created scalar field: its type comes from the value set in it.
+                        _ => Value::Null,
                     }
                 } else if rest[0].starts_with('[') && rest[0].contains('=')
                     || rest[0].parse::<usize>().is_ok()
@@ -326,15 +327,37 @@ fn visit(
     }
 }
 
-/// Re-read text as a plain YAML scalar (an int stays an int when the target was one).
-fn typed_like(target: &Value, text: &str) -> Value {
+/// The value a scalar target takes, as Kustomize sets it: the target keeps its type and
+/// the new text must be of that type (`1.0` cannot go into an integer field); a field the
+/// replacement created takes the source's value, or, when a delimiter cut the value, the
+/// type its text reads as (`1.0` is a number there).
+fn retyped(target: &Value, new: &Value, plain: bool) -> std::result::Result<Value, String> {
+    let text = new.scalar_text().unwrap_or_default();
     match target {
-        Value::Str(_) => Value::Str(text.to_string()),
-        _ => parse_documents(text)
-            .ok()
-            .and_then(|d| d.into_iter().next().map(|d| d.value))
-            .filter(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
-            .unwrap_or_else(|| Value::Str(text.to_string())),
+        Value::Null if plain => Ok(crate::yaml::plain_scalar(&text)),
+        Value::Null => Ok(new.clone()),
+        Value::Str(_) => Ok(Value::Str(text)),
+        other => {
+            let read = crate::yaml::plain_scalar(&text);
+            let fits = matches!(
+                (other, &read),
+                (Value::Bool(_), Value::Bool(_))
+                    | (Value::Int(_) | Value::UInt(_), Value::Int(_) | Value::UInt(_))
+                    | (
+                        Value::Float(_),
+                        Value::Int(_) | Value::UInt(_) | Value::Float(_)
+                    )
+            );
+            if fits {
+                Ok(read)
+            } else {
+                Err(format!(
+                    "cannot put `{text}` into a field that holds {} (`{}`)",
+                    crate::load::kustomization::describe(other),
+                    other.scalar_text().unwrap_or_default()
+                ))
+            }
+        }
     }
 }
 
@@ -442,10 +465,18 @@ impl Replacement {
                             }
                             v = Value::Str(parts.join(&t.options.delimiter));
                         }
+                        let plain = !self.source_options.delimiter.is_empty()
+                            || !t.options.delimiter.is_empty();
                         *node = match (&*node, &v) {
                             (Value::Map(_) | Value::Seq(_), _)
                             | (_, Value::Map(_) | Value::Seq(_)) => v,
-                            (target, v) => typed_like(target, &v.scalar_text().unwrap_or_default()),
+                            (target, v) => match retyped(target, v, plain) {
+                                Ok(x) => x,
+                                Err(e) => {
+                                    failure = Some(e);
+                                    return;
+                                }
+                            },
                         };
                     });
                     if let Some(f) = failure {
@@ -488,6 +519,7 @@ impl Transformer for Replacements {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml::parse_documents;
 
     #[test]
     fn paths() {

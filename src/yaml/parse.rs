@@ -153,17 +153,27 @@ pub fn parse_documents_in(
 /// mapping key must be a string, as kubectl's JSON round trip demands (`1: x` and
 /// `true: x` are errors there).
 pub fn parse_objects_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
-    parse_opts(text, false, true, budget)
+    parse_opts(text, false, true, false, budget)
+}
+
+/// Parses a kustomization file as Kustomize decodes one (go-yaml v2, YAML 1.1): `yes`,
+/// `on`, `y` and their kin are booleans; a repeated key replaces the earlier one.
+pub fn parse_kustomization_in(
+    text: &str,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, true, false, true, budget)
 }
 
 fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
-    parse_opts(text, lenient, false, budget)
+    parse_opts(text, lenient, false, false, budget)
 }
 
 fn parse_opts(
     text: &str,
     lenient: bool,
     string_keys: bool,
+    yaml11: bool,
     budget: &AliasBudget,
 ) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
@@ -171,6 +181,7 @@ fn parse_opts(
     let (mut b, mut docs) = (Builder::default(), Vec::new());
     b.lenient = lenient;
     b.string_keys = string_keys;
+    b.yaml11 = yaml11;
     let (mut root, mut start) = (None, None);
     // Where the last document ended, whether it ended with `...`, and whether the current
     // document is one kubectl never reads (content after `...` without a `---`).
@@ -319,6 +330,8 @@ struct Builder {
     lenient: bool,
     /// Keys must be strings (Kubernetes objects).
     string_keys: bool,
+    /// Plain scalars resolve as go-yaml v2 resolves them (YAML 1.1 booleans).
+    yaml11: bool,
     /// Paths of the current document's empty map values.
     empty_nulls: Vec<Vec<PathSeg>>,
 }
@@ -349,8 +362,11 @@ impl Builder {
                 if style == ScalarStyle::Folded {
                     text = folded_round_trip(&text).into();
                 }
-                let value = resolve_scalar(&text, style, tag.as_deref())
+                let mut value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|m| pos.at(&span.start, m))?;
+                if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
+                    value = yaml11_bool(&text).map_or(value, Value::Bool);
+                }
                 empty = text.is_empty() && value.is_null();
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
@@ -622,6 +638,20 @@ fn decode_base64(s: &str) -> Option<String> {
 }
 
 /// go-yaml v3's `resolve` for a plain scalar: the value and its tag.
+/// The YAML 1.1 booleans go-yaml v2 knows beyond `true` and `false`.
+fn yaml11_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// What an untagged plain scalar with this text reads as (go-yaml v3's resolution).
+pub fn plain_scalar(text: &str) -> Value {
+    resolve_plain(text, true).0
+}
+
 fn resolve_plain(s: &str, allow_time: bool) -> (Value, &'static str) {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return (Value::Null, "!!null"),

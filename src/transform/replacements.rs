@@ -342,7 +342,10 @@ fn retyped(target: &Value, new: &Value, plain: bool) -> std::result::Result<Valu
             let fits = matches!(
                 (other, &read),
                 (Value::Bool(_), Value::Bool(_))
-                    | (Value::Int(_) | Value::UInt(_), Value::Int(_) | Value::UInt(_))
+                    | (
+                        Value::Int(_) | Value::UInt(_),
+                        Value::Int(_) | Value::UInt(_)
+                    )
                     | (
                         Value::Float(_),
                         Value::Int(_) | Value::UInt(_) | Value::Float(_)

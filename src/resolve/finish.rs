@@ -72,11 +72,12 @@ pub fn finish(
             unused.join(", ")
         ));
     }
+    // Kustomize keeps a local-config object only when the annotation is exactly `false`.
     rm.items.retain(|r| {
-        r.meta_map("annotations")
-            .and_then(|a| a.get(LOCAL_CONFIG))
-            .and_then(Value::as_str)
-            != Some("true")
+        match r.meta_map("annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
+            None => true,
+            Some(v) => v.as_str() == Some("false"),
+        }
     });
     let has = |m: &str| build_metadata.iter().any(|x| x == m);
     for r in &mut rm.items {
@@ -206,7 +207,8 @@ fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: b
             r,
             "labels",
             "app.kubernetes.io/managed-by",
-            "kustomize-v5.5.0".to_string(),
+            // kubectl's embedded Kustomize has no module version: it writes `(devel)`.
+            "kustomize-(devel)".to_string(),
         );
     }
 }

@@ -2,9 +2,10 @@
 //!
 //! Kustomize runs a kustomization's built-in transformers in a fixed order whatever the
 //! order of fields in the file: patchesStrategicMerge, patches, namespace, namePrefix,
-//! nameSuffix, labels (commonLabels, then each `labels` entry), commonAnnotations,
+//! nameSuffix, labels (each `labels` entry, then commonLabels), commonAnnotations,
 //! patchesJson6902, replicas, images, replacements. `configured` reads a kustomization and
-//! returns the transformers it asks for, in that order.
+//! returns the transformers it asks for, in that order: one per `patches`, `labels`,
+//! `patchesJson6902`, `replicas` and `images` entry, and none for an empty field.
 
 pub mod affix;
 pub mod config;
@@ -62,13 +63,17 @@ pub fn configured(
     config: &config::Config,
 ) -> Result<Vec<Box<dyn Transformer>>> {
     let mut out: Vec<Box<dyn Transformer>> = Vec::new();
-    if let Some(mut p) = patches::strategic_merge(k, loader, strict)? {
+    if let Some(mut p) = patches::strategic_merge(k, loader, strict)?
+        && !p.patches.is_empty()
+    {
         p.openapi = config.openapi.clone();
         out.push(Box::new(p));
     }
     if let Some(mut p) = patches::entries(k, loader, patches::Field::Patches, strict)? {
         p.openapi = config.openapi.clone();
-        out.push(Box::new(p));
+        for one in p.per_entry() {
+            out.push(Box::new(one));
+        }
     }
     if let Some(ns) = k.string("namespace")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(namespace::Namespace {
@@ -76,28 +81,24 @@ pub fn configured(
             specs: config.table("namespace"),
         }));
     }
-    if let Some(p) = k.string("namePrefix")? {
+    if let Some(p) = k.string("namePrefix")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(affix::Affix {
             side: affix::Side::Prefix,
             text: p,
             specs: config.table("namePrefix"),
         }));
     }
-    if let Some(s) = k.string("nameSuffix")? {
+    if let Some(s) = k.string("nameSuffix")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(affix::Affix {
             side: affix::Side::Suffix,
             text: s,
             specs: config.table("nameSuffix"),
         }));
     }
-    if k.get("commonLabels").is_some() {
-        out.push(Box::new(labels::MapEntries {
-            kind: "LabelTransformer",
-            pairs: k.string_map(&["commonLabels"], k.get("commonLabels"))?,
-            specs: config.table("commonLabels"),
-        }));
-    }
-    for (i, entry) in seq(k, "labels")?.iter().enumerate() {
+    // Kustomize runs each `labels` entry, then commonLabels (an instance whenever either
+    // field has something, even if commonLabels itself is empty).
+    let label_entries = seq(k, "labels")?;
+    for (i, entry) in label_entries.iter().enumerate() {
         let entry = Value::Map(k.strict_struct(
             &["labels", &i.to_string()],
             entry,
@@ -105,15 +106,26 @@ pub fn configured(
         )?);
         out.push(Box::new(label_entry(k, i, &entry, config)?));
     }
-    if k.get("commonAnnotations").is_some() {
+    let common = k.string_map(&["commonLabels"], k.get("commonLabels"))?;
+    if !label_entries.is_empty() || !common.is_empty() {
+        out.push(Box::new(labels::MapEntries {
+            kind: "LabelTransformer",
+            pairs: common,
+            specs: config.table("commonLabels"),
+        }));
+    }
+    let annotations = k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?;
+    if !annotations.is_empty() {
         out.push(Box::new(labels::MapEntries {
             kind: "AnnotationsTransformer",
-            pairs: k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?,
+            pairs: annotations,
             specs: config.table("commonAnnotations"),
         }));
     }
     if let Some(p) = patches::entries(k, loader, patches::Field::Json6902, strict)? {
-        out.push(Box::new(p));
+        for one in p.per_entry() {
+            out.push(Box::new(one));
+        }
     }
     for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
         let entry = &Value::Map(k.strict_struct(

@@ -47,6 +47,28 @@ pub struct Patches {
     pub openapi: Option<std::sync::Arc<crate::patch::schema::Custom>>,
 }
 
+impl Patches {
+    /// One transformer per entry, as Kustomize configures `patches` and `patchesJson6902`
+    /// (each entry is its own PatchTransformer, and `transformerAnnotations` lists each).
+    pub fn per_entry(self) -> Vec<Patches> {
+        let Patches {
+            field,
+            patches,
+            strict,
+            openapi,
+        } = self;
+        patches
+            .into_iter()
+            .map(|p| Patches {
+                field,
+                patches: vec![p],
+                strict,
+                openapi: openapi.clone(),
+            })
+            .collect()
+    }
+}
+
 impl Transformer for Patches {
     fn kind(&self) -> &'static str {
         match self.field {

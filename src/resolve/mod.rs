@@ -445,6 +445,24 @@ impl<'a> Builder<'a> {
             }
         }
         rm.append_all(pending)?;
+        // Kustomize's order inside a kustomization: resources, configurations and crds, this
+        // kustomization's generators, then its components (each running on what this layer
+        // holds so far), then its transformers.
+        self.configure(k, &mut config)?;
+        config.openapi = self.openapi.clone();
+        let configured_in = relative_to(&k.file, &self.top);
+        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
+        let generator_configs = self.plugin_configs(k, "generators")?;
+        generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
+        for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
+            let at = k.spot(&["helmCharts"]);
+            generated.push(transform::generators::Generated {
+                resource: r,
+                behavior: transform::generators::Behavior::Create,
+                at,
+            });
+        }
+        transform::generators::absorb(&mut rm, generated)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
             let idx = i.to_string();
             let at = ["components", idx.as_str()];
@@ -476,21 +494,7 @@ impl<'a> Builder<'a> {
                 openapi_set = Some(o);
             }
         }
-        self.configure(k, &mut config)?;
         config.openapi = self.openapi.clone();
-        let configured_in = relative_to(&k.file, &self.top);
-        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
-        let generator_configs = self.plugin_configs(k, "generators")?;
-        generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
-        for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
-            let at = k.spot(&["helmCharts"]);
-            generated.push(transform::generators::Generated {
-                resource: r,
-                behavior: transform::generators::Behavior::Create,
-                at,
-            });
-        }
-        transform::generators::absorb(&mut rm, generated)?;
         let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
             transform::configured(k, self.loader, self.strict, &config)?
                 .into_iter()

@@ -647,6 +647,13 @@ fn yaml11_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// Whether go-yaml v3 reads `s`, written as a plain scalar, as a string: a key Kustomize
+/// writes untagged (a generator's, a label transformer's) survives kubectl's JSON round
+/// trip only then (`1`, `true`, `~`, `2001-12-14` and `<<` do not).
+pub fn plain_is_string(s: &str) -> bool {
+    s != "<<" && resolve_plain(s, true).1 == "!!str"
+}
+
 /// What an untagged plain scalar with this text reads as (go-yaml v3's resolution).
 pub fn plain_scalar(text: &str) -> Value {
     resolve_plain(text, true).0

@@ -54,7 +54,7 @@ impl Transformer for MapEntries {
                             return Err(Error::new(format!(
                                 "the {what} key `{k}` reads as a number, boolean, null or date in YAML"
                             ))
-                            .with_help("kubectl fails on such a key (json: unsupported type); quote-proof keys are words, e.g. `app.kubernetes.io/version`"));
+                            .with_help("kubectl fails on such a key (json: unsupported type); use a key that is not a number, boolean, null or date"));
                         }
                         m.insert(k.clone(), Value::Str(v.clone()));
                     }

@@ -424,25 +424,48 @@ pub fn entries(
                 let mut pat = at.to_vec();
                 pat.push("path");
                 let (docs, file) = load_file(k, loader, &pat, &p)?;
+                // Only a file of zero bytes is an empty patch to Kustomize; text that holds
+                // no document (a comment, `---`, `null`) is an error.
+                let zero = std::fs::metadata(&file).is_ok_and(|m| m.len() == 0);
+                if docs.iter().all(Value::is_null) && !zero {
+                    return Err(k
+                        .error(&pat, format!("patch file `{p}` holds no patch"))
+                        .with_help("write the patch, or remove the entry (an empty file with a `target` does nothing)"));
+                }
                 (docs, format!("`{p}`"), Some(file))
             }
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
                 pat.push("patch");
                 let source = "(inline)".to_string();
-                if t.is_empty() {
-                    // kubectl: "must specify one of patch and path".
+                // Kustomize trims an inline `patches:` patch (not a patchesJson6902 one)
+                // before reading it: its last block scalar loses its final line break.
+                let text = if field == Field::Patches {
+                    t.trim()
+                } else {
+                    t.as_str()
+                };
+                if text.trim().is_empty() {
+                    // kubectl: "must specify one of patch and path" / "patch appears to be empty".
                     return Err(k
                         .error(&pat, "`patch:` is empty")
                         .with_help("write the patch inline, or give its file as `path:`"));
-                } else if t.trim().is_empty() {
-                    (Vec::new(), source, None)
-                } else {
-                    (inline(k, loader, &pat, &t)?, source, None)
                 }
+                (inline(k, loader, &pat, text)?, source, None)
             }
         };
         let body = classify(k, &at, docs)?;
+        let hollow = match &body {
+            Body::Json(ops) => ops.is_empty(),
+            Body::Smp(docs) => docs.iter().all(|d| d.as_map().is_some_and(yaml::Map::is_empty)),
+            Body::Empty => false,
+        };
+        if hollow {
+            // kubectl: "illegally qualifies as both an SM and JSON patch" / cannot unmarshal.
+            return Err(k
+                .error(&at, format!("patch {source} holds no change (`{{}}` or `[]`)"))
+                .with_help("write the patch, or remove the entry"));
+        }
         let target = match m.get("target").filter(|t| !t.is_null()) {
             None => None,
             Some(t) => {

@@ -73,12 +73,12 @@ pub fn finish(
         ));
     }
     // Kustomize keeps a local-config object only when the annotation is exactly `false`.
-    rm.items.retain(|r| {
-        match r.meta_map("annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
+    rm.items.retain(
+        |r| match r.meta_map("annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
             None => true,
             Some(v) => v.as_str() == Some("false"),
-        }
-    });
+        },
+    );
     let has = |m: &str| build_metadata.iter().any(|x| x == m);
     for r in &mut rm.items {
         annotate(

@@ -251,7 +251,10 @@ fn generate(
     opt_at.push("options");
     let options = Options::over(Options::read(k, &opt_at, m.get("options"))?, global);
 
-    for (what, pairs) in [("labels", &options.labels), ("annotations", &options.annotations)] {
+    for (what, pairs) in [
+        ("labels", &options.labels),
+        ("annotations", &options.annotations),
+    ] {
         for (key, _) in pairs {
             if !crate::yaml::plain_is_string(key) {
                 return Err(err("options", not_a_string_key(key, what), KEY_HELP));
@@ -313,7 +316,11 @@ fn generate(
                 "write literals as `KEY=value`",
             ));
         };
-        add(key.to_string(), unquote(value).as_bytes().to_vec(), "literals")?;
+        add(
+            key.to_string(),
+            unquote(value).as_bytes().to_vec(),
+            "literals",
+        )?;
     }
     let mut files_binary = Vec::new();
     for src in strings(k, at, "files", m)? {
@@ -670,7 +677,15 @@ mod tests {
         assert_eq!(unquote("'x'"), "x");
         assert_eq!(unquote("\"x'"), "\"x'");
         // Keys are kept as written; only one YAML reads as a non-string is refused.
-        for key in ["app.properties", "a b", "a/b", "export K", "yes", "0.0.1", "1:2"] {
+        for key in [
+            "app.properties",
+            "a b",
+            "a/b",
+            "export K",
+            "yes",
+            "0.0.1",
+            "1:2",
+        ] {
             assert!(crate::yaml::plain_is_string(key), "{key}");
         }
         for key in ["1", "true", "~", "1.5", "0x1F", "2001-12-14", "<<"] {

@@ -79,6 +79,8 @@ pub fn configured(
         out.push(Box::new(namespace::Namespace {
             namespace: ns,
             specs: config.table("namespace"),
+            unset_only: false,
+            subjects: namespace::Subjects::DefaultOnly,
         }));
     }
     if let Some(p) = k.string("namePrefix")?.filter(|s| !s.is_empty()) {

@@ -457,13 +457,18 @@ pub fn entries(
         let body = classify(k, &at, docs)?;
         let hollow = match &body {
             Body::Json(ops) => ops.is_empty(),
-            Body::Smp(docs) => docs.iter().all(|d| d.as_map().is_some_and(yaml::Map::is_empty)),
+            Body::Smp(docs) => docs
+                .iter()
+                .all(|d| d.as_map().is_some_and(yaml::Map::is_empty)),
             Body::Empty => false,
         };
         if hollow {
             // kubectl: "illegally qualifies as both an SM and JSON patch" / cannot unmarshal.
             return Err(k
-                .error(&at, format!("patch {source} holds no change (`{{}}` or `[]`)"))
+                .error(
+                    &at,
+                    format!("patch {source} holds no change (`{{}}` or `[]`)"),
+                )
                 .with_help("write the patch, or remove the entry"));
         }
         let target = match m.get("target").filter(|t| !t.is_null()) {

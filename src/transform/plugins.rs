@@ -210,10 +210,20 @@ pub fn transformers(
         };
         let mut made: Vec<Box<dyn Transformer>> = Vec::new();
         match kind.as_str() {
-            "NamespaceTransformer" => made.push(Box::new(namespace::Namespace {
-                namespace: meta(c, "namespace").unwrap_or_default(),
-                specs: specs(c),
-            })),
+            "NamespaceTransformer" => {
+                let subjects = namespace::Subjects::parse(&text("setRoleBindingSubjects"))
+                    .map_err(|m| {
+                        Error::new(m)
+                            .at(c.at.clone())
+                            .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
+                    })?;
+                made.push(Box::new(namespace::Namespace {
+                    namespace: meta(c, "namespace").unwrap_or_default(),
+                    specs: specs(c),
+                    unset_only: matches!(c.doc.get("unsetOnly"), Some(Value::Bool(true))),
+                    subjects,
+                }));
+            }
             "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
                 for (side, field) in [
                     (affix::Side::Prefix, "prefix"),

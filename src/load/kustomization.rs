@@ -48,6 +48,27 @@ pub const FIELDS: &[&str] = &[
     "buildMetadata",
 ];
 
+/// The fields that configure built-in transformers and generators.
+const CONFIG_FIELDS: &[&str] = &[
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replicas",
+    "replacements",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "helmCharts",
+];
+
 /// The file names a kustomization may have, in Kustomize's order of preference.
 pub const FILE_NAMES: &[&str] = &[
     "kustomization.yaml",
@@ -123,6 +144,23 @@ impl Kustomization {
         }
         field_types::check(&fields)
             .map_err(|m| field_types::error(m, &text, |path| loc(file, &text, path)))?;
+        // Kustomize marshals the configuration of its built-in transformers and generators
+        // when it runs them: a character it cannot print fails there, whatever receives it.
+        for field in CONFIG_FIELDS {
+            if let Some(v) = fields.get(*field) {
+                let mut path = vec![field.to_string()];
+                if let Some(c) = yaml::find_unprintable(v, &mut path) {
+                    let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                    return Err(Error::new(format!(
+                        "`{}` holds the control character U+{:04X}, which kubectl cannot print",
+                        path.join("."),
+                        c as u32
+                    ))
+                    .at(loc(file, &text, &refs))
+                    .with_help("remove the character"));
+                }
+            }
+        }
         // Kustomize refuses a kustomization whose fields are all Go zero values (an empty
         // file, comments only, `{}`, only `apiVersion`/`kind`): it builds nothing, and an
         // empty stream must never look like a successful build.

@@ -79,6 +79,20 @@ pub fn finish(
             Some(v) => v.as_str() == Some("false"),
         },
     );
+    // What kubectl cannot print (DEL, C1 controls, U+FFFE/FFFF) fails its build.
+    for r in &rm.items {
+        let mut path = Vec::new();
+        if let Some(c) = crate::yaml::find_unprintable(&r.doc, &mut path) {
+            return Err(crate::error::Error::new(format!(
+                "{} holds the control character U+{:04X} at `{}`, which kubectl cannot print",
+                r.id(),
+                c as u32,
+                path.join(".")
+            ))
+            .in_file(&r.origin.file)
+            .with_help("remove the character, or encode the value (e.g. base64 in binaryData)"));
+        }
+    }
     let has = |m: &str| build_metadata.iter().any(|x| x == m);
     for r in &mut rm.items {
         annotate(

@@ -190,10 +190,35 @@ pub fn parse(v: &Value, at: Location) -> Result<Replacement> {
     })
 }
 
-/// Split a field path on dots, keeping `[...]` segments whole. Empty segments are dropped,
-/// as Kustomize drops them: `.metadata.namespace` (the form kubebuilder writes) is
-/// `metadata.namespace`, and nothing ever reads or creates a field named `""`.
+/// Split a field path on dots, keeping `[...]` segments whole. Empty segments are dropped:
+/// a replacement *source* path is lenient (`.metadata.namespace`, the form kubebuilder
+/// writes, and even `data..v` read `data.v`).
 pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = split_raw(path);
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// A replacement *target* path as kyaml splits it: one leading `.` is allowed, any other
+/// empty segment (`a..b`, `..a`, `.`) is an error, as in kubectl. A trailing `.` is kept as
+/// a flag: kubectl creates the field then (with `create`) if it is missing, and mangles it
+/// if it exists; strata creates it, or refuses.
+pub fn split_target_path(path: &str) -> std::result::Result<(Vec<String>, bool), String> {
+    let mut parts = split_raw(path);
+    if parts.len() > 1 && parts[0].is_empty() {
+        parts.remove(0);
+    }
+    let trailing = parts.len() > 1 && parts.last().is_some_and(String::is_empty);
+    if trailing {
+        parts.pop();
+    }
+    if parts.iter().any(String::is_empty) {
+        return Err(format!("the field path `{path}` has an empty segment"));
+    }
+    Ok((parts, trailing))
+}
+
+fn split_raw(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut depth = 0;
@@ -212,7 +237,6 @@ pub fn split_path(path: &str) -> Vec<String> {
         }
     }
     out.push(cur);
-    out.retain(|s| !s.is_empty());
     out
 }
 
@@ -440,7 +464,15 @@ impl Replacement {
                     continue;
                 }
                 for fp in &t.field_paths {
-                    let path = split_path(fp);
+                    let (path, trailing) = split_target_path(fp).map_err(|m| {
+                        err(m).with_help("write the path as `a.b.c` (one leading `.` is allowed)")
+                    })?;
+                    if trailing && (!t.options.create || lookup(&r.doc, &path).is_some()) {
+                        return Err(err(format!(
+                            "the field path `{fp}` ends with `.`"
+                        ))
+                        .with_help("remove the final `.`: kubectl cannot find (or overwrites wrongly) a field named so"));
+                    }
                     let create = t.options.create.then_some(&value);
                     let mut failure = None;
                     let found = visit(&mut r.doc, &path, create, &mut |node| {

@@ -22,10 +22,19 @@ fn budget() -> AliasBudget {
     AliasBudget::new(20_000)
 }
 
-/// Value equality with NaN equal to itself (the printer writes `.nan`, which reads back).
+/// Value equality as kubectl's output preserves it: numbers by value (a float with a whole
+/// value prints as an integer, as through Kustomize's JSON round trip), NaN equal to itself.
 fn same(a: &Value, b: &Value) -> bool {
+    let num = |v: &Value| match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::UInt(u) => Some(*u as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    if let (Some(x), Some(y)) = (num(a), num(b)) {
+        return x == y || (x.is_nan() && y.is_nan());
+    }
     match (a, b) {
-        (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
         (Value::Seq(x), Value::Seq(y)) => {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }

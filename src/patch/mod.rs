@@ -208,10 +208,18 @@ fn clear_empty(doc: &mut Value, steps: &[Step]) {
             None => return,
         }
     }
-    if let Value::Map(m) = cur
-        && matches!(m.get(last), Some(Value::Null))
-    {
-        m.shift_remove(last);
+    // Annotations were made text at load: an empty one is `""` by now.
+    let in_annotations =
+        matches!(parents.last(), Some(Step::Key(k)) if k == "annotations");
+    if let Value::Map(m) = cur {
+        let empty = match m.get(last) {
+            Some(Value::Null) => true,
+            Some(Value::Str(s)) => in_annotations && s.is_empty(),
+            _ => false,
+        };
+        if empty {
+            m.shift_remove(last);
+        }
     }
 }
 

@@ -163,6 +163,9 @@ pub struct Resource {
     /// Fields whose value was empty in the source (`key:`), which a strategic merge patch
     /// clears (see `yaml::Document::empty_nulls`).
     pub empty_nulls: Vec<Vec<crate::yaml::PathSeg>>,
+    /// Annotations that were typed in the source (`n: 0x1F` is the text `"0x1F"` but the
+    /// number 31): (key, text, typed value). A JSON patch sees the typed value.
+    pub typed_annotations: Vec<(String, String, crate::yaml::Value)>,
 }
 
 impl Resource {
@@ -177,6 +180,7 @@ impl Resource {
             needs_hash: false,
             ref_vars: Vec::new(),
             empty_nulls: Vec::new(),
+            typed_annotations: Vec::new(),
         }
     }
 

@@ -137,7 +137,7 @@ impl Patches {
                     let r = &mut rm.items[i];
                     r.store_previous_id();
                     let id = r.id();
-                    apply_json(&mut r.doc, ops).map_err(|b| {
+                    apply_json(r, ops).map_err(|b| {
                         let (op, e) = *b;
                         let e = e.context(format!("patch {} on {id}", p.source));
                         match op_location(p, op) {
@@ -209,11 +209,30 @@ impl Patches {
 /// A JSON patch on a resource, as Kustomize applies it: the resource always has
 /// `metadata.annotations` while the patch runs (Kustomize's own annotations are there), the
 /// result goes through its JSON round trip, and annotation values come back as strings.
-fn apply_json(doc: &mut Value, ops: &[json6902::Op]) -> Result<(), Box<(usize, Error)>> {
-    if let Some(Value::Map(meta)) = doc.get_mut("metadata")
-        && !meta.contains_key("annotations")
-    {
-        meta.insert("annotations".into(), Value::Map(yaml::Map::default()));
+fn apply_json(
+    r: &mut crate::resource::Resource,
+    ops: &[json6902::Op],
+) -> Result<(), Box<(usize, Error)>> {
+    // Annotations are typed nodes until the end of a Kustomize build, so the patch (and the
+    // JSON round trip) sees `0x1F` as the number 31: put the typed values back first.
+    let typed = std::mem::take(&mut r.typed_annotations);
+    let doc = &mut r.doc;
+    if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
+        match meta.get_mut("annotations") {
+            Some(Value::Map(annotations)) => {
+                for (key, text, value) in typed {
+                    if let Some(v) = annotations.get_mut(&key)
+                        && v.as_str() == Some(text.as_str())
+                    {
+                        *v = value;
+                    }
+                }
+            }
+            Some(_) => {}
+            None => {
+                meta.insert("annotations".into(), Value::Map(yaml::Map::default()));
+            }
+        }
     }
     let result = json6902::apply(doc, ops);
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
@@ -287,7 +306,15 @@ fn load_file(
 
 fn inline(k: &Kustomization, loader: &Loader, at: &[&str], text: &str) -> Result<Vec<Value>> {
     yaml::parse_objects_in(text, &loader.aliases)
-        .map(|d| d.into_iter().map(|d| d.value).collect())
+        .map(|docs| {
+            docs.into_iter()
+                .map(|mut d| {
+                    // A patch's annotations are their written text too.
+                    yaml::annotations::settle(&mut d);
+                    d.value
+                })
+                .collect()
+        })
         .map_err(|e| {
             k.error(
                 at,

@@ -7,6 +7,7 @@
 //! documents that remember the line they start on; `print` writes one document exactly as
 //! `kubectl kustomize` prints it.
 
+pub mod annotations;
 mod parse;
 mod print;
 

@@ -26,6 +26,10 @@ pub struct Document {
     /// as null like `key: null` but is not the same to Kustomize: a strategic merge patch
     /// removes empty fields from the documents it touches and keeps explicit nulls.
     pub empty_nulls: Vec<Vec<PathSeg>>,
+    /// The written text of each scalar under `metadata.annotations` (objects only): Kustomize
+    /// keeps an annotation as that text (`2001-12-14`, `1.50`, `0x1F`), not as what it reads
+    /// as. Paths are from the document root (through `items.<i>` in a List).
+    pub annotation_texts: Vec<(Vec<PathSeg>, String)>,
 }
 
 /// One step of a path into a document.
@@ -36,12 +40,13 @@ pub enum PathSeg {
 }
 
 impl Document {
-    fn new(value: Value, line: usize, offset: usize, empty_nulls: Vec<Vec<PathSeg>>) -> Self {
+    fn new(value: Value, line: usize, offset: usize) -> Self {
         Document {
             value,
             line,
             offset,
-            empty_nulls,
+            empty_nulls: Vec::new(),
+            annotation_texts: Vec::new(),
         }
     }
 }
@@ -223,9 +228,11 @@ fn parse_opts(
                     .take()
                     .unwrap_or((span.start.line(), pos.byte(span.start.index())));
                 let value = root.take().unwrap_or(Value::Null);
-                let empty_nulls = std::mem::take(&mut b.empty_nulls);
+                let mut doc = Document::new(value, line, offset);
+                doc.empty_nulls = std::mem::take(&mut b.empty_nulls);
+                doc.annotation_texts = std::mem::take(&mut b.annotation_texts);
                 if !skip {
-                    docs.push(Document::new(value, line, offset, empty_nulls));
+                    docs.push(doc);
                 }
                 ended_at = pos.byte(span.end.index());
                 ended_explicitly = text
@@ -325,7 +332,7 @@ enum Frame {
 struct Builder {
     /// Open collections with their anchor id and start.
     stack: Vec<(Frame, usize, Span)>,
-    anchors: HashMap<usize, (Value, usize)>,
+    anchors: HashMap<usize, (Value, usize, Option<String>)>,
     /// Repeated keys replace earlier ones instead of failing.
     lenient: bool,
     /// Keys must be strings (Kubernetes objects).
@@ -334,6 +341,8 @@ struct Builder {
     yaml11: bool,
     /// Paths of the current document's empty map values.
     empty_nulls: Vec<Vec<PathSeg>>,
+    /// Written texts of the current document's annotations.
+    annotation_texts: Vec<(Vec<PathSeg>, String)>,
 }
 
 impl Builder {
@@ -346,6 +355,8 @@ impl Builder {
         budget: &AliasBudget,
     ) -> Result<Option<Value>, YamlError> {
         let mut empty = false;
+        // The written text of a scalar (before folding is re-applied), for annotations.
+        let mut raw: Option<String> = None;
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
                 // A block scalar that runs to the end of a file with no final newline has no
@@ -358,6 +369,9 @@ impl Builder {
                         t.pop();
                         text = t.into();
                     }
+                }
+                if self.string_keys && self.in_annotations() {
+                    raw = Some(text.to_string());
                 }
                 if style == ScalarStyle::Folded {
                     text = folded_round_trip(&text).into();
@@ -376,7 +390,7 @@ impl Builder {
                 (value, Some((text.into_owned(), merge)), anchor, span)
             }
             Event::Alias(id) => {
-                let Some((value, size)) = self.anchors.get(&id).cloned() else {
+                let Some((value, size, anchored_raw)) = self.anchors.get(&id).cloned() else {
                     let open = self.stack.iter().any(|(_, anchor, _)| *anchor == id);
                     let message = match open {
                         true => "anchor value contains itself",
@@ -394,6 +408,7 @@ impl Builder {
                     ));
                 }
                 let key = value.scalar_text().map(|t| (t, false));
+                raw = anchored_raw;
                 (value, key, 0, span)
             }
             Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
@@ -432,9 +447,21 @@ impl Builder {
             _ => return Ok(None),
         };
         if anchor != 0 {
-            self.anchors
-                .insert(anchor, (value.clone(), count_nodes(&value)));
+            let size = count_nodes(&value);
+            self.anchors.insert(anchor, (value.clone(), size, raw.clone()));
         }
+        // An annotation's written text: remember it under its path.
+        let annotation = match (&raw, self.stack.last()) {
+            (Some(r), Some((Frame::Map(m), ..))) if self.in_annotations() => match &m.key {
+                Some((k, false, _)) => {
+                    let mut path = self.path_to_top();
+                    path.push(PathSeg::Key(k.clone()));
+                    Some((path, r.clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
         // An empty value about to become a map field: remember where.
         let empty_path = match self.stack.last() {
             Some((Frame::Map(m), ..)) if empty => match &m.key {
@@ -488,6 +515,9 @@ impl Builder {
                     if let Some(path) = empty_path {
                         self.empty_nulls.push(path);
                     }
+                    if let Some(a) = annotation {
+                        self.annotation_texts.push(a);
+                    }
                     if m.map.insert(text, value).is_none() {
                         m.lines.push(at.start.line());
                     }
@@ -499,6 +529,28 @@ impl Builder {
 }
 
 impl Builder {
+    /// Whether the collection on top of the stack is `metadata.annotations` of an object
+    /// (the document itself, or an item of a List at any depth).
+    fn in_annotations(&self) -> bool {
+        let n = self.stack.len();
+        if n < 3 || n % 2 == 0 {
+            return false;
+        }
+        let key_of = |i: usize| match &self.stack[i].0 {
+            Frame::Map(m) => m.key.as_ref().map(|(k, ..)| k.as_str()),
+            Frame::Seq(_) => None,
+        };
+        if key_of(n - 2) != Some("annotations") || key_of(n - 3) != Some("metadata") {
+            return false;
+        }
+        // Below: the root, or `items` / a list / an item for every List level.
+        (0..n - 3).step_by(2).all(|i| key_of(i) == Some("items"))
+            && (1..n - 3)
+                .step_by(2)
+                .all(|i| matches!(self.stack[i].0, Frame::Seq(_)))
+            && matches!(self.stack[n - 1].0, Frame::Map(_))
+    }
+
     /// The path from the document root to the collection on top of the stack.
     fn path_to_top(&self) -> Vec<PathSeg> {
         let n = self.stack.len();

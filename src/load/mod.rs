@@ -34,6 +34,8 @@ pub struct ParsedFile {
     pub empty_nulls: Vec<Vec<Vec<yaml::PathSeg>>>,
     /// Per document: the annotations that were typed before they became their text.
     pub typed_annotations: Vec<Vec<(Vec<yaml::PathSeg>, Value)>>,
+    /// Per document: raw values of re-folded scalars (see `yaml::Document::folded_raw`).
+    pub folded_raw: Vec<Vec<(Vec<yaml::PathSeg>, String)>>,
 }
 
 type Docs = Arc<ParsedFile>;
@@ -247,6 +249,7 @@ impl Loader {
         let mut kept = Vec::with_capacity(docs.len());
         let mut empty_nulls = Vec::with_capacity(docs.len());
         let mut typed_annotations = Vec::with_capacity(docs.len());
+        let mut folded_raw = Vec::with_capacity(docs.len());
         for (i, mut d) in docs
             .into_iter()
             .enumerate()
@@ -255,11 +258,13 @@ impl Loader {
             typed_annotations.push(yaml::annotations::settle(&mut d));
             kept.push((d.value, d.line, i));
             empty_nulls.push(d.empty_nulls);
+            folded_raw.push(d.folded_raw);
         }
         let docs: Docs = Arc::new(ParsedFile {
             docs: kept,
             empty_nulls,
             typed_annotations,
+            folded_raw,
             text,
         });
         if self.cache_files {
@@ -286,6 +291,7 @@ impl Loader {
             let source = Source {
                 empty_nulls: parsed.empty_nulls.get(n).map_or(&[][..], Vec::as_slice),
                 typed: parsed.typed_annotations.get(n).map_or(&[][..], Vec::as_slice),
+                folded: parsed.folded_raw.get(n).map_or(&[][..], Vec::as_slice),
             };
             push_flattened(doc, &origin, &source, &mut Vec::new(), &mut out)?;
         }
@@ -299,6 +305,8 @@ struct Source<'a> {
     empty_nulls: &'a [Vec<yaml::PathSeg>],
     /// The document's annotations that were typed before they became their text.
     typed: &'a [(Vec<yaml::PathSeg>, Value)],
+    /// The document's re-folded scalars, raw.
+    folded: &'a [(Vec<yaml::PathSeg>, String)],
 }
 
 fn push_flattened(
@@ -391,6 +399,12 @@ fn push_flattened(
         .iter()
         .filter(|p| p.starts_with(&within))
         .map(|p| p[within.len()..].to_vec())
+        .collect();
+    r.folded_raw = source
+        .folded
+        .iter()
+        .filter(|(p, _)| p.starts_with(&within))
+        .map(|(p, raw)| (p[within.len()..].to_vec(), raw.clone()))
         .collect();
     let annotations = r.meta_map("annotations").cloned().unwrap_or_default();
     r.typed_annotations = source

@@ -166,9 +166,30 @@ pub struct Resource {
     /// Annotations that were typed in the source (`n: 0x1F` is the text `"0x1F"` but the
     /// number 31): (key, text, typed value). A JSON patch sees the typed value.
     pub typed_annotations: Vec<(String, String, crate::yaml::Value)>,
+    /// Raw values of re-folded scalars at map-field paths: the tree holds what kubectl
+    /// prints, this what Kustomize's generator merge and replacements read.
+    pub folded_raw: Vec<(Vec<crate::yaml::PathSeg>, String)>,
 }
 
 impl Resource {
+    /// The raw value of the re-folded scalar at a map-field path, if it still holds the
+    /// printed form `current`.
+    pub fn folded_at(&self, path: &[&str], current: &crate::yaml::Value) -> Option<&str> {
+        let crate::yaml::Value::Str(now) = current else {
+            return None;
+        };
+        self.folded_raw
+            .iter()
+            .find(|(p, _)| {
+                p.len() == path.len()
+                    && p.iter().zip(path).all(
+                        |(s, k)| matches!(s, crate::yaml::PathSeg::Key(x) if x == k),
+                    )
+            })
+            .map(|(_, raw)| raw.as_str())
+            .filter(|raw| crate::yaml::refolded(raw) == *now)
+    }
+
     pub fn new(doc: Value, origin: Origin) -> Resource {
         Resource {
             doc,
@@ -181,6 +202,7 @@ impl Resource {
             ref_vars: Vec::new(),
             empty_nulls: Vec::new(),
             typed_annotations: Vec::new(),
+            folded_raw: Vec::new(),
         }
     }
 

@@ -607,8 +607,21 @@ pub fn absorb(rm: &mut ResMap, generated: Vec<Generated>) -> Result<()> {
 /// annotations merged (new wins), the base's name and namespace and history kept, and for
 /// `merge` the data maps merged too.
 fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
+    // Kustomize rebuilds these maps from the old object's raw values: a re-folded scalar
+    // becomes its raw value again (and a plain string from now on).
+    let raw = |path: &[&str], v: &Value| match old.folded_at(path, v) {
+        Some(r) => Value::Str(r.to_string()),
+        None => v.clone(),
+    };
     for field in ["labels", "annotations"] {
-        let mut merged: Map = old.meta_map(field).cloned().unwrap_or_default();
+        let mut merged: Map = old
+            .meta_map(field)
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| (k.clone(), raw(&["metadata", field, k], v)))
+                    .collect()
+            })
+            .unwrap_or_default();
         if let Some(m) = new.meta_map(field) {
             for (k, v) in m {
                 merged.insert(k.clone(), v.clone());
@@ -633,7 +646,11 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
                 .doc
                 .get(field)
                 .and_then(Value::as_map)
-                .cloned()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), raw(&[field, k], v)))
+                        .collect()
+                })
                 .unwrap_or_default();
             if let Some(Value::Map(m)) = new.doc.get(field) {
                 for (k, v) in m {

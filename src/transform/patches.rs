@@ -29,7 +29,12 @@ pub struct Patch {
     pub at: Spot,
     /// The patch file, when the patch has one.
     pub file: Option<PathBuf>,
+    /// Per strategic-merge document: its re-folded scalars, raw.
+    pub folded: Vec<Folded>,
 }
+
+/// The raw values of a document's re-folded scalars (see `yaml::Document::folded_raw`).
+pub type Folded = Vec<(Vec<yaml::PathSeg>, String)>;
 
 /// Which field a `Patches` transformer came from (Kustomize names them differently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,22 +177,26 @@ impl Patches {
                         self.openapi.as_ref(),
                     )
                     .map_err(|e| e.context(format!("patch {}", p.source)))?;
+                    adopt_folded(&mut rm.items[i], &patch, p.folded.first());
                 }
                 Ok(())
             }
             (Body::Smp(docs), None) => {
-                for doc in docs {
+                for (d, doc) in docs.iter().enumerate() {
                     let id = patch::patch_id(doc);
                     let found = patch::matching_any_id(rm, &id);
                     match found.as_slice() {
-                        [i] => patch::apply_smp(
-                            &mut rm.items[*i],
-                            doc,
-                            p.allow_name_change,
-                            p.allow_kind_change,
-                            self.openapi.as_ref(),
-                        )
-                        .map_err(|e| e.context(format!("patch {}", p.source)))?,
+                        [i] => {
+                            patch::apply_smp(
+                                &mut rm.items[*i],
+                                doc,
+                                p.allow_name_change,
+                                p.allow_kind_change,
+                                self.openapi.as_ref(),
+                            )
+                            .map_err(|e| e.context(format!("patch {}", p.source)))?;
+                            adopt_folded(&mut rm.items[*i], doc, p.folded.get(d));
+                        }
                         [] => return Err(patch::no_target(rm, &id, &p.source)),
                         _ => {
                             return Err(Error::new(format!(
@@ -206,6 +215,28 @@ impl Patches {
     }
 }
 
+/// The re-folded scalars a strategic merge patch brought: where the target now holds the
+/// patch's value, it holds the patch's raw value too.
+fn adopt_folded(r: &mut crate::resource::Resource, patch: &Value, folded: Option<&Folded>) {
+    for (path, raw) in folded.into_iter().flatten() {
+        let keys: Option<Vec<&str>> = path
+            .iter()
+            .map(|s| match s {
+                yaml::PathSeg::Key(k) => Some(k.as_str()),
+                yaml::PathSeg::Index(_) => None,
+            })
+            .collect();
+        let Some(keys) = keys else { continue };
+        let at = |v: &Value| keys.iter().try_fold(v, |cur, k| cur.get(k)).cloned();
+        if let (Some(mine), Some(theirs)) = (at(&r.doc), at(patch))
+            && mine == theirs
+        {
+            r.folded_raw.retain(|(p, _)| p != path);
+            r.folded_raw.push((path.clone(), raw.clone()));
+        }
+    }
+}
+
 /// A JSON patch on a resource, as Kustomize applies it: the resource always has
 /// `metadata.annotations` while the patch runs (Kustomize's own annotations are there), the
 /// result goes through its JSON round trip, and annotation values come back as strings.
@@ -216,6 +247,8 @@ fn apply_json(
     // Annotations are typed nodes until the end of a Kustomize build, so the patch (and the
     // JSON round trip) sees `0x1F` as the number 31: put the typed values back first.
     let typed = std::mem::take(&mut r.typed_annotations);
+    // The JSON round trip bakes the printed form of folded scalars in.
+    r.folded_raw.clear();
     let doc = &mut r.doc;
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
         match meta.get_mut("annotations") {
@@ -282,13 +315,14 @@ fn op_location(p: &Patch, op: usize) -> Option<Location> {
     })
 }
 
-/// Read patch text from a file of the kustomization: its documents and its real path.
+/// Read patch text from a file of the kustomization: its documents, its real path, and
+/// each document's re-folded scalars.
 fn load_file(
     k: &Kustomization,
     loader: &Loader,
     at: &[&str],
     path: &str,
-) -> Result<(Vec<Value>, PathBuf)> {
+) -> Result<(Vec<Value>, PathBuf, Vec<Folded>)> {
     let Some(file) = loader
         .file(&k.dir, path)
         .map_err(|e| e.at(k.location(at)))?
@@ -301,19 +335,29 @@ fn load_file(
             )));
     };
     let docs = loader.documents(&file, k.ctx.as_deref())?;
-    Ok((docs.docs.iter().map(|(v, _, _)| v.clone()).collect(), file))
+    Ok((
+        docs.docs.iter().map(|(v, _, _)| v.clone()).collect(),
+        file,
+        docs.folded_raw.clone(),
+    ))
 }
 
-fn inline(k: &Kustomization, loader: &Loader, at: &[&str], text: &str) -> Result<Vec<Value>> {
+fn inline(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    text: &str,
+) -> Result<(Vec<Value>, Vec<Folded>)> {
     yaml::parse_objects_in(text, &loader.aliases)
         .map(|docs| {
             docs.into_iter()
+                .filter(|d| !d.value.is_null())
                 .map(|mut d| {
                     // A patch's annotations are their written text too.
                     yaml::annotations::settle(&mut d);
-                    d.value
+                    (d.value, d.folded_raw)
                 })
-                .collect()
+                .unzip()
         })
         .map_err(|e| {
             k.error(
@@ -371,11 +415,12 @@ pub fn strategic_merge(
         };
         let looks_inline =
             s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
-        let (docs, source, file) = if looks_inline {
-            (inline(k, loader, &at, s)?, "(inline)".to_string(), None)
+        let (docs, source, file, folded) = if looks_inline {
+            let (docs, folded) = inline(k, loader, &at, s)?;
+            (docs, "(inline)".to_string(), None, folded)
         } else {
-            let (docs, file) = load_file(k, loader, &at, s.trim())?;
-            (docs, format!("`{}`", s.trim()), Some(file))
+            let (docs, file, folded) = load_file(k, loader, &at, s.trim())?;
+            (docs, format!("`{}`", s.trim()), Some(file), folded)
         };
         let body = classify(k, &at, docs)?;
         if matches!(body, Body::Empty) {
@@ -392,6 +437,7 @@ pub fn strategic_merge(
             file,
             source,
             at: k.spot(&at),
+            folded,
         });
     }
     Ok(Some(Patches {
@@ -436,7 +482,7 @@ pub fn entries(
         };
         let m = k.strict_struct(&at, item, allowed)?;
         let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
-        let (docs, source, file) = match (text("path"), text("patch")) {
+        let (docs, source, file, folded) = match (text("path"), text("patch")) {
             (Some(_), Some(_)) => {
                 return Err(k
                     .error(&at, "a patch entry may have `path` or `patch`, not both")
@@ -450,7 +496,7 @@ pub fn entries(
             (Some(p), None) => {
                 let mut pat = at.to_vec();
                 pat.push("path");
-                let (docs, file) = load_file(k, loader, &pat, &p)?;
+                let (docs, file, folded) = load_file(k, loader, &pat, &p)?;
                 // Only a file of zero bytes is an empty patch to Kustomize; text that holds
                 // no document (a comment, `---`, `null`) is an error.
                 let zero = std::fs::metadata(&file).is_ok_and(|m| m.len() == 0);
@@ -459,7 +505,7 @@ pub fn entries(
                         .error(&pat, format!("patch file `{p}` holds no patch"))
                         .with_help("write the patch, or remove the entry (an empty file with a `target` does nothing)"));
                 }
-                (docs, format!("`{p}`"), Some(file))
+                (docs, format!("`{p}`"), Some(file), folded)
             }
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
@@ -478,7 +524,8 @@ pub fn entries(
                         .error(&pat, "`patch:` is empty")
                         .with_help("write the patch inline, or give its file as `path:`"));
                 }
-                (inline(k, loader, &pat, text)?, source, None)
+                let (docs, folded) = inline(k, loader, &pat, text)?;
+                (docs, source, None, folded)
             }
         };
         let body = classify(k, &at, docs)?;
@@ -533,6 +580,7 @@ pub fn entries(
             source,
             at: k.spot(&at),
             file,
+            folded,
         });
     }
     Ok(Some(Patches {

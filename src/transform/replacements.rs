@@ -432,6 +432,13 @@ impl Replacement {
                 ))
                 .with_help("check the field path; lists take `[name=x]` or an index")
             })?;
+        // Kustomize reads the node's raw value: a re-folded scalar is its raw text here.
+        if path.iter().all(|seg| !seg.starts_with('[') && seg.parse::<usize>().is_err()) {
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            if let Some(raw) = rm.items[src].folded_at(&keys, &value) {
+                value = Value::Str(raw.to_string());
+            }
+        }
         if !self.source_options.delimiter.is_empty() {
             let text = value
                 .scalar_text()

@@ -14,7 +14,7 @@ mod print;
 pub use parse::{
     AliasBudget, Document, PathSeg, YamlError, locate, parse_documents, parse_documents_in,
     parse_documents_lenient, parse_kustomization_in, parse_objects_in, plain_is_string,
-    plain_scalar,
+    plain_scalar, refolded,
 };
 pub use print::to_yaml_string;
 

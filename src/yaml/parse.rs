@@ -30,6 +30,10 @@ pub struct Document {
     /// keeps an annotation as that text (`2001-12-14`, `1.50`, `0x1F`), not as what it reads
     /// as. Paths are from the document root (through `items.<i>` in a List).
     pub annotation_texts: Vec<(Vec<PathSeg>, String)>,
+    /// Folded scalars (`>`) whose value go-yaml keeps raw but prints re-folded: the tree
+    /// holds the printed form, this the raw one, which Kustomize's generator merge and
+    /// replacements read (paths of map fields only).
+    pub folded_raw: Vec<(Vec<PathSeg>, String)>,
 }
 
 /// One step of a path into a document.
@@ -47,6 +51,7 @@ impl Document {
             offset,
             empty_nulls: Vec::new(),
             annotation_texts: Vec::new(),
+            folded_raw: Vec::new(),
         }
     }
 }
@@ -187,6 +192,7 @@ fn parse_opts(
     b.lenient = lenient;
     b.string_keys = string_keys;
     b.yaml11 = yaml11;
+    b.no_refold = yaml11;
     let (mut root, mut start) = (None, None);
     // Where the last document ended, whether it ended with `...`, and whether the current
     // document is one kubectl never reads (content after `...` without a `---`).
@@ -231,6 +237,7 @@ fn parse_opts(
                 let mut doc = Document::new(value, line, offset);
                 doc.empty_nulls = std::mem::take(&mut b.empty_nulls);
                 doc.annotation_texts = std::mem::take(&mut b.annotation_texts);
+                doc.folded_raw = std::mem::take(&mut b.folded_raw);
                 if !skip {
                     docs.push(doc);
                 }
@@ -343,6 +350,10 @@ struct Builder {
     empty_nulls: Vec<Vec<PathSeg>>,
     /// Written texts of the current document's annotations.
     annotation_texts: Vec<(Vec<PathSeg>, String)>,
+    /// Raw values of the current document's re-folded scalars.
+    folded_raw: Vec<(Vec<PathSeg>, String)>,
+    /// Kustomization files: folded scalars stay raw (sigs.k8s.io/yaml never re-folds).
+    no_refold: bool,
 }
 
 impl Builder {
@@ -357,6 +368,7 @@ impl Builder {
         let mut empty = false;
         // The written text of a scalar (before folding is re-applied), for annotations.
         let mut raw: Option<String> = None;
+        let mut folded: Option<String> = None;
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
                 // A block scalar that runs to the end of a file with no final newline has no
@@ -373,8 +385,12 @@ impl Builder {
                 if self.string_keys && self.in_annotations() {
                     raw = Some(text.to_string());
                 }
-                if style == ScalarStyle::Folded {
-                    text = folded_round_trip(&text).into();
+                if style == ScalarStyle::Folded && !self.no_refold {
+                    let refolded = folded_round_trip(&text);
+                    if refolded != *text {
+                        folded = Some(text.to_string());
+                    }
+                    text = refolded.into();
                 }
                 let mut value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|m| pos.at(&span.start, m))?;
@@ -450,6 +466,18 @@ impl Builder {
             let size = count_nodes(&value);
             self.anchors.insert(anchor, (value.clone(), size, raw.clone()));
         }
+        // A re-folded scalar becoming a map field: remember its raw value.
+        let folded_entry = match (&folded, self.stack.last()) {
+            (Some(r), Some((Frame::Map(m), ..))) => match &m.key {
+                Some((k, false, _)) => {
+                    let mut path = self.path_to_top();
+                    path.push(PathSeg::Key(k.clone()));
+                    Some((path, r.clone()))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
         // An annotation's written text: remember it under its path.
         let annotation = match (&raw, self.stack.last()) {
             (Some(r), Some((Frame::Map(m), ..))) if self.in_annotations() => match &m.key {
@@ -517,6 +545,9 @@ impl Builder {
                     }
                     if let Some(a) = annotation {
                         self.annotation_texts.push(a);
+                    }
+                    if let Some(f) = folded_entry {
+                        self.folded_raw.push(f);
                     }
                     if m.map.insert(text, value).is_none() {
                         m.lines.push(at.start.line());
@@ -600,6 +631,11 @@ fn merge_into(map: &mut Map, value: Value) -> Result<(), String> {
 /// value instead of the next line. Breaks before more-indented lines or at the end of a `>+`
 /// scalar gain a newline when the value starts flush; when it starts indented, a break
 /// between two flush lines loses one (a single one becomes a space).
+/// The value kubectl prints for a folded scalar whose raw value is `raw`.
+pub fn refolded(raw: &str) -> String {
+    folded_round_trip(raw)
+}
+
 fn folded_round_trip(v: &str) -> String {
     let blank = |s: &str| s.starts_with([' ', '\t']);
     let mut rest = v.trim_start_matches('\n');

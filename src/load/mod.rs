@@ -290,7 +290,10 @@ impl Loader {
             };
             let source = Source {
                 empty_nulls: parsed.empty_nulls.get(n).map_or(&[][..], Vec::as_slice),
-                typed: parsed.typed_annotations.get(n).map_or(&[][..], Vec::as_slice),
+                typed: parsed
+                    .typed_annotations
+                    .get(n)
+                    .map_or(&[][..], Vec::as_slice),
                 folded: parsed.folded_raw.get(n).map_or(&[][..], Vec::as_slice),
             };
             push_flattened(doc, &origin, &source, &mut Vec::new(), &mut out)?;

@@ -101,6 +101,7 @@ pub fn apply_smp(
         r.store_previous_id();
     }
     let pos = Position::root_with(&r.gvk(), custom);
+    let aliased = r.alias_snapshot();
     let empties = empty_fields(&r.doc, std::mem::take(&mut r.empty_nulls), &pos);
     let merged = smp::merge(Some(std::mem::take(&mut r.doc)), patch, &pos, &Merge::Plain)?;
     r.doc = merged.unwrap_or(Value::Map(Map::default()));
@@ -116,6 +117,7 @@ pub fn apply_smp(
     if r.doc.as_map().is_none_or(|m| m.is_empty()) {
         return Ok(());
     }
+    r.sync_aliases(aliased);
     // An annotations map the patch emptied is dropped, as Kustomize drops it.
     if let Some(Value::Map(meta)) = r.doc.get_mut("metadata")
         && matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty())
@@ -209,8 +211,7 @@ fn clear_empty(doc: &mut Value, steps: &[Step]) {
         }
     }
     // Annotations were made text at load: an empty one is `""` by now.
-    let in_annotations =
-        matches!(parents.last(), Some(Step::Key(k)) if k == "annotations");
+    let in_annotations = matches!(parents.last(), Some(Step::Key(k)) if k == "annotations");
     if let Value::Map(m) = cur {
         let empty = match m.get(last) {
             Some(Value::Null) => true,

@@ -169,9 +169,73 @@ pub struct Resource {
     /// Raw values of re-folded scalars at map-field paths: the tree holds what kubectl
     /// prints, this what Kustomize's generator merge and replacements read.
     pub folded_raw: Vec<(Vec<crate::yaml::PathSeg>, String)>,
+    /// Groups of places that are one value node in Kustomize: a label or annotation a
+    /// transformer created at several places of this object (metadata, selector, template).
+    /// A later write to one of them in place (a label transformer, a strategic merge patch,
+    /// a replacement) changes them all, as in Kustomize.
+    pub aliases: Vec<Vec<Vec<crate::yaml::PathSeg>>>,
 }
 
+/// The value at a concrete path.
+pub fn value_at<'a>(v: &'a Value, path: &[crate::yaml::PathSeg]) -> Option<&'a Value> {
+    path.iter().try_fold(v, |cur, seg| match (seg, cur) {
+        (crate::yaml::PathSeg::Key(k), Value::Map(m)) => m.get(k),
+        (crate::yaml::PathSeg::Index(i), Value::Seq(s)) => s.get(*i),
+        _ => None,
+    })
+}
+
+fn value_at_mut<'a>(v: &'a mut Value, path: &[crate::yaml::PathSeg]) -> Option<&'a mut Value> {
+    path.iter().try_fold(v, |cur, seg| match (seg, cur) {
+        (crate::yaml::PathSeg::Key(k), Value::Map(m)) => m.get_mut(k),
+        (crate::yaml::PathSeg::Index(i), Value::Seq(s)) => s.get_mut(*i),
+        _ => None,
+    })
+}
+
+/// The values at an object's alias groups, taken before a writer runs.
+pub type AliasSnapshot = Vec<Vec<Option<Value>>>;
+
 impl Resource {
+    /// Snapshot the alias groups' values (cheap: few objects have groups).
+    pub fn alias_snapshot(&self) -> AliasSnapshot {
+        self.aliases
+            .iter()
+            .map(|g| g.iter().map(|p| value_at(&self.doc, p).cloned()).collect())
+            .collect()
+    }
+
+    /// After a writer ran: a member it changed carries its new value to the members it
+    /// left as they were; a member it removed leaves its group.
+    pub fn sync_aliases(&mut self, before: AliasSnapshot) {
+        let mut groups = std::mem::take(&mut self.aliases);
+        for (group, old) in groups.iter_mut().zip(before) {
+            let now: Vec<Option<Value>> = group
+                .iter()
+                .map(|p| value_at(&self.doc, p).cloned())
+                .collect();
+            let changed = now
+                .iter()
+                .zip(&old)
+                .find(|(n, o)| n.is_some() && n != o)
+                .and_then(|(n, _)| n.clone());
+            if let Some(v) = changed.filter(|v| !matches!(v, Value::Map(_) | Value::Seq(_))) {
+                for ((p, n), o) in group.iter().zip(&now).zip(&old) {
+                    if n.is_some()
+                        && n == o
+                        && let Some(slot) = value_at_mut(&mut self.doc, p)
+                    {
+                        *slot = v.clone();
+                    }
+                }
+            }
+            let mut keep = now.iter().map(Option::is_some);
+            group.retain(|_| keep.next().unwrap_or(false));
+        }
+        groups.retain(|g| g.len() > 1);
+        self.aliases = groups;
+    }
+
     /// The raw value of the re-folded scalar at a map-field path, if it still holds the
     /// printed form `current`.
     pub fn folded_at(&self, path: &[&str], current: &crate::yaml::Value) -> Option<&str> {
@@ -182,9 +246,9 @@ impl Resource {
             .iter()
             .find(|(p, _)| {
                 p.len() == path.len()
-                    && p.iter().zip(path).all(
-                        |(s, k)| matches!(s, crate::yaml::PathSeg::Key(x) if x == k),
-                    )
+                    && p.iter()
+                        .zip(path)
+                        .all(|(s, k)| matches!(s, crate::yaml::PathSeg::Key(x) if x == k))
             })
             .map(|(_, raw)| raw.as_str())
             .filter(|raw| crate::yaml::refolded(raw) == *now)
@@ -203,6 +267,7 @@ impl Resource {
             empty_nulls: Vec::new(),
             typed_annotations: Vec::new(),
             folded_raw: Vec::new(),
+            aliases: Vec::new(),
         }
     }
 

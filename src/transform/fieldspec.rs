@@ -166,14 +166,27 @@ pub fn walk(
     create: Option<Create>,
     set: &mut dyn FnMut(&mut Value) -> Result<()>,
 ) -> Result<()> {
+    walk_at(node, path, create, &mut Vec::new(), &mut |v, _| set(v))
+}
+
+/// `walk`, telling `set` the concrete path of each field it visits (list items by index).
+pub fn walk_at(
+    node: &mut Value,
+    path: &[String],
+    create: Option<Create>,
+    at: &mut Vec<crate::yaml::PathSeg>,
+    set: &mut dyn FnMut(&mut Value, &[crate::yaml::PathSeg]) -> Result<()>,
+) -> Result<()> {
     let Some((first, rest)) = path.split_first() else {
-        return set(node);
+        return set(node, at);
     };
     match node {
         Value::Null => Ok(()),
         Value::Seq(items) => {
-            for item in items {
-                walk(item, path, create, set)?;
+            for (i, item) in items.iter_mut().enumerate() {
+                at.push(crate::yaml::PathSeg::Index(i));
+                walk_at(item, path, create, at, set)?;
+                at.pop();
             }
             Ok(())
         }
@@ -209,7 +222,10 @@ pub fn walk(
                     *field = v;
                 }
             }
-            walk(field, rest, create, set)
+            at.push(crate::yaml::PathSeg::Key(name.to_string()));
+            let r = walk_at(field, rest, create, at, set);
+            at.pop();
+            r
         }
         _ => Err(Error::new(format!(
             "expected sequence or mapping node at `{}`",

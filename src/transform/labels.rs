@@ -7,9 +7,10 @@
 //! with `includeSelectors`, plus its own `fields`.
 
 use super::Transformer;
-use super::fieldspec::{Create, FieldSpec, walk};
+use super::fieldspec::{Create, FieldSpec, walk_at};
 use crate::error::{Error, Result};
 use crate::resource::ResMap;
+use crate::yaml::PathSeg;
 use crate::yaml::Value;
 
 pub struct MapEntries {
@@ -29,38 +30,55 @@ impl Transformer for MapEntries {
         }
         for r in &mut rm.items {
             let gvk = r.gvk();
+            let before = r.alias_snapshot();
+            // Where each key was created: kyaml gives those places one shared node.
+            let mut created: Vec<Vec<Vec<PathSeg>>> = vec![Vec::new(); self.pairs.len()];
             for spec in &self.specs {
                 if !spec.selects(&gvk) {
                     continue;
                 }
                 let create = spec.create.then_some(Create::Map);
-                walk(&mut r.doc, &spec.path, create, &mut |node| {
-                    let Value::Map(m) = node else {
-                        return Err(Error::new(format!(
-                            "cannot add `{}` entries at `{}` of {}: the field is not a map",
-                            self.kind,
-                            spec.path_string(),
-                            gvk.kind
-                        )));
-                    };
-                    for (k, v) in &self.pairs {
-                        // A key Kustomize creates is written untagged: one that YAML reads as
-                        // a number, boolean, null or date breaks kubectl's output.
-                        if !m.contains_key(k) && !crate::yaml::plain_is_string(k) {
-                            let what = match self.kind {
-                                "AnnotationsTransformer" => "annotation",
-                                _ => "label",
-                            };
+                walk_at(
+                    &mut r.doc,
+                    &spec.path,
+                    create,
+                    &mut Vec::new(),
+                    &mut |node, at| {
+                        let Value::Map(m) = node else {
                             return Err(Error::new(format!(
+                                "cannot add `{}` entries at `{}` of {}: the field is not a map",
+                                self.kind,
+                                spec.path_string(),
+                                gvk.kind
+                            )));
+                        };
+                        for (i, (k, v)) in self.pairs.iter().enumerate() {
+                            if !m.contains_key(k) {
+                                let mut p = at.to_vec();
+                                p.push(PathSeg::Key(k.clone()));
+                                created[i].push(p);
+                            }
+                            // A key Kustomize creates is written untagged: one that YAML reads as
+                            // a number, boolean, null or date breaks kubectl's output.
+                            if !m.contains_key(k) && !crate::yaml::plain_is_string(k) {
+                                let what = match self.kind {
+                                    "AnnotationsTransformer" => "annotation",
+                                    _ => "label",
+                                };
+                                return Err(Error::new(format!(
                                 "the {what} key `{k}` reads as a number, boolean, null or date in YAML"
                             ))
                             .with_help("kubectl fails on such a key (json: unsupported type); use a key that is not a number, boolean, null or date"));
+                            }
+                            m.insert(k.clone(), Value::Str(v.clone()));
                         }
-                        m.insert(k.clone(), Value::Str(v.clone()));
-                    }
-                    Ok(())
-                })?;
+                        Ok(())
+                    },
+                )?;
             }
+            r.sync_aliases(before);
+            r.aliases
+                .extend(created.into_iter().filter(|places| places.len() > 1));
         }
         Ok(())
     }

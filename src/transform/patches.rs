@@ -247,8 +247,10 @@ fn apply_json(
     // Annotations are typed nodes until the end of a Kustomize build, so the patch (and the
     // JSON round trip) sees `0x1F` as the number 31: put the typed values back first.
     let typed = std::mem::take(&mut r.typed_annotations);
-    // The JSON round trip bakes the printed form of folded scalars in.
+    // The JSON round trip bakes the printed form of folded scalars in, and makes every node
+    // new (no place shares a value with another any more).
     r.folded_raw.clear();
+    r.aliases.clear();
     let doc = &mut r.doc;
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
         match meta.get_mut("annotations") {

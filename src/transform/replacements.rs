@@ -433,7 +433,10 @@ impl Replacement {
                 .with_help("check the field path; lists take `[name=x]` or an index")
             })?;
         // Kustomize reads the node's raw value: a re-folded scalar is its raw text here.
-        if path.iter().all(|seg| !seg.starts_with('[') && seg.parse::<usize>().is_err()) {
+        if path
+            .iter()
+            .all(|seg| !seg.starts_with('[') && seg.parse::<usize>().is_err())
+        {
             let keys: Vec<&str> = path.iter().map(String::as_str).collect();
             if let Some(raw) = rm.items[src].folded_at(&keys, &value) {
                 value = Value::Str(raw.to_string());
@@ -482,6 +485,7 @@ impl Replacement {
                     }
                     let create = t.options.create.then_some(&value);
                     let mut failure = None;
+                    let aliased = r.alias_snapshot();
                     let found = visit(&mut r.doc, &path, create, &mut |node| {
                         let mut v = value.clone();
                         if !t.options.delimiter.is_empty() {
@@ -524,6 +528,7 @@ impl Replacement {
                     if let Some(f) = failure {
                         return Err(err(f));
                     }
+                    r.sync_aliases(aliased);
                     if !found {
                         let what = if t.options.create {
                             "find or create"

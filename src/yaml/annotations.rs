@@ -27,7 +27,9 @@ fn settle_object(
 ) {
     let Value::Map(m) = v else { return };
     let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
-    if kind.ends_with("List") && let Some(Value::Seq(items)) = m.get_mut("items") {
+    if kind.ends_with("List")
+        && let Some(Value::Seq(items)) = m.get_mut("items")
+    {
         for (i, item) in items.iter_mut().enumerate() {
             prefix.push(PathSeg::Key("items".into()));
             prefix.push(PathSeg::Index(i));
@@ -81,7 +83,10 @@ mod tests {
         let (v, typed) = settled(
             "kind: X\nmetadata:\n  annotations: {a: 1e-3, b: true, c: 2001-12-14, d: ~, f: 0x1F, g: 1.50, h: [1], j: \"q}\"}\n",
         );
-        let a = v.get("metadata").and_then(|m| m.get("annotations")).expect("annotations");
+        let a = v
+            .get("metadata")
+            .and_then(|m| m.get("annotations"))
+            .expect("annotations");
         for (k, want) in [
             ("a", "1e-3"),
             ("b", "true"),
@@ -98,8 +103,13 @@ mod tests {
         let (v, _) = settled(
             "kind: List\nitems:\n- kind: X\n  metadata:\n    annotations:\n      t: &x 12\n      u: *x\n      w: !!int 13\n",
         );
-        let a = v.get("items").and_then(|i| i.as_seq()).and_then(|s| s.first())
-            .and_then(|i| i.get("metadata")).and_then(|m| m.get("annotations")).expect("item");
+        let a = v
+            .get("items")
+            .and_then(|i| i.as_seq())
+            .and_then(|s| s.first())
+            .and_then(|i| i.get("metadata"))
+            .and_then(|m| m.get("annotations"))
+            .expect("item");
         assert_eq!(a.get("t").and_then(Value::as_str), Some("12"));
         assert_eq!(a.get("u").and_then(Value::as_str), Some("12"));
         assert_eq!(a.get("w").and_then(Value::as_str), Some("13"));

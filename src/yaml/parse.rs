@@ -464,7 +464,8 @@ impl Builder {
         };
         if anchor != 0 {
             let size = count_nodes(&value);
-            self.anchors.insert(anchor, (value.clone(), size, raw.clone()));
+            self.anchors
+                .insert(anchor, (value.clone(), size, raw.clone()));
         }
         // A re-folded scalar becoming a map field: remember its raw value.
         let folded_entry = match (&folded, self.stack.last()) {

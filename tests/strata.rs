@@ -52,22 +52,45 @@ fn args_of(case: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Each `tests/fixtures/<case>/` holds `input/` (built as `input/<run>` when a `run` file
+/// names a folder inside it), optional `args`, and either `expected.yaml` (what
+/// `kubectl kustomize` printed) or `expected_error.txt` (kubectl fails too; strata's stderr
+/// must hold this text and its stdout must be empty).
 #[test]
 fn fixtures_build_as_kubectl_does() {
     let mut failures = Vec::new();
     for case in cases(&root().join("tests/fixtures")) {
         let mut args = vec!["build".to_string()];
         args.extend(args_of(&case));
-        args.push("input".to_string());
+        let run = fs::read_to_string(case.join("run")).unwrap_or_default();
+        let dir = match run.trim() {
+            "" => "input".to_string(),
+            r => format!("input/{r}"),
+        };
+        args.push(dir);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = strata(&case, &refs);
-        let expected = fs::read_to_string(case.join("expected.yaml")).expect("expected.yaml");
-        if !out.status.success() || String::from_utf8_lossy(&out.stdout) != expected {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let ok = match fs::read_to_string(case.join("expected.yaml")) {
+            Ok(expected) => {
+                out.status.success() && String::from_utf8_lossy(&out.stdout) == expected
+            }
+            Err(_) => {
+                let want = fs::read_to_string(case.join("expected_error.txt"))
+                    .expect("expected.yaml or expected_error.txt");
+                let flat: String = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+                out.status.code() == Some(1)
+                    && out.stdout.is_empty()
+                    && flat.contains(want.trim())
+                    && !stderr.contains("panicked")
+            }
+        };
+        if !ok {
             failures.push(format!(
                 "{}: exit {:?}\n{}",
                 case.display(),
                 out.status.code(),
-                String::from_utf8_lossy(&out.stderr)
+                stderr
             ));
         }
     }

@@ -33,7 +33,7 @@ pub struct ParsedFile {
     pub docs: Vec<(Value, usize, usize)>,
     pub empty_nulls: Vec<Vec<Vec<yaml::PathSeg>>>,
     /// Per document: the annotations that were typed before they became their text.
-    pub typed_annotations: Vec<Vec<(Vec<yaml::PathSeg>, Value)>>,
+    pub typed_annotations: Vec<Vec<yaml::annotations::Typed>>,
     /// Per document: raw values of re-folded scalars (see `yaml::Document::folded_raw`).
     pub folded_raw: Vec<Vec<(Vec<yaml::PathSeg>, String)>>,
 }
@@ -255,7 +255,7 @@ impl Loader {
             .enumerate()
             .filter(|(_, d)| !d.value.is_null())
         {
-            typed_annotations.push(yaml::annotations::settle(&mut d));
+            typed_annotations.push(yaml::annotations::settle_patch(&mut d));
             kept.push((d.value, d.line, i));
             empty_nulls.push(d.empty_nulls);
             folded_raw.push(d.folded_raw);
@@ -307,7 +307,7 @@ struct Source<'a> {
     /// The document's empty map values.
     empty_nulls: &'a [Vec<yaml::PathSeg>],
     /// The document's annotations that were typed before they became their text.
-    typed: &'a [(Vec<yaml::PathSeg>, Value)],
+    typed: &'a [yaml::annotations::Typed],
     /// The document's re-folded scalars, raw.
     folded: &'a [(Vec<yaml::PathSeg>, String)],
 }
@@ -409,19 +409,30 @@ fn push_flattened(
         .filter(|(p, _)| p.starts_with(&within))
         .map(|(p, raw)| (p[within.len()..].to_vec(), raw.clone()))
         .collect();
-    let annotations = r.meta_map("annotations").cloned().unwrap_or_default();
     r.typed_annotations = source
         .typed
         .iter()
-        .filter(|(p, _)| p.starts_with(&within) && p.len() == within.len() + 3)
-        .filter_map(|(p, typed)| match &p[within.len() + 2] {
-            yaml::PathSeg::Key(k) => {
-                let text = annotations.get(k).and_then(Value::as_str)?.to_string();
-                Some((k.clone(), text, typed.clone()))
-            }
+        .filter(|(p, _, _)| p.starts_with(&within) && p.len() == within.len() + 3)
+        .filter_map(|(p, typed, text)| match &p[within.len() + 2] {
+            yaml::PathSeg::Key(k) => Some((k.clone(), text.clone(), typed.clone())),
             yaml::PathSeg::Index(_) => None,
         })
         .collect();
+    // A null annotation of an object is its text (`null`, `~`); a patch's deletes instead.
+    if let Some(Value::Map(annotations)) = r
+        .doc
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    {
+        for (k, v) in annotations.iter_mut().filter(|(_, v)| v.is_null()) {
+            let text = r
+                .typed_annotations
+                .iter()
+                .find(|(key, _, _)| key == k)
+                .map_or_else(|| "null".to_string(), |(_, t, _)| t.clone());
+            *v = Value::Str(text);
+        }
+    }
     out.push(r);
     Ok(())
 }

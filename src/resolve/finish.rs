@@ -89,7 +89,12 @@ pub fn finish(
                 c as u32,
                 path.join(".")
             ))
-            .in_file(&r.origin.file)
+            .at(crate::error::Location {
+                file: r.origin.file.clone(),
+                line: r.origin.line.max(1),
+                col: 1,
+                offset: 0,
+            })
             .with_help("remove the character, or encode the value (e.g. base64 in binaryData)"));
         }
     }

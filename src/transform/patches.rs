@@ -337,11 +337,12 @@ fn load_file(
             )));
     };
     let docs = loader.documents(&file, k.ctx.as_deref())?;
-    Ok((
+    let values = as_json_patch(
         docs.docs.iter().map(|(v, _, _)| v.clone()).collect(),
-        file,
-        docs.folded_raw.clone(),
-    ))
+        &docs.text,
+        loader,
+    );
+    Ok((values, file, docs.folded_raw.clone()))
 }
 
 fn inline(
@@ -352,14 +353,16 @@ fn inline(
 ) -> Result<(Vec<Value>, Vec<Folded>)> {
     yaml::parse_objects_in(text, &loader.aliases)
         .map(|docs| {
-            docs.into_iter()
+            let (values, folded): (Vec<Value>, Vec<Folded>) = docs
+                .into_iter()
                 .filter(|d| !d.value.is_null())
                 .map(|mut d| {
-                    // A patch's annotations are their written text too.
-                    yaml::annotations::settle(&mut d);
+                    // A patch's annotations are their written text too (nulls delete).
+                    let _ = yaml::annotations::settle_patch(&mut d);
                     (d.value, d.folded_raw)
                 })
-                .unzip()
+                .unzip();
+            (as_json_patch(values, text, loader), folded)
         })
         .map_err(|e| {
             k.error(
@@ -374,6 +377,22 @@ fn inline(
                     .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
             )
         })
+}
+
+/// A JSON 6902 patch (a list of operations) is read again as Kustomize reads it, through
+/// sigs.k8s.io/yaml: YAML 1.1, where a `value: y` is `true`.
+fn as_json_patch(docs: Vec<Value>, text: &str, loader: &Loader) -> Vec<Value> {
+    if !matches!(docs.as_slice(), [Value::Seq(_)]) {
+        return docs;
+    }
+    match yaml::parse_yaml11_in(text, &loader.aliases) {
+        Ok(again) => again
+            .into_iter()
+            .map(|d| d.value)
+            .filter(|v| !v.is_null())
+            .collect(),
+        Err(_) => docs,
+    }
 }
 
 fn classify(k: &Kustomization, at: &[&str], docs: Vec<Value>) -> Result<Body> {

@@ -7,9 +7,10 @@
 //! replaced (`$$` escapes a dollar; a string that is exactly `$(NAME)` takes the value's
 //! type). A var whose object is missing is an error; a var never used is a warning.
 
-use super::fieldspec::{FieldSpec, walk};
+use super::fieldspec::{FieldSpec, walk_at};
 use crate::error::{Error, Location, Result};
 use crate::resource::{Gvk, ResMap};
+use crate::yaml::PathSeg;
 use crate::yaml::Value;
 
 #[derive(Debug, Clone)]
@@ -192,6 +193,26 @@ fn field_value<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
     Some(cur)
 }
 
+/// The strings at and below `at` that hold a re-folded scalar's printed form get its raw
+/// value back.
+fn raw_strings(node: &mut Value, at: &[PathSeg], folded: &[(Vec<PathSeg>, String)]) {
+    for (path, raw) in folded.iter().filter(|(p, _)| p.starts_with(at)) {
+        let rest = &path[at.len()..];
+        let slot = rest
+            .iter()
+            .try_fold(&mut *node, |cur, seg| match (seg, cur) {
+                (PathSeg::Key(k), Value::Map(m)) => m.get_mut(k),
+                (PathSeg::Index(i), Value::Seq(s)) => s.get_mut(*i),
+                _ => None,
+            });
+        if let Some(v @ Value::Str(_)) = slot
+            && v.as_str() == Some(crate::yaml::refolded(raw).as_str())
+        {
+            *v = Value::Str(raw.clone());
+        }
+    }
+}
+
 /// Replace `$(NAME)` references at the top of the build. Returns the names never used.
 pub fn resolve(rm: &mut ResMap, vars: &[Var], specs: &[FieldSpec]) -> Result<Vec<String>> {
     if vars.is_empty() {
@@ -218,7 +239,14 @@ pub fn resolve(rm: &mut ResMap, vars: &[Var], specs: &[FieldSpec]) -> Result<Vec
             })?;
         let value = field_value(&holder.doc, &v.field_path)
             .filter(|x| !matches!(x, Value::Map(_) | Value::Seq(_)))
-            .cloned()
+            .map(|x| {
+                // Kustomize reads the node's raw value: a re-folded scalar is its raw text.
+                let keys: Vec<&str> = v.field_path.split('.').collect();
+                match holder.folded_at(&keys, x) {
+                    Some(raw) => Value::Str(raw.to_string()),
+                    None => x.clone(),
+                }
+            })
             .ok_or_else(|| {
                 Error::new(format!(
                     "field `{}` of {} does not exist (var `{}`)",
@@ -238,10 +266,21 @@ pub fn resolve(rm: &mut ResMap, vars: &[Var], specs: &[FieldSpec]) -> Result<Vec
             if !spec.selects(&gvk) {
                 continue;
             }
-            walk(&mut r.doc, &spec.path, None, &mut |node| {
-                expand_node(node, &values, &mut used);
-                Ok(())
-            })?;
+            // Kustomize re-sets every string at these places, so a re-folded scalar there
+            // becomes its raw value.
+            let folded = std::mem::take(&mut r.folded_raw);
+            walk_at(
+                &mut r.doc,
+                &spec.path,
+                None,
+                &mut Vec::new(),
+                &mut |node, at| {
+                    raw_strings(node, at, &folded);
+                    expand_node(node, &values, &mut used);
+                    Ok(())
+                },
+            )?;
+            r.folded_raw = folded;
         }
     }
     Ok(values

@@ -9,13 +9,27 @@
 
 use super::{Document, PathSeg, Value};
 
-/// Turn the annotations of `doc` into strings; returns (path, typed value) for each one
-/// whose typed value was not already that string.
-pub fn settle(doc: &mut Document) -> Vec<(Vec<PathSeg>, Value)> {
+/// One annotation that was not written as a string: its path, what it read as, its text.
+pub type Typed = (Vec<PathSeg>, Value, String);
+
+/// Turn the annotations of `doc` into strings; returns each one whose typed value was not
+/// already that string.
+pub fn settle(doc: &mut Document) -> Vec<Typed> {
+    settle_as(doc, false)
+}
+
+/// `settle` for a strategic merge patch: a null annotation stays null (it deletes), though
+/// it is listed with its text. The loader settles every file this way; a resource's nulls
+/// become their text when the resource is made.
+pub fn settle_patch(doc: &mut Document) -> Vec<Typed> {
+    settle_as(doc, true)
+}
+
+fn settle_as(doc: &mut Document, keep_nulls: bool) -> Vec<Typed> {
     let mut typed = Vec::new();
     let texts = std::mem::take(&mut doc.annotation_texts);
     let mut prefix = Vec::new();
-    settle_object(&mut doc.value, &texts, &mut prefix, &mut typed);
+    settle_object(&mut doc.value, &texts, &mut prefix, &mut typed, keep_nulls);
     typed
 }
 
@@ -23,7 +37,8 @@ fn settle_object(
     v: &mut Value,
     texts: &[(Vec<PathSeg>, String)],
     prefix: &mut Vec<PathSeg>,
-    typed: &mut Vec<(Vec<PathSeg>, Value)>,
+    typed: &mut Vec<Typed>,
+    keep_nulls: bool,
 ) {
     let Value::Map(m) = v else { return };
     let kind = m.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -33,7 +48,7 @@ fn settle_object(
         for (i, item) in items.iter_mut().enumerate() {
             prefix.push(PathSeg::Key("items".into()));
             prefix.push(PathSeg::Index(i));
-            settle_object(item, texts, prefix, typed);
+            settle_object(item, texts, prefix, typed, keep_nulls);
             prefix.truncate(prefix.len() - 2);
         }
         return;
@@ -59,9 +74,11 @@ fn settle_object(
                 .map(|(_, t)| t.clone())
                 .unwrap_or_else(|| other.scalar_text().unwrap_or_default()),
         };
-        if *value != Value::Str(text.clone()) {
-            let was = std::mem::replace(value, Value::Str(text));
-            typed.push((path, was));
+        if keep_nulls && value.is_null() {
+            typed.push((path, Value::Null, text));
+        } else if *value != Value::Str(text.clone()) {
+            let was = std::mem::replace(value, Value::Str(text.clone()));
+            typed.push((path, was, text));
         }
     }
 }
@@ -70,7 +87,7 @@ fn settle_object(
 mod tests {
     use super::*;
 
-    fn settled(text: &str) -> (Value, Vec<(Vec<PathSeg>, Value)>) {
+    fn settled(text: &str) -> (Value, Vec<Typed>) {
         let mut doc = super::super::parse_objects_in(text, &Default::default())
             .expect("yaml")
             .remove(0);
@@ -99,7 +116,7 @@ mod tests {
         ] {
             assert_eq!(a.get(k).and_then(Value::as_str), Some(want), "{k}");
         }
-        assert!(typed.iter().any(|(_, t)| *t == Value::Int(31)));
+        assert!(typed.iter().any(|(_, t, _)| *t == Value::Int(31)));
         let (v, _) = settled(
             "kind: List\nitems:\n- kind: X\n  metadata:\n    annotations:\n      t: &x 12\n      u: *x\n      w: !!int 13\n",
         );

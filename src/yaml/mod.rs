@@ -13,8 +13,8 @@ mod print;
 
 pub use parse::{
     AliasBudget, Document, PathSeg, YamlError, locate, parse_documents, parse_documents_in,
-    parse_documents_lenient, parse_kustomization_in, parse_objects_in, plain_is_string,
-    plain_scalar, refolded,
+    parse_documents_lenient, parse_kustomization_in, parse_objects_in, parse_yaml11_in,
+    plain_is_string, plain_scalar, refolded,
 };
 pub use print::to_yaml_string;
 

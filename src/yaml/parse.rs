@@ -175,6 +175,12 @@ pub fn parse_kustomization_in(
     parse_opts(text, true, false, true, budget)
 }
 
+/// Parses text the way sigs.k8s.io/yaml (go-yaml v2, YAML 1.1) reads it, as Kustomize reads
+/// a JSON 6902 patch: `y`, `yes`, `on` are booleans there.
+pub fn parse_yaml11_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, false, false, true, budget)
+}
+
 fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
     parse_opts(text, lenient, false, false, budget)
 }
@@ -565,7 +571,7 @@ impl Builder {
     /// (the document itself, or an item of a List at any depth).
     fn in_annotations(&self) -> bool {
         let n = self.stack.len();
-        if n < 3 || n % 2 == 0 {
+        if n < 3 || n.is_multiple_of(2) {
             return false;
         }
         let key_of = |i: usize| match &self.stack[i].0 {

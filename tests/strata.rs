@@ -26,12 +26,21 @@ fn strata(cwd: &Path, args: &[&str]) -> Output {
         .expect("strata runs")
 }
 
+/// A test that needs something this machine lacks says so and passes, unless
+/// `STRATA_REQUIRE_CORPORA=1` (set by `.ci/run`, where everything must be there): then it fails.
+fn skip(what: &str) {
+    if std::env::var_os("STRATA_REQUIRE_CORPORA").is_some() {
+        panic!("required but missing: {what}");
+    }
+    eprintln!("skipped: {what}");
+}
+
 fn shared() -> Option<PathBuf> {
     let p = root().join("../shared");
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!("skipped: ../shared is absent (the shared corpora live beside the checkout)");
+        skip("../shared is absent (the shared corpora live beside the checkout)");
         None
     }
 }
@@ -404,7 +413,7 @@ fn has_git() -> bool {
 #[test]
 fn remote_bases_are_fetched_once_and_cached() {
     if !has_git() {
-        eprintln!("skipped: no git binary on this machine");
+        skip("no git binary on this machine");
         return;
     }
     let tmp = tempfile::tempdir().expect("tmp");
@@ -968,7 +977,7 @@ fn validation_agrees_with_kubernetes_validate() {
             ok.then(|| PathBuf::from("kubernetes-validate"))
         });
     let Some(bin) = bin else {
-        eprintln!("skipped: kubernetes-validate is not installed (.ci/run installs it from PyPI)");
+        skip("kubernetes-validate is not installed (.ci/run installs it from PyPI)");
         return;
     };
     let mut files: Vec<PathBuf> = cases(&root().join("tests/fixtures"))
@@ -994,7 +1003,7 @@ fn validation_agrees_with_kubernetes_validate() {
     fs::write(&bad, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  ports: [{port: http}]\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndatta: {}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {selector: {}, template: {}}\n").expect("write");
     files.push(bad);
     let Some(expected) = kubernetes_validate(&bin, &files) else {
-        eprintln!("skipped: kubernetes-validate did not run");
+        skip("kubernetes-validate did not run");
         return;
     };
     let opts = strata::validate::ValidateOptions {
@@ -1049,7 +1058,7 @@ fn schema_bundles_are_what_the_script_makes() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !python {
-        eprintln!("skipped: no python3");
+        skip("no python3");
         return;
     }
     let mut cmd = Command::new("python3");
@@ -1065,11 +1074,163 @@ fn schema_bundles_are_what_the_script_makes() {
         && (text.contains("No matching distribution")
             || text.contains("pip") && text.contains("rror") && !text.contains("differs"))
     {
-        eprintln!(
-            "skipped: kubernetes-validate could not be downloaded: {}",
+        skip(&format!(
+            "kubernetes-validate could not be downloaded: {}",
             text.lines().last().unwrap_or("")
-        );
+        ));
         return;
     }
     assert!(out.status.success(), "{text}");
+}
+
+/// One real-world case: does `strata build <run>` in `../shared/realworld` print exactly
+/// kubectl's output?
+fn realworld_case(dir: &Path, case: &serde_json::Value) -> Result<(), String> {
+    let name = case["case"].as_str().unwrap_or_default();
+    let run = case["run"].as_str().unwrap_or_default();
+    let expected = fs::read(dir.join("expected").join(format!("{name}.yaml")))
+        .map_err(|e| format!("{name}: no expected output: {e}"))?;
+    let out = strata(dir, &["build", run]);
+    if out.status.success() && out.stdout == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name}: exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        ))
+    }
+}
+
+/// One class of `../shared/realworld/classes`: a tree with kubectl's output, or an error
+/// kubectl gives too (strata must fail cleanly: nothing on stdout, no panic).
+fn realworld_class(dir: &Path) -> Result<(), String> {
+    let name = dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    let run = fs::read_to_string(dir.join("run")).unwrap_or_else(|_| ".".into());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+    cmd.current_dir(dir.join("input"))
+        .args(["build", run.trim()]);
+    if let Ok(env) = fs::read_to_string(dir.join("env")) {
+        for pair in env.split_whitespace() {
+            if let Some((k, v)) = pair.split_once('=') {
+                cmd.env(k, v);
+            }
+        }
+    }
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    let ok = match fs::read(dir.join("expected.yaml")) {
+        Ok(expected) => out.status.success() && out.stdout == expected,
+        Err(_) => {
+            out.status.code() == Some(1)
+                && out.stdout.is_empty()
+                && !String::from_utf8_lossy(&out.stderr).contains("panicked")
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "class {name}: exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+        ))
+    }
+}
+
+/// The real-world corpus: every case in `cases.json` (read afresh: it grows) and every class.
+/// Those in `tests/realworld/passing.txt` must stay byte-identical; any other failure is
+/// listed, and a case that passes but is not listed is reported so the list can grow.
+#[test]
+fn realworld_does_not_regress() {
+    let Some(shared) = shared() else { return };
+    let dir = shared.join("realworld");
+    let cases: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(dir.join("cases.json")).expect("realworld/cases.json"),
+    )
+    .expect("cases.json is JSON");
+    let passing_file = root().join("tests/realworld/passing.txt");
+    let listed: std::collections::BTreeSet<String> = fs::read_to_string(&passing_file)
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
+    let mut results: Vec<(String, Result<(), String>)> = cases
+        .as_array()
+        .expect("a list of cases")
+        .iter()
+        .map(|c| {
+            let name = c["case"].as_str().unwrap_or_default().to_string();
+            (name, realworld_case(&dir, c))
+        })
+        .collect();
+    let mut classes: Vec<PathBuf> = fs::read_dir(dir.join("classes"))
+        .expect("realworld/classes")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    classes.sort();
+    for c in classes {
+        let name = format!(
+            "class/{}",
+            c.file_name().unwrap_or_default().to_string_lossy()
+        );
+        results.push((name, realworld_class(&c)));
+    }
+    let regressions: Vec<&String> = results
+        .iter()
+        .filter(|(n, r)| listed.contains(n) && r.is_err())
+        .filter_map(|(_, r)| r.as_ref().err())
+        .collect();
+    let newly: Vec<&String> = results
+        .iter()
+        .filter(|(n, r)| !listed.contains(n) && r.is_ok())
+        .map(|(n, _)| n)
+        .collect();
+    let failing: Vec<&String> = results
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().err())
+        .collect();
+    if std::env::var_os("STRATA_BLESS").is_some() {
+        let mut text = String::from(
+            "# Real-world cases and classes known to render exactly as kubectl does (STRATA_BLESS=1 rewrites)\n",
+        );
+        for (n, r) in &results {
+            if r.is_ok() {
+                text.push_str(n);
+                text.push('\n');
+            }
+        }
+        fs::create_dir_all(passing_file.parent().expect("dir")).expect("mkdir");
+        fs::write(&passing_file, text).expect("write passing.txt");
+    }
+    eprintln!(
+        "realworld: {} of {} pass; {} not yet listed as passing: {:?}; failing: {:?}",
+        results.len() - failing.len(),
+        results.len(),
+        newly.len(),
+        newly,
+        failing
+    );
+    assert!(
+        regressions.is_empty(),
+        "{} real-world cases regressed:\n{}",
+        regressions.len(),
+        regressions
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

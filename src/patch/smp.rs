@@ -110,6 +110,14 @@ fn merge_map(
         Some(Value::Map(m)) => m,
         _ => Map::default(),
     };
+    // kyaml walks the target's fields the patch does not name too: their keyed lists are
+    // merged with nothing, which drops items repeated by key.
+    for (k, v) in out.iter_mut() {
+        if !fields.contains_key(k) {
+            let (child_how, child_pos) = pos.field(k);
+            normalize(v, &child_pos, &child_how);
+        }
+    }
     for (k, pv) in &fields {
         let (child_how, child_pos) = pos.field(k);
         let current = out.get(k).cloned();
@@ -216,7 +224,10 @@ fn merge_associative(
         let p = element_list(patch, &k2, &v2).map(|i| &patch[i]);
         let mut val = match p {
             Some(p) => merge(d, p, pos, &Merge::Plain)?,
-            None => d,
+            None => d.map(|mut v| {
+                normalize(&mut v, pos, &Merge::Plain);
+                v
+            }),
         };
         let gone = match &val {
             None | Some(Value::Null) => true,
@@ -244,6 +255,33 @@ fn merge_associative(
         dest = append_list_node(items, dest, &valid_keys);
     }
     Ok(Value::Seq(dest))
+}
+
+/// A part of the target no patch field reaches, walked as kyaml walks it: maps field by
+/// field, lists merged by key with an empty patch, lists of scalars as sets.
+fn normalize(v: &mut Value, pos: &Position, how: &Merge) {
+    match (v, how) {
+        (Value::Map(m), _) => {
+            for (k, child) in m.iter_mut() {
+                let (child_how, child_pos) = pos.field(k);
+                normalize(child, &child_pos, &child_how);
+            }
+        }
+        (v @ Value::Seq(_), Merge::Keyed(keys)) => {
+            let Value::Seq(items) = std::mem::take(v) else {
+                return;
+            };
+            *v = merge_associative(items, &[], &keys.list(), pos)
+                .unwrap_or_else(|_| Value::Seq(Vec::new()));
+        }
+        (v @ Value::Seq(_), Merge::Primitive) => {
+            let Value::Seq(items) = std::mem::take(v) else {
+                return;
+            };
+            *v = Value::Seq(merge_primitive(items, &[]));
+        }
+        _ => {}
+    }
 }
 
 /// The text kyaml compares for a field: the scalar's text, `""` for anything else.

@@ -251,6 +251,8 @@ fn apply_json(
     // new (no place shares a value with another any more).
     r.folded_raw.clear();
     r.aliases.clear();
+    // ... and writes every null out as `null`: no field is empty any more.
+    r.empty_nulls.clear();
     let doc = &mut r.doc;
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
         match meta.get_mut("annotations") {
@@ -271,8 +273,14 @@ fn apply_json(
     }
     let result = json6902::apply(doc, ops);
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
-        if matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty()) {
-            meta.shift_remove("annotations");
+        // Kustomize reads annotations back as a string map: an empty one, or one the patch
+        // made something other than a map, is gone.
+        match meta.get("annotations") {
+            Some(Value::Map(a)) if !a.is_empty() => {}
+            Some(_) => {
+                meta.shift_remove("annotations");
+            }
+            None => {}
         }
         if let Some(Value::Map(annotations)) = meta.get_mut("annotations") {
             for value in annotations.values_mut() {

@@ -22,7 +22,7 @@ fn offset_of(text: &str, line: usize, col: usize) -> usize {
 }
 
 /// A path as the user would type it: relative to the working directory when below it.
-fn shown(path: &Path) -> String {
+pub fn shown(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
     path.strip_prefix(&cwd)
         .unwrap_or(path)
@@ -40,27 +40,33 @@ fn relative_message(message: &str) -> String {
 }
 
 pub fn print(e: &Error) {
+    let source = e.location.as_ref().and_then(|l| {
+        std::fs::read_to_string(&l.file)
+            .ok()
+            .map(|t| (shown(&l.file), t))
+    });
+    print_in(e, source);
+}
+
+/// Print `e` with its snippet taken from `source` (a name and its text) rather than from
+/// the file its location names: standard input, or a rendered stream.
+pub fn print_in(e: &Error, source: Option<(String, String)>) {
     let mut diag = MietteDiagnostic::new(relative_message(&e.message));
     if let Some(help) = &e.help {
         diag = diag.with_help(relative_message(help));
     }
-    let source = e
-        .location
-        .as_ref()
-        .and_then(|l| std::fs::read_to_string(&l.file).ok().map(|t| (l, t)));
-    let report = match source {
-        Some((loc, text)) => {
+    let report = match (e.location.as_ref(), source) {
+        (Some(loc), Some((name, text))) => {
             let off = offset_of(&text, loc.line, loc.col);
             let len = text[off..]
                 .find('\n')
                 .unwrap_or(text.len() - off)
                 .max(1)
                 .min(text.len().saturating_sub(off));
-            let name = shown(&loc.file);
             diag = diag.with_label(LabeledSpan::at(off..off + len, "here"));
             Report::new(diag).with_source_code(NamedSource::new(name, text))
         }
-        None => {
+        _ => {
             if let Some(f) = &e.file {
                 diag.message = format!("{}: {}", shown(f), diag.message);
             }

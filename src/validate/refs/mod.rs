@@ -1,0 +1,299 @@
+//! Reference checks: what one render names but does not contain.
+//!
+//! A schema cannot see that a Service selects no pods or that a Deployment mounts a
+//! ConfigMap nobody creates; both render, apply, and break at run time. Within each group
+//! of documents (one render), this module indexes what exists (objects by kind, namespace
+//! and name; pod templates and their labels; Service ports) and warns about:
+//! - a Service whose selector matches no pod template, a PodDisruptionBudget likewise
+//!   (`pods.rs`);
+//! - a ConfigMap or Secret named by a volume, `envFrom` or `env.valueFrom` and not marked
+//!   `optional` (`pods.rs`; Secrets that cert-manager, External Secrets or Sealed Secrets
+//!   objects in the render produce count as present);
+//! - an Ingress or Gateway API route backend naming a missing Service or port, a
+//!   HorizontalPodAutoscaler targeting nothing, a RoleBinding to a missing ServiceAccount
+//!   of its own namespace (`targets.rs`).
+//!
+//! Each warning points at the referencing field and names the closest existing name.
+//! Pod templates are those of workloads (`spec.template`, `spec.jobTemplate.spec.template`,
+//! custom resources included) and Pods; an object created at run time by an operator is
+//! not in the render, which is why these are warnings.
+
+mod pods;
+mod targets;
+
+use super::{Doc, Severity, Violation};
+use crate::yaml::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+
+/// The reference warnings of every group of `docs`, in document order.
+pub fn check(docs: &[Doc]) -> Vec<Violation> {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        groups.entry(d.group).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for members in groups.values() {
+        let index = Index::new(docs, members);
+        let mut found = Found {
+            docs,
+            out: &mut out,
+        };
+        for &i in members {
+            pods::check(&index, &mut found, i);
+            targets::check(&index, &mut found, i);
+        }
+    }
+    out.sort_by_key(|v| v.doc);
+    out
+}
+
+/// Collects warnings.
+struct Found<'a, 'o> {
+    docs: &'a [Doc<'a>],
+    out: &'o mut Vec<Violation>,
+}
+
+impl Found<'_, '_> {
+    fn warn(
+        &mut self,
+        doc: usize,
+        rule: &'static str,
+        path: &[String],
+        message: String,
+        help: String,
+    ) {
+        self.out.push(Violation::of(
+            &self.docs[doc],
+            doc,
+            Severity::Warning,
+            rule,
+            path.to_vec(),
+            message,
+            Some(help),
+        ));
+    }
+}
+
+/// A pod template: the labels its pods get and their spec.
+struct Pod<'a> {
+    namespace: &'a str,
+    labels: Option<&'a Map>,
+    /// `Deployment/web`
+    owner: String,
+}
+
+/// What one render contains.
+struct Index<'a> {
+    /// Names by kind and namespace, in input order.
+    names: HashMap<&'a str, HashMap<&'a str, Vec<&'a str>>>,
+    pods: Vec<Pod<'a>>,
+    /// Pod templates by `label_key(namespace, key, value)`.
+    by_label: HashMap<String, Vec<usize>>,
+    /// A Service's `spec` by namespace and name.
+    services: HashMap<&'a str, HashMap<&'a str, &'a Value>>,
+}
+
+/// The namespace an object lives in (`default` when it names none).
+fn namespace(v: &Value) -> &str {
+    match v.str_at(&["metadata", "namespace"]) {
+        Some(ns) if !ns.is_empty() => ns,
+        _ => "default",
+    }
+}
+
+/// Where a document's pod template is, if it has one: its metadata and spec.
+fn pod_template(v: &Value) -> Option<(Vec<&'static str>, &Value)> {
+    if v.str_at(&["kind"]) == Some("Pod") {
+        return Some((Vec::new(), v));
+    }
+    if v.str_at(&["kind"]) == Some("PodTemplate") {
+        return v.get("template").map(|t| (vec!["template"], t));
+    }
+    let spec = v.get("spec")?;
+    for path in [&["template"][..], &["jobTemplate", "spec", "template"]] {
+        let mut t = spec;
+        for k in path {
+            match t.get(k) {
+                Some(next) => t = next,
+                None => break,
+            }
+        }
+        if t.get("spec").and_then(|s| s.get("containers")).is_some() {
+            let mut full = vec!["spec"];
+            full.extend_from_slice(path);
+            return Some((full, t));
+        }
+    }
+    None
+}
+
+impl<'a> Index<'a> {
+    fn new(docs: &'a [Doc<'a>], members: &[usize]) -> Index<'a> {
+        let mut index = Index {
+            names: HashMap::new(),
+            pods: Vec::new(),
+            by_label: HashMap::new(),
+            services: HashMap::new(),
+        };
+        for &i in members {
+            let v = docs[i].value;
+            let (Some(kind), Some(name)) = (v.str_at(&["kind"]), v.str_at(&["metadata", "name"]))
+            else {
+                continue;
+            };
+            let ns = namespace(v);
+            index.add(kind, ns, name);
+            if let Some(secret) = produced_secret(v) {
+                index.add("Secret", ns, secret);
+            }
+            if kind == "Service"
+                && let Some(spec) = v.get("spec")
+            {
+                index.services.entry(ns).or_default().insert(name, spec);
+            }
+            if let Some((_, template)) = pod_template(v) {
+                let labels = template
+                    .get("metadata")
+                    .and_then(|m| m.get("labels"))
+                    .and_then(Value::as_map);
+                let at = index.pods.len();
+                for (k, val) in labels.into_iter().flatten() {
+                    if let Some(val) = val.as_str() {
+                        index
+                            .by_label
+                            .entry(label_key(ns, k, val))
+                            .or_default()
+                            .push(at);
+                    }
+                }
+                index.pods.push(Pod {
+                    namespace: ns,
+                    labels,
+                    owner: format!("{kind}/{name}"),
+                });
+            }
+        }
+        index
+    }
+
+    fn add(&mut self, kind: &'a str, ns: &'a str, name: &'a str) {
+        let names = self.names.entry(kind).or_default().entry(ns).or_default();
+        names.push(name);
+    }
+
+    fn names(&self, kind: &str, ns: &str) -> &[&'a str] {
+        self.names
+            .get(kind)
+            .and_then(|by_ns| by_ns.get(ns))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The `spec` of Service `name` in `ns`.
+    fn service(&self, ns: &str, name: &str) -> Option<&'a Value> {
+        self.services.get(ns).and_then(|s| s.get(name)).copied()
+    }
+
+    fn has(&self, kind: &str, ns: &str, name: &str) -> bool {
+        self.names(kind, ns).contains(&name)
+    }
+
+    /// The pod templates of `ns` whose labels have every `key: value` of `labels`.
+    fn selected(&self, ns: &str, labels: &Map) -> bool {
+        let mut pairs = labels
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)));
+        let Some((k0, v0)) = pairs.next() else {
+            return false;
+        };
+        let Some(candidates) = self.by_label.get(&label_key(ns, k0, v0)) else {
+            return false;
+        };
+        candidates.iter().any(|&p| {
+            labels.iter().all(|(k, v)| {
+                self.pods[p]
+                    .labels
+                    .and_then(|l| l.get(k.as_str()))
+                    .is_some_and(|l| l == v)
+            })
+        })
+    }
+}
+
+/// The key of a pod template label in `Index::by_label`.
+fn label_key(ns: &str, key: &str, value: &str) -> String {
+    format!("{ns}\0{key}\0{value}")
+}
+
+/// The Secret another object in the render creates: a cert-manager Certificate's
+/// `spec.secretName`, an ExternalSecret's target, a SealedSecret's name.
+fn produced_secret(v: &Value) -> Option<&str> {
+    let group = v.str_at(&["apiVersion"])?.split('/').next()?;
+    match (group, v.str_at(&["kind"])?) {
+        ("cert-manager.io", "Certificate") => v.str_at(&["spec", "secretName"]),
+        ("external-secrets.io", "ExternalSecret") => v
+            .str_at(&["spec", "target", "name"])
+            .or_else(|| v.str_at(&["metadata", "name"])),
+        ("bitnami.com", "SealedSecret") => v
+            .str_at(&["spec", "template", "metadata", "name"])
+            .or_else(|| v.str_at(&["metadata", "name"])),
+        _ => None,
+    }
+}
+
+/// A generated name's stem: `app-config-5h2k8f7g9c` → `app-config` (the name a
+/// kustomization gives its generator, and the one a user writes).
+fn stem(name: &str) -> &str {
+    match name.rsplit_once('-') {
+        Some((stem, hash))
+            if hash.len() == 10 && hash.bytes().all(|b| b"2456789bcdfghkmt".contains(&b)) =>
+        {
+            stem
+        }
+        _ => name,
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The existing name closest to `name`, and whether it is close enough to be a typo. A
+/// generated name (`app-config-5h2k8f7g9c`) is offered by its stem when that is closer:
+/// it is the name the kustomization gives.
+fn nearest<'n>(name: &str, candidates: &[&'n str]) -> Option<(&'n str, bool)> {
+    let (distance, best) = candidates
+        .iter()
+        .flat_map(|c| [*c, stem(c)])
+        .map(|c| (edit_distance(name, c), c))
+        .min_by_key(|(d, _)| *d)?;
+    Some((best, distance <= (name.chars().count() / 3).max(2)))
+}
+
+/// `help:` for a reference to a missing `kind` `name`.
+fn suggest(kind: &str, name: &str, ns: &str, candidates: &[&str], otherwise: &str) -> String {
+    match nearest(name, candidates) {
+        Some((c, true)) => format!("did you mean `{c}`?"),
+        Some((c, false)) => {
+            format!("{otherwise} (the closest {kind} in namespace `{ns}` is `{c}`)")
+        }
+        None => format!("{otherwise} (the render has no {kind} in namespace `{ns}`)"),
+    }
+}
+
+/// Path segments from string literals and indexes.
+fn path(parts: &[&str]) -> Vec<String> {
+    parts.iter().map(|s| s.to_string()).collect()
+}
+
+#[cfg(test)]
+mod tests;

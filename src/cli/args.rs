@@ -119,11 +119,11 @@ pub struct Common {
     #[arg(long)]
     pub validate: bool,
     /// With `--validate`: also write a validation report to FILE
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "validate")]
     pub report: Option<PathBuf>,
     /// The format of `--report` (default: from its extension, `.json`, `.xml` for JUnit,
     /// `.sarif`; else text)
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "report")]
     pub report_format: Option<Format>,
     #[command(flatten)]
     pub validation: ValidateArgs,

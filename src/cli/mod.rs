@@ -92,7 +92,7 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
     warn(&output.warnings);
     if b.common.validate {
         let label = report::shown(&b.dir);
-        validation::check_outputs(std::slice::from_ref(&output), &[label], &b.common)?;
+        validation::check_outputs(std::slice::from_ref(&output), &[label], false, &b.common)?;
     }
     match b.output {
         None => stdout(&output),
@@ -158,7 +158,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     }
     if r.common.validate {
         let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
-        validation::check_outputs(&outputs, &labels, &r.common)?;
+        validation::check_outputs(&outputs, &labels, true, &r.common)?;
     }
     match r.out {
         None => stdout(&outputs[0]),

@@ -9,7 +9,9 @@
 use super::args::{Common, Format, MissingArg, ValidateArgs, ValidateCmd};
 use super::formats::{self, Entry, Rendered, Report};
 use super::report::shown;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use strata::Error;
 use strata::validate::{self, Doc, Missing, Source, ValidateOptions, Violation, locate};
 
@@ -120,10 +122,12 @@ fn write_report(path: &Path, text: &str) -> Result<(), Vec<Error>> {
     })
 }
 
-/// Validate finished builds (one group each, named by `labels`) before they are printed.
+/// Validate finished builds (one group each, named by `labels`: environments when `render`)
+/// before they are printed.
 pub fn check_outputs(
     outputs: &[strata::Output],
     labels: &[String],
+    render: bool,
     c: &Common,
 ) -> Result<(), Vec<Error>> {
     let opts = options(&c.validation, c.warnings_as_errors)?;
@@ -152,10 +156,11 @@ pub fn check_outputs(
             })
         })
         .collect();
+    let mut shown_files = HashMap::new();
     let entries = docs
         .iter()
         .zip(&outcome.skipped)
-        .map(|(d, skipped)| entry(d, d.group, *skipped))
+        .map(|(d, skipped)| entry(d, d.group, *skipped, &mut shown_files))
         .collect();
     let report = Report {
         entries,
@@ -164,6 +169,11 @@ pub fn check_outputs(
         rendered,
         stdin: None,
         files: outputs.len(),
+        unit: if render {
+            ("environment", "environments")
+        } else {
+            ("build", "builds")
+        },
         summary: c.validation.summary,
     };
     if c.validation.error_format == Some(Format::Json) {
@@ -225,18 +235,28 @@ fn place_in_sources(
     texts
 }
 
-fn entry(d: &Doc, group: usize, skipped: bool) -> Entry {
-    let s = |path: &[&str]| d.value.str_at(path).unwrap_or("").to_string();
+/// The report's entry of a document; `shown_files` caches how each file is shown.
+fn entry<'a>(
+    d: &Doc<'a>,
+    group: usize,
+    skipped: bool,
+    shown_files: &mut HashMap<PathBuf, Rc<str>>,
+) -> Entry<'a> {
+    let value = d.value;
+    let s = |path: &[&str]| value.str_at(path).unwrap_or("");
+    let file = match &d.file {
+        Some(f) => shown_files
+            .entry(f.clone())
+            .or_insert_with(|| shown(f).into())
+            .clone(),
+        None => "<stdin>".into(),
+    };
     Entry {
         api_version: s(&["apiVersion"]),
         kind: s(&["kind"]),
         name: s(&["metadata", "name"]),
         namespace: s(&["metadata", "namespace"]),
-        file: d
-            .file
-            .as_deref()
-            .map(shown)
-            .unwrap_or_else(|| "<stdin>".into()),
+        file,
         line: d.line,
         group,
         skipped,
@@ -315,11 +335,12 @@ pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
     for (g, (_, _, parsed_docs)) in parsed.iter().enumerate() {
         file_of.extend(parsed_docs.iter().filter(|d| !d.value.is_null()).map(|_| g));
     }
+    let mut shown_files = HashMap::new();
     let entries = docs
         .iter()
         .zip(&outcome.skipped)
         .zip(&file_of)
-        .map(|((d, skipped), g)| entry(d, *g, *skipped))
+        .map(|((d, skipped), g)| entry(d, *g, *skipped, &mut shown_files))
         .collect();
     let report = Report {
         entries,
@@ -328,6 +349,7 @@ pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
         groups,
         stdin,
         files: parsed.len(),
+        unit: ("file", "files"),
         summary: v.validate.summary,
     };
     match format {

@@ -284,16 +284,25 @@ pub fn validate_docs(docs: &[Doc], opts: &ValidateOptions) -> Result<Outcome> {
         crds.add(d.value);
     }
     let m = minor(&opts.kube_version);
-    let per_doc: Vec<(Vec<Violation>, bool)> = docs
-        .par_iter()
-        .enumerate()
-        .map(|(i, d)| schema::check(i, d, &bundle, &crds, opts, m))
-        .collect();
+    // Reference checks are serial: they overlap the parallel schema checks.
+    let (per_doc, references) = rayon::join(
+        || -> Vec<(Vec<Violation>, bool)> {
+            docs.par_iter()
+                .enumerate()
+                .map(|(i, d)| schema::check(i, d, &bundle, &crds, opts, m))
+                .collect()
+        },
+        || {
+            if opts.references {
+                refs::check(docs)
+            } else {
+                Vec::new()
+            }
+        },
+    );
     let skipped = per_doc.iter().map(|(_, s)| *s).collect();
     let mut violations: Vec<Violation> = per_doc.into_iter().flat_map(|(v, _)| v).collect();
-    if opts.references {
-        violations.extend(refs::check(docs));
-    }
+    violations.extend(references);
     if opts.warnings_as_errors {
         for v in &mut violations {
             v.severity = Severity::Error;

@@ -13,7 +13,7 @@ pub fn lines(report: &Report) -> String {
             "severity": match v.severity { Severity::Error => "error", Severity::Warning => "warning" },
             "rule": v.rule,
             "resource": v.resource,
-            "apiVersion": entry.map(|e| e.api_version.as_str()),
+            "apiVersion": entry.map(|e| e.api_version),
             "namespace": v.namespace,
             "path": v.path,
             "message": v.message,

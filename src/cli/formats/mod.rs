@@ -16,19 +16,20 @@ pub mod text;
 
 use super::args::Format;
 use std::path::Path;
+use std::rc::Rc;
 use strata::validate::{Severity, Violation};
 
 pub use summary::Summary;
 
 /// One validated resource.
 #[derive(Debug, Clone)]
-pub struct Entry {
-    pub api_version: String,
-    pub kind: String,
-    pub name: String,
-    pub namespace: String,
+pub struct Entry<'a> {
+    pub api_version: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub namespace: &'a str,
     /// The source file as shown to the user (`<stdin>`; empty when generated).
-    pub file: String,
+    pub file: Rc<str>,
     /// The line its document starts on.
     pub line: usize,
     /// The index into `Report::groups`.
@@ -37,7 +38,7 @@ pub struct Entry {
     pub skipped: bool,
 }
 
-impl Entry {
+impl Entry<'_> {
     /// `Deployment/web` or `Deployment/web (namespace shop)`.
     pub fn title(&self) -> String {
         if self.namespace.is_empty() {
@@ -56,7 +57,7 @@ pub struct Rendered {
 }
 
 pub struct Report<'a> {
-    pub entries: Vec<Entry>,
+    pub entries: Vec<Entry<'a>>,
     pub violations: &'a [Violation],
     /// Group names: files for `strata validate`, builds or environments for `--validate`.
     pub groups: Vec<String>,
@@ -64,7 +65,10 @@ pub struct Report<'a> {
     pub rendered: Vec<Option<Rendered>>,
     /// Standard input's text, when it was read.
     pub stdin: Option<String>,
+    /// How many inputs (files, builds or environments: `unit` names them).
     pub files: usize,
+    /// The singular and plural of what `files` counts.
+    pub unit: (&'static str, &'static str),
     pub summary: bool,
 }
 
@@ -80,7 +84,7 @@ impl Report<'_> {
     /// when the field is only in the rendered output.
     pub fn place(&self, v: &Violation) -> (String, usize, usize, Option<(usize, usize)>) {
         let entry = self.entries.get(v.doc);
-        let file = entry.map(|e| e.file.clone()).unwrap_or_default();
+        let file = entry.map(|e| e.file.to_string()).unwrap_or_default();
         if v.rendered {
             let line = entry.map_or(1, |e| e.line);
             (file, line, 1, Some((v.line, v.col.max(1))))

@@ -40,6 +40,7 @@ impl Counts {
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
     pub files: usize,
+    pub unit: (&'static str, &'static str),
     pub total: Counts,
     pub kinds: BTreeMap<String, Counts>,
     pub errors: usize,
@@ -51,6 +52,7 @@ impl Summary {
         let mut invalid = vec![false; report.entries.len()];
         let mut s = Summary {
             files: report.files,
+            unit: report.unit,
             ..Summary::default()
         };
         for v in report.violations {
@@ -65,7 +67,7 @@ impl Summary {
             }
         }
         for (e, bad) in report.entries.iter().zip(invalid) {
-            let kind = if e.kind.is_empty() { "?" } else { &e.kind };
+            let kind = if e.kind.is_empty() { "?" } else { e.kind };
             s.total.add(bad, e.skipped);
             s.kinds
                 .entry(kind.to_string())
@@ -76,6 +78,7 @@ impl Summary {
     }
 
     /// `Summary: 12 resources in 3 files: 10 valid, 1 invalid, 1 skipped (2 errors, 1 warning)`
+    /// (or `in 2 environments`, `in 1 build`)
     /// and a line per kind.
     pub fn text(&self) -> String {
         let plural =
@@ -84,7 +87,7 @@ impl Summary {
         let mut out = format!(
             "Summary: {} in {}: {} valid, {} invalid, {} skipped ({}, {})\n",
             plural(t.resources, "resource", "resources"),
-            plural(self.files, "file", "files"),
+            plural(self.files, self.unit.0, self.unit.1),
             t.valid,
             t.invalid,
             t.skipped,

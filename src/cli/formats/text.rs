@@ -13,11 +13,7 @@ fn help(report: &Report, v: &Violation) -> Option<String> {
     if !v.rendered {
         return v.help.clone();
     }
-    let file = report
-        .entries
-        .get(v.doc)
-        .map(|e| e.file.as_str())
-        .unwrap_or("");
+    let file = report.entries.get(v.doc).map(|e| &*e.file).unwrap_or("");
     let origin = if file.is_empty() {
         "a generator made the resource".to_string()
     } else {
@@ -40,7 +36,7 @@ fn place(report: &Report, v: &Violation) -> String {
             .map(|r| r.name.clone())
             .unwrap_or_default()
     } else {
-        entry.map(|e| e.file.clone()).unwrap_or_default()
+        entry.map(|e| e.file.to_string()).unwrap_or_default()
     };
     if name.is_empty() {
         return String::new();

@@ -15,15 +15,21 @@
 //!
 //! Each warning points at the referencing field and names the closest existing name.
 //! Pod templates are those of workloads (`spec.template`, `spec.jobTemplate.spec.template`,
-//! custom resources included) and Pods; an object created at run time by an operator is
-//! not in the render, which is why these are warnings.
+//! custom resources included) and Pods. What a render does not manage is not checked, so
+//! that a partial render (a kubebuilder `config/rbac`) or objects made elsewhere stay
+//! quiet: selectors only where the render has pod templates in that namespace, Secrets and
+//! ServiceAccounts only where it has some of that kind (Secrets often come from a vault, a
+//! controller or `kubectl create secret`); `kube-root-ca.crt` exists in every namespace.
+//! An object an operator creates at run time is still not in the render, which is why
+//! these are warnings.
 
 mod pods;
 mod targets;
 
 use super::{Doc, Severity, Violation};
 use crate::yaml::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::collections::BTreeMap;
 
 /// The reference warnings of every group of `docs`, in document order.
 pub fn check(docs: &[Doc]) -> Vec<Violation> {
@@ -38,8 +44,8 @@ pub fn check(docs: &[Doc]) -> Vec<Violation> {
             docs,
             out: &mut out,
         };
-        for &i in members {
-            pods::check(&index, &mut found, i);
+        for (n, &i) in members.iter().enumerate() {
+            pods::check(&index, &mut found, i, index.templates[n]);
             targets::check(&index, &mut found, i);
         }
     }
@@ -58,7 +64,7 @@ impl Found<'_, '_> {
         &mut self,
         doc: usize,
         rule: &'static str,
-        path: &[String],
+        path: Vec<String>,
         message: String,
         help: String,
     ) {
@@ -67,14 +73,14 @@ impl Found<'_, '_> {
             doc,
             Severity::Warning,
             rule,
-            path.to_vec(),
+            path,
             message,
             Some(help),
         ));
     }
 }
 
-/// A pod template: the labels its pods get and their spec.
+/// A pod template: the labels its pods get.
 struct Pod<'a> {
     namespace: &'a str,
     labels: Option<&'a Map>,
@@ -82,15 +88,24 @@ struct Pod<'a> {
     owner: String,
 }
 
+/// A document's pod template: the path to it and its value (metadata and spec).
+type Template<'a> = Option<(&'static [&'static str], &'a Value)>;
+
 /// What one render contains.
 struct Index<'a> {
-    /// Names by kind and namespace, in input order.
-    names: HashMap<&'a str, HashMap<&'a str, Vec<&'a str>>>,
+    /// Names by kind and namespace, in input order (for suggestions).
+    names: FxHashMap<(&'a str, &'a str), Vec<&'a str>>,
+    /// Every (kind, namespace, name).
+    ids: FxHashSet<(&'a str, &'a str, &'a str)>,
     pods: Vec<Pod<'a>>,
-    /// Pod templates by `label_key(namespace, key, value)`.
-    by_label: HashMap<String, Vec<usize>>,
+    /// Pod templates by namespace, label key and label value.
+    by_label: FxHashMap<(&'a str, &'a str, &'a str), Vec<usize>>,
     /// A Service's `spec` by namespace and name.
-    services: HashMap<&'a str, HashMap<&'a str, &'a Value>>,
+    services: FxHashMap<(&'a str, &'a str), &'a Value>,
+    /// Namespaces with a pod template.
+    pod_namespaces: FxHashSet<&'a str>,
+    /// The pod template of each member document, in order.
+    templates: Vec<Template<'a>>,
 }
 
 /// The namespace an object lives in (`default` when it names none).
@@ -101,26 +116,27 @@ fn namespace(v: &Value) -> &str {
     }
 }
 
-/// Where a document's pod template is, if it has one: its metadata and spec.
-fn pod_template(v: &Value) -> Option<(Vec<&'static str>, &Value)> {
-    if v.str_at(&["kind"]) == Some("Pod") {
-        return Some((Vec::new(), v));
-    }
-    if v.str_at(&["kind"]) == Some("PodTemplate") {
-        return v.get("template").map(|t| (vec!["template"], t));
+/// Where a document's pod template is, if it has one.
+fn pod_template(v: &Value) -> Template<'_> {
+    const PATHS: [(&[&str], &[&str]); 2] = [
+        (&["template"], &["spec", "template"]),
+        (
+            &["jobTemplate", "spec", "template"],
+            &["spec", "jobTemplate", "spec", "template"],
+        ),
+    ];
+    match v.str_at(&["kind"]) {
+        Some("Pod") => return Some((&[], v)),
+        Some("PodTemplate") => return v.get("template").map(|t| (&["template"][..], t)),
+        _ => {}
     }
     let spec = v.get("spec")?;
-    for path in [&["template"][..], &["jobTemplate", "spec", "template"]] {
-        let mut t = spec;
-        for k in path {
-            match t.get(k) {
-                Some(next) => t = next,
-                None => break,
-            }
+    for (within, full) in PATHS {
+        let mut t = Some(spec);
+        for k in within {
+            t = t.and_then(|t| t.get(k));
         }
-        if t.get("spec").and_then(|s| s.get("containers")).is_some() {
-            let mut full = vec!["spec"];
-            full.extend_from_slice(path);
+        if let Some(t) = t.filter(|t| t.get("spec").and_then(|s| s.get("containers")).is_some()) {
             return Some((full, t));
         }
     }
@@ -129,14 +145,20 @@ fn pod_template(v: &Value) -> Option<(Vec<&'static str>, &Value)> {
 
 impl<'a> Index<'a> {
     fn new(docs: &'a [Doc<'a>], members: &[usize]) -> Index<'a> {
+        let n = members.len();
         let mut index = Index {
-            names: HashMap::new(),
+            names: FxHashMap::default(),
+            ids: FxHashSet::with_capacity_and_hasher(n, Default::default()),
             pods: Vec::new(),
-            by_label: HashMap::new(),
-            services: HashMap::new(),
+            by_label: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            services: FxHashMap::default(),
+            pod_namespaces: FxHashSet::default(),
+            templates: Vec::with_capacity(n),
         };
         for &i in members {
             let v = docs[i].value;
+            let template = pod_template(v);
+            index.templates.push(template);
             let (Some(kind), Some(name)) = (v.str_at(&["kind"]), v.str_at(&["metadata", "name"]))
             else {
                 continue;
@@ -149,19 +171,20 @@ impl<'a> Index<'a> {
             if kind == "Service"
                 && let Some(spec) = v.get("spec")
             {
-                index.services.entry(ns).or_default().insert(name, spec);
+                index.services.insert((ns, name), spec);
             }
-            if let Some((_, template)) = pod_template(v) {
+            if let Some((_, template)) = template {
                 let labels = template
                     .get("metadata")
                     .and_then(|m| m.get("labels"))
                     .and_then(Value::as_map);
                 let at = index.pods.len();
+                index.pod_namespaces.insert(ns);
                 for (k, val) in labels.into_iter().flatten() {
                     if let Some(val) = val.as_str() {
                         index
                             .by_label
-                            .entry(label_key(ns, k, val))
+                            .entry((ns, k.as_str(), val))
                             .or_default()
                             .push(at);
                     }
@@ -177,35 +200,37 @@ impl<'a> Index<'a> {
     }
 
     fn add(&mut self, kind: &'a str, ns: &'a str, name: &'a str) {
-        let names = self.names.entry(kind).or_default().entry(ns).or_default();
-        names.push(name);
+        self.names.entry((kind, ns)).or_default().push(name);
+        self.ids.insert((kind, ns, name));
     }
 
-    fn names(&self, kind: &str, ns: &str) -> &[&'a str] {
-        self.names
-            .get(kind)
-            .and_then(|by_ns| by_ns.get(ns))
-            .map_or(&[], Vec::as_slice)
+    fn names(&self, kind: &'a str, ns: &'a str) -> &[&'a str] {
+        self.names.get(&(kind, ns)).map_or(&[], Vec::as_slice)
     }
 
     /// The `spec` of Service `name` in `ns`.
-    fn service(&self, ns: &str, name: &str) -> Option<&'a Value> {
-        self.services.get(ns).and_then(|s| s.get(name)).copied()
+    fn service(&self, ns: &'a str, name: &'a str) -> Option<&'a Value> {
+        self.services.get(&(ns, name)).copied()
     }
 
-    fn has(&self, kind: &str, ns: &str, name: &str) -> bool {
-        self.names(kind, ns).contains(&name)
+    /// Whether the render has a pod template in `ns`.
+    fn has_pods(&self, ns: &str) -> bool {
+        self.pod_namespaces.contains(ns)
     }
 
-    /// The pod templates of `ns` whose labels have every `key: value` of `labels`.
-    fn selected(&self, ns: &str, labels: &Map) -> bool {
+    fn has(&self, kind: &'a str, ns: &'a str, name: &'a str) -> bool {
+        self.ids.contains(&(kind, ns, name))
+    }
+
+    /// Whether a pod template of `ns` has every `key: value` of `labels`.
+    fn selected(&self, ns: &'a str, labels: &'a Map) -> bool {
         let mut pairs = labels
             .iter()
             .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)));
         let Some((k0, v0)) = pairs.next() else {
             return false;
         };
-        let Some(candidates) = self.by_label.get(&label_key(ns, k0, v0)) else {
+        let Some(candidates) = self.by_label.get(&(ns, k0, v0)) else {
             return false;
         };
         candidates.iter().any(|&p| {
@@ -217,11 +242,6 @@ impl<'a> Index<'a> {
             })
         })
     }
-}
-
-/// The key of a pod template label in `Index::by_label`.
-fn label_key(ns: &str, key: &str, value: &str) -> String {
-    format!("{ns}\0{key}\0{value}")
 }
 
 /// The Secret another object in the render creates: a cert-manager Certificate's
@@ -293,6 +313,11 @@ fn suggest(kind: &str, name: &str, ns: &str, candidates: &[&str], otherwise: &st
 /// Path segments from string literals and indexes.
 fn path(parts: &[&str]) -> Vec<String> {
     parts.iter().map(|s| s.to_string()).collect()
+}
+
+/// `base` followed by `more`.
+fn join(base: &[&str], more: &[&str]) -> Vec<String> {
+    base.iter().chain(more).map(|s| s.to_string()).collect()
 }
 
 #[cfg(test)]

@@ -1,11 +1,19 @@
 //! Pods and what they need: selectors that must match a pod template (Service,
 //! PodDisruptionBudget) and the ConfigMaps and Secrets a pod template mounts or reads.
+//!
+//! Paths are built only for a warning: most references resolve, and this runs on every
+//! document of a render.
 
-use super::{Found, Index, namespace, path, pod_template, suggest};
+use super::{Found, Index, Pod, Template, join, namespace, path, suggest};
 use crate::patch::selector::{Requirement, matches};
 use crate::yaml::{Map, Value};
 
-pub(super) fn check(index: &Index, found: &mut Found, i: usize) {
+pub(super) fn check<'a>(
+    index: &Index<'a>,
+    found: &mut Found<'a, '_>,
+    i: usize,
+    template: Template<'a>,
+) {
     let v = found.docs[i].value;
     let ns = namespace(v);
     match (v.str_at(&["kind"]), v.str_at(&["apiVersion"])) {
@@ -15,10 +23,10 @@ pub(super) fn check(index: &Index, found: &mut Found, i: usize) {
         }
         _ => {}
     }
-    if let Some((prefix, template)) = pod_template(v)
+    if let Some((prefix, template)) = template
         && let Some(spec) = template.get("spec")
     {
-        config_refs(index, found, i, ns, spec, &join(&path(&prefix), &["spec"]));
+        config_refs(index, found, i, ns, spec, prefix);
     }
 }
 
@@ -31,7 +39,7 @@ fn closest_template(index: &Index, ns: &str, selector: &Map) -> (String, Option<
             .filter(|(k, v)| labels.and_then(|l| l.get(k.as_str())) == Some(*v))
             .count()
     };
-    let mut best: Option<(usize, &super::Pod)> = None;
+    let mut best: Option<(usize, &Pod)> = None;
     for p in index.pods.iter().filter(|p| p.namespace == ns) {
         let s = score(p.labels);
         if best.is_none_or(|(b, _)| s > b) {
@@ -73,7 +81,7 @@ fn closest_template(index: &Index, ns: &str, selector: &Map) -> (String, Option<
     }
 }
 
-fn service(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
+fn service<'a>(index: &Index<'a>, found: &mut Found, i: usize, v: &'a Value, ns: &'a str) {
     if v.str_at(&["spec", "type"]) == Some("ExternalName") {
         return;
     }
@@ -84,7 +92,7 @@ fn service(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
     else {
         return;
     };
-    if selector.is_empty() || index.selected(ns, selector) {
+    if selector.is_empty() || !index.has_pods(ns) || index.selected(ns, selector) {
         return;
     }
     let (help, key) = closest_template(index, ns, selector);
@@ -98,7 +106,7 @@ fn service(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
     found.warn(
         i,
         "service-selector",
-        &at,
+        at,
         format!("the selector `{text}` matches no pod template in the render"),
         help,
     );
@@ -142,13 +150,20 @@ fn requirements(selector: &Value) -> Vec<Requirement> {
     out
 }
 
-fn disruption_budget(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
+fn disruption_budget<'a>(
+    index: &Index<'a>,
+    found: &mut Found,
+    i: usize,
+    v: &'a Value,
+    ns: &'a str,
+) {
     let Some(selector) = v.get("spec").and_then(|s| s.get("selector")) else {
         return;
     };
     let reqs = requirements(selector);
     // An empty selector selects every pod of the namespace.
     if reqs.is_empty()
+        || !index.has_pods(ns)
         || index
             .pods
             .iter()
@@ -169,143 +184,141 @@ fn disruption_budget(index: &Index, found: &mut Found, i: usize, v: &Value, ns: 
     found.warn(
         i,
         "pdb-selector",
-        &at,
+        at,
         "the selector matches no pod template in the render".into(),
         help,
     );
 }
 
-/// A reference to a ConfigMap or Secret at `at` + `field` inside `holder`.
-#[allow(clippy::too_many_arguments)]
-fn reference(
-    index: &Index,
-    found: &mut Found,
-    i: usize,
-    ns: &str,
-    holder: &Value,
-    kind: &str,
-    field: &str,
-    at: &[String],
-) {
-    let Some(name) = holder.get(field).and_then(Value::as_str) else {
-        return;
-    };
-    if holder.get("optional") == Some(&Value::Bool(true)) || index.has(kind, ns, name) {
-        return;
+/// The document's ConfigMap and Secret references, checked against what the render has.
+struct Refs<'i, 'a, 'f, 'o> {
+    index: &'i Index<'a>,
+    found: &'f mut Found<'a, 'o>,
+    doc: usize,
+    ns: &'a str,
+}
+
+impl<'a> Refs<'_, 'a, '_, '_> {
+    /// The reference `holder.field` to a `kind` (`at()`: the path of `holder`).
+    fn check(
+        &mut self,
+        holder: Option<&'a Value>,
+        kind: &'static str,
+        field: &str,
+        at: &dyn Fn() -> Vec<String>,
+    ) {
+        let Some(holder) = holder else {
+            return;
+        };
+        let Some(name) = holder.get(field).and_then(Value::as_str) else {
+            return;
+        };
+        let (index, ns) = (self.index, self.ns);
+        if holder.get("optional") == Some(&Value::Bool(true))
+            || index.has(kind, ns, name)
+            || (kind == "ConfigMap" && name == "kube-root-ca.crt")
+            || (kind == "Secret" && index.names(kind, ns).is_empty())
+        {
+            return;
+        }
+        let mut full = at();
+        full.push(field.into());
+        let rule = if kind == "ConfigMap" {
+            "missing-configmap"
+        } else {
+            "missing-secret"
+        };
+        let help = suggest(
+            kind,
+            name,
+            ns,
+            index.names(kind, ns),
+            &format!("add {kind} `{name}` to the render, or mark the reference `optional: true`"),
+        );
+        self.found.warn(
+            self.doc,
+            rule,
+            full,
+            format!("{kind} `{name}` is not in the render"),
+            help,
+        );
     }
-    let mut full = at.to_vec();
-    full.push(field.into());
-    let rule = if kind == "ConfigMap" {
-        "missing-configmap"
-    } else {
-        "missing-secret"
-    };
-    let help = suggest(
-        kind,
-        name,
-        ns,
-        index.names(kind, ns),
-        &format!("add {kind} `{name}` to the render, or mark the reference `optional: true`"),
-    );
-    found.warn(
-        i,
-        rule,
-        &full,
-        format!("{kind} `{name}` is not in the render"),
-        help,
-    );
 }
 
-fn join(base: &[String], more: &[&str]) -> Vec<String> {
-    let mut out = base.to_vec();
-    out.extend(more.iter().map(|s| s.to_string()));
-    out
-}
-
-fn seq<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = (String, &'v Value)> {
+fn items<'v>(v: &'v Value, key: &str) -> impl Iterator<Item = (usize, &'v Value)> {
     v.get(key)
         .and_then(Value::as_seq)
         .into_iter()
         .flatten()
         .enumerate()
-        .map(|(n, item)| (n.to_string(), item))
 }
 
-/// Volumes, `envFrom` and `env[].valueFrom` of the pod spec at `at`.
-fn config_refs(index: &Index, found: &mut Found, i: usize, ns: &str, spec: &Value, at: &[String]) {
-    let mut check = |holder: Option<&Value>, kind: &str, field: &str, at: Vec<String>| {
-        if let Some(h) = holder {
-            reference(index, found, i, ns, h, kind, field, &at);
-        }
+/// Volumes, `envFrom` and `env[].valueFrom` of the pod spec of the template at `prefix`.
+fn config_refs<'a>(
+    index: &Index<'a>,
+    found: &mut Found<'a, '_>,
+    i: usize,
+    ns: &'a str,
+    spec: &'a Value,
+    prefix: &[&str],
+) {
+    let mut refs = Refs {
+        index,
+        found,
+        doc: i,
+        ns,
     };
-    for (n, vol) in seq(spec, "volumes") {
-        let base = join(at, &["volumes", &n]);
-        check(
-            vol.get("configMap"),
-            "ConfigMap",
-            "name",
-            join(&base, &["configMap"]),
-        );
-        check(
-            vol.get("secret"),
-            "Secret",
-            "secretName",
-            join(&base, &["secret"]),
-        );
+    let at = |more: &[&str]| {
+        let mut p = join(prefix, &["spec"]);
+        p.extend(more.iter().map(|s| s.to_string()));
+        p
+    };
+    for (n, vol) in items(spec, "volumes") {
+        let n = &n.to_string();
+        refs.check(vol.get("configMap"), "ConfigMap", "name", &|| {
+            at(&["volumes", n, "configMap"])
+        });
+        refs.check(vol.get("secret"), "Secret", "secretName", &|| {
+            at(&["volumes", n, "secret"])
+        });
         let Some(projected) = vol.get("projected") else {
             continue;
         };
-        for (s, source) in seq(projected, "sources") {
-            let b = join(&base, &["projected", "sources", &s]);
-            check(
-                source.get("configMap"),
-                "ConfigMap",
-                "name",
-                join(&b, &["configMap"]),
-            );
-            check(
-                source.get("secret"),
-                "Secret",
-                "name",
-                join(&b, &["secret"]),
-            );
+        for (s, source) in items(projected, "sources") {
+            let s = &s.to_string();
+            let base = ["volumes", n, "projected", "sources", s];
+            refs.check(source.get("configMap"), "ConfigMap", "name", &|| {
+                at(&[&base[..], &["configMap"]].concat())
+            });
+            refs.check(source.get("secret"), "Secret", "name", &|| {
+                at(&[&base[..], &["secret"]].concat())
+            });
         }
     }
     for list in ["initContainers", "containers", "ephemeralContainers"] {
-        for (c, container) in seq(spec, list) {
-            let base = join(at, &[list, &c]);
-            for (e, from) in seq(container, "envFrom") {
-                let b = join(&base, &["envFrom", &e]);
-                check(
-                    from.get("configMapRef"),
-                    "ConfigMap",
-                    "name",
-                    join(&b, &["configMapRef"]),
-                );
-                check(
-                    from.get("secretRef"),
-                    "Secret",
-                    "name",
-                    join(&b, &["secretRef"]),
-                );
+        for (c, container) in items(spec, list) {
+            let c = &c.to_string();
+            for (e, from) in items(container, "envFrom") {
+                let e = &e.to_string();
+                refs.check(from.get("configMapRef"), "ConfigMap", "name", &|| {
+                    at(&[list, c, "envFrom", e, "configMapRef"])
+                });
+                refs.check(from.get("secretRef"), "Secret", "name", &|| {
+                    at(&[list, c, "envFrom", e, "secretRef"])
+                });
             }
-            for (e, env) in seq(container, "env") {
+            for (e, env) in items(container, "env") {
                 let Some(from) = env.get("valueFrom") else {
                     continue;
                 };
-                let b = join(&base, &["env", &e, "valueFrom"]);
-                check(
-                    from.get("configMapKeyRef"),
-                    "ConfigMap",
-                    "name",
-                    join(&b, &["configMapKeyRef"]),
-                );
-                check(
-                    from.get("secretKeyRef"),
-                    "Secret",
-                    "name",
-                    join(&b, &["secretKeyRef"]),
-                );
+                let e = &e.to_string();
+                let key_ref = |kind: &str| at(&[list, c, "env", e, "valueFrom", kind]);
+                refs.check(from.get("configMapKeyRef"), "ConfigMap", "name", &|| {
+                    key_ref("configMapKeyRef")
+                });
+                refs.check(from.get("secretKeyRef"), "Secret", "name", &|| {
+                    key_ref("secretKeyRef")
+                });
             }
         }
     }

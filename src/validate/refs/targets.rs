@@ -4,7 +4,7 @@
 use super::{Found, Index, namespace, path, suggest};
 use crate::yaml::Value;
 
-pub(super) fn check(index: &Index, found: &mut Found, i: usize) {
+pub(super) fn check<'a>(index: &Index<'a>, found: &mut Found<'a, '_>, i: usize) {
     let v = found.docs[i].value;
     let ns = namespace(v);
     let api = v.str_at(&["apiVersion"]).unwrap_or("");
@@ -29,12 +29,12 @@ enum Port<'v> {
 /// Warn when Service `name` is missing, or has no port `port`. `at` is the path of the
 /// field naming the Service; `port_at` that of the port.
 #[allow(clippy::too_many_arguments)]
-fn backend(
-    index: &Index,
+fn backend<'a>(
+    index: &Index<'a>,
     found: &mut Found,
     i: usize,
-    ns: &str,
-    name: &str,
+    ns: &'a str,
+    name: &'a str,
     port: Option<Port>,
     at: Vec<String>,
     port_at: Vec<String>,
@@ -50,7 +50,7 @@ fn backend(
         found.warn(
             i,
             "missing-service",
-            &at,
+            at,
             format!("Service `{name}` is not in the render"),
             help,
         );
@@ -87,13 +87,13 @@ fn backend(
     found.warn(
         i,
         "missing-service-port",
-        &port_at,
+        port_at,
         format!("Service `{name}` has no port {shown}"),
         format!("its ports are {}", listed.join(", ")),
     );
 }
 
-fn ingress(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
+fn ingress<'a>(index: &Index<'a>, found: &mut Found, i: usize, v: &'a Value, ns: &'a str) {
     let Some(spec) = v.get("spec") else {
         return;
     };
@@ -179,7 +179,7 @@ fn ingress(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
 
 /// `spec.rules[].backendRefs[]` of HTTPRoute, GRPCRoute, TCPRoute, …: Services of the
 /// route's own namespace (a cross-namespace reference needs a ReferenceGrant: not checked).
-fn route(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
+fn route<'a>(index: &Index<'a>, found: &mut Found, i: usize, v: &'a Value, ns: &'a str) {
     let rules = v
         .get("spec")
         .and_then(|s| s.get("rules"))
@@ -215,7 +215,7 @@ fn route(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
     }
 }
 
-fn scale_target(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
+fn scale_target<'a>(index: &Index<'a>, found: &mut Found, i: usize, v: &'a Value, ns: &'a str) {
     let (Some(kind), Some(name)) = (
         v.str_at(&["spec", "scaleTargetRef", "kind"]),
         v.str_at(&["spec", "scaleTargetRef", "name"]),
@@ -235,14 +235,15 @@ fn scale_target(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str)
     found.warn(
         i,
         "missing-scale-target",
-        &path(&["spec", "scaleTargetRef", "name"]),
+        path(&["spec", "scaleTargetRef", "name"]),
         format!("{kind} `{name}` is not in the render"),
         help,
     );
 }
 
-/// ServiceAccount subjects of the binding's own namespace (`default` always exists).
-fn role_binding(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str) {
+/// ServiceAccount subjects of the binding's own namespace (`default` always exists), where
+/// the render has ServiceAccounts.
+fn role_binding<'a>(index: &Index<'a>, found: &mut Found, i: usize, v: &'a Value, ns: &'a str) {
     let subjects = v.get("subjects").and_then(Value::as_seq);
     for (s, subject) in subjects.into_iter().flatten().enumerate() {
         if subject.str_at(&["kind"]) != Some("ServiceAccount") {
@@ -255,7 +256,9 @@ fn role_binding(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str)
             .str_at(&["namespace"])
             .filter(|n| !n.is_empty())
             .unwrap_or(ns);
-        if subject_ns != ns || name == "default" || index.has("ServiceAccount", ns, name) {
+        let accounts = index.names("ServiceAccount", ns);
+        if subject_ns != ns || name == "default" || accounts.is_empty() || accounts.contains(&name)
+        {
             continue;
         }
         let help = suggest(
@@ -268,7 +271,7 @@ fn role_binding(index: &Index, found: &mut Found, i: usize, v: &Value, ns: &str)
         found.warn(
             i,
             "missing-serviceaccount",
-            &path(&["subjects", &s.to_string(), "name"]),
+            path(&["subjects", &s.to_string(), "name"]),
             format!("ServiceAccount `{name}` is not in the render"),
             help,
         );

@@ -6,7 +6,9 @@
 //! was rendered: a wrong value must have the same value in the source, an unknown or
 //! misnamed field must exist there. Otherwise a patch or transformer produced the field,
 //! and it is placed in the rendered output instead (`in_rendered`), the source file still
-//! named. Source files are read and parsed once, and only when a violation needs them.
+//! named. A template (`.j2`) is not YAML before rendering: its field is the one line that
+//! sets the key (with the rendered value, for a wrong value), when there is exactly one.
+//! Source files are read and parsed once, and only when a violation needs them.
 
 use super::{Doc, Source, Violation};
 use crate::yaml::{self, Document, Value};
@@ -63,13 +65,54 @@ fn about_value(rule: &str) -> bool {
 
 struct ParsedFile {
     text: String,
-    docs: Vec<Document>,
+    /// `None` when the text is not YAML as it is (a template).
+    docs: Option<Vec<Document>>,
 }
 
 /// Finds a build's violations in the files their resources were read from.
 #[derive(Default)]
 pub struct Locator {
     files: HashMap<PathBuf, Option<ParsedFile>>,
+}
+
+fn is_template(file: &std::path::Path) -> bool {
+    file.extension().is_some_and(|e| e == "j2")
+}
+
+/// A field of a template (whose text is not YAML before rendering): the one line that
+/// sets its key (`key:` or `- key:`), to the rendered value itself for a wrong value.
+fn in_template(text: &str, v: &Violation, rendered: Option<&Value>) -> Option<(usize, usize)> {
+    let key = v.segments.last().filter(|k| k.parse::<usize>().is_err())?;
+    let value = match rendered.and_then(Value::scalar_text) {
+        Some(t) if about_value(v.rule) => Some(t),
+        _ if about_value(v.rule) => return None,
+        _ => None,
+    };
+    let mut found = None;
+    for (n, line) in text.lines().enumerate() {
+        let body = line.trim_start();
+        let body = body.strip_prefix("- ").unwrap_or(body).trim_start();
+        let Some(rest) = body.strip_prefix(key.as_str()) else {
+            continue;
+        };
+        if !rest.trim_start().starts_with(':') {
+            continue;
+        }
+        let written = rest.trim_start()[1..]
+            .split(" #")
+            .next()
+            .unwrap_or("")
+            .trim();
+        let written = written.trim_matches(|c| c == '"' || c == '\'');
+        if value.as_ref().is_some_and(|t| written != t) {
+            continue;
+        }
+        if found.is_some() {
+            return None;
+        }
+        found = Some((n + 1, line.len() - body.len() + 1));
+    }
+    found
 }
 
 impl Locator {
@@ -82,27 +125,31 @@ impl Locator {
         };
         let parsed = self.files.entry(file.clone()).or_insert_with(|| {
             let text = std::fs::read_to_string(&file).ok()?;
-            let docs = yaml::parse_documents(&text).ok()?;
+            let docs = yaml::parse_documents(&text).ok();
             Some(ParsedFile { text, docs })
         });
         let Some(parsed) = parsed else {
             return false;
         };
-        // The document that starts on the resource's line, if it is still the same kind
-        // (a template's lines can differ from its rendered text's).
-        let Some(index) = parsed.docs.iter().position(|s| {
-            s.line == d.line && s.value.str_at(&["kind"]) == d.value.str_at(&["kind"])
-        }) else {
-            return false;
+        let template = is_template(&file);
+        let found = parsed.docs.as_ref().and_then(|docs| {
+            // The document that starts on the resource's line, if it is still the same kind
+            // (a template's lines can differ from its rendered text's).
+            let index = docs.iter().position(|s| {
+                s.line == d.line && s.value.str_at(&["kind"]) == d.value.str_at(&["kind"])
+            })?;
+            if about_value(v.rule)
+                && value_at(&docs[index].value, &v.segments) != value_at(d.value, &v.segments)
+            {
+                return None;
+            }
+            exact(&Source::of(&parsed.text, docs, index), &v.segments)
+        });
+        let found = match found {
+            None if template => in_template(&parsed.text, v, value_at(d.value, &v.segments)),
+            found => found,
         };
-        let source_value = &parsed.docs[index].value;
-        if about_value(v.rule)
-            && value_at(source_value, &v.segments) != value_at(d.value, &v.segments)
-        {
-            return false;
-        }
-        let src = Source::of(&parsed.text, &parsed.docs, index);
-        match exact(&src, &v.segments) {
+        match found {
             Some((line, col)) => {
                 (v.line, v.col) = (line, col);
                 true
@@ -233,5 +280,36 @@ mod tests {
         );
         let mut added = violation("unknown-field", "spec.extra");
         assert!(!locator.in_source_file(&mut added, &d), "a patch added it");
+    }
+
+    #[test]
+    fn template_fields_are_found_by_their_key() {
+        let text = "kind: Deployment\nspec:\n  replicas: {{ values.replicas }}\n  extra: 1\n  template:\n    spec:\n      containers:\n      - name: {{ values.name }}\n        imagePullPolicy: 7\n{%- if x %}\n      - name: b\n{%- endif %}\n";
+        let rendered = yaml::parse_documents("kind: Deployment\nspec:\n  replicas: three\n  extra: 1\n  template:\n    spec:\n      containers:\n      - {name: a, imagePullPolicy: 7}\n")
+            .expect("yaml")
+            .remove(0)
+            .value;
+        let at = |rule, path: &str| {
+            let v = violation(rule, path);
+            in_template(text, &v, value_at(&rendered, &v.segments))
+        };
+        assert_eq!(at("unknown-field", "spec.extra"), Some((4, 3)));
+        assert_eq!(
+            at(
+                "wrong-type",
+                "spec.template.spec.containers.0.imagePullPolicy"
+            ),
+            Some((9, 9))
+        );
+        assert_eq!(
+            at("wrong-type", "spec.replicas"),
+            None,
+            "the value comes from values"
+        );
+        assert_eq!(
+            at("schema", "spec.template.spec.containers.0.name"),
+            None,
+            "two lines set it"
+        );
     }
 }

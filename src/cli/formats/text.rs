@@ -14,12 +14,13 @@ fn help(report: &Report, v: &Violation) -> Option<String> {
         return v.help.clone();
     }
     let file = report.entries.get(v.doc).map(|e| &*e.file).unwrap_or("");
-    let origin = if file.is_empty() {
-        "a generator made the resource".to_string()
+    let note = if file.ends_with(".j2") {
+        format!("the field is in the output of template `{file}`")
+    } else if file.is_empty() {
+        "a patch or transformer set this field (a generator made the resource)".to_string()
     } else {
-        format!("the resource comes from `{file}`")
+        format!("a patch or transformer set this field (the resource comes from `{file}`)")
     };
-    let note = format!("a patch or transformer set this field ({origin})");
     Some(match &v.help {
         Some(h) => format!("{h}; {note}"),
         None => note,

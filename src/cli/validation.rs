@@ -160,7 +160,7 @@ pub fn check_outputs(
     let entries = docs
         .iter()
         .zip(&outcome.skipped)
-        .map(|(d, skipped)| entry(d, d.group, *skipped, &mut shown_files))
+        .map(|(d, skipped)| entry(d, d.group, *skipped, &mut shown_files, ""))
         .collect();
     let report = Report {
         entries,
@@ -235,12 +235,14 @@ fn place_in_sources(
     texts
 }
 
-/// The report's entry of a document; `shown_files` caches how each file is shown.
+/// The report's entry of a document; `shown_files` caches how each file is shown, `none`
+/// names a document without a file (standard input, or a generated object: empty).
 fn entry<'a>(
     d: &Doc<'a>,
     group: usize,
     skipped: bool,
     shown_files: &mut HashMap<PathBuf, Rc<str>>,
+    none: &str,
 ) -> Entry<'a> {
     let value = d.value;
     let s = |path: &[&str]| value.str_at(path).unwrap_or("");
@@ -249,7 +251,7 @@ fn entry<'a>(
             .entry(f.clone())
             .or_insert_with(|| shown(f).into())
             .clone(),
-        None => "<stdin>".into(),
+        None => none.into(),
     };
     Entry {
         api_version: s(&["apiVersion"]),
@@ -340,7 +342,7 @@ pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
         .iter()
         .zip(&outcome.skipped)
         .zip(&file_of)
-        .map(|((d, skipped), g)| entry(d, *g, *skipped, &mut shown_files))
+        .map(|((d, skipped), g)| entry(d, *g, *skipped, &mut shown_files, "<stdin>"))
         .collect();
     let report = Report {
         entries,

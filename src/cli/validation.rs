@@ -269,12 +269,10 @@ pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
     let opts = options(&v.validate, v.warnings_as_errors)?;
     let format = v.output.or(v.validate.error_format).unwrap_or(Format::Text);
     let mut inputs: Vec<(Option<PathBuf>, String)> = Vec::new();
-    let mut stdin = None;
     if v.files.is_empty() || v.files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
             .map_err(|e| vec![Error::new(format!("cannot read standard input: {e}"))])?;
-        stdin = Some(text.clone());
         inputs.push((None, text));
     }
     for f in v.files.iter().filter(|f| f.as_os_str() != "-") {
@@ -349,7 +347,10 @@ pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
         violations: &outcome.violations,
         rendered: groups.iter().map(|_| None).collect(),
         groups,
-        stdin,
+        stdin: inputs
+            .iter()
+            .find(|(f, _)| f.is_none())
+            .map(|(_, t)| t.as_str()),
         files: parsed.len(),
         unit: ("file", "files"),
         summary: v.validate.summary,

@@ -16,7 +16,7 @@ pub mod locate;
 pub mod refs;
 mod schema;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::yaml::Value;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -231,23 +231,6 @@ impl Violation {
             format!(" at `{}`", self.path)
         };
         format!("{}{ns}{at}", self.resource)
-    }
-
-    /// The violation as an error (message, location, help), for text reports.
-    pub fn to_error(&self) -> Error {
-        let mut e = Error::new(format!("{}: {}", self.subject(), self.message));
-        if let Some(f) = self.file.as_ref().filter(|_| !self.rendered) {
-            e = e.at(crate::error::Location {
-                file: f.clone(),
-                line: self.line.max(1),
-                col: self.col.max(1),
-                offset: 0,
-            });
-        }
-        match &self.help {
-            Some(h) => e.with_help(h.clone()),
-            None => e,
-        }
     }
 }
 

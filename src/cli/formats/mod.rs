@@ -64,7 +64,7 @@ pub struct Report<'a> {
     /// The rendered output of a group, when a finding points into it.
     pub rendered: Vec<Option<Rendered>>,
     /// Standard input's text, when it was read.
-    pub stdin: Option<String>,
+    pub stdin: Option<&'a str>,
     /// How many inputs (files, builds or environments: `unit` names them).
     pub files: usize,
     /// The singular and plural of what `files` counts.

@@ -39,26 +39,33 @@ pub fn log(report: &Report) -> String {
             if let Some(h) = &v.help {
                 text.push_str(&format!("; help: {h}"));
             }
-            let uri = if file.is_empty() || file == "<stdin>" {
+            let uri = if file == "<stdin>" {
                 "stdin".to_string()
             } else {
                 file.replace('\\', "/")
+            };
+            let logical = serde_json::json!([{
+                "fullyQualifiedName": if v.path.is_empty() { v.resource.clone() } else { format!("{}:{}", v.resource, v.path) },
+                "kind": "object",
+            }]);
+            // A generated object has no file: only its logical location.
+            let location = if file.is_empty() {
+                serde_json::json!({ "logicalLocations": logical })
+            } else {
+                serde_json::json!({
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri },
+                        "region": { "startLine": line, "startColumn": col },
+                    },
+                    "logicalLocations": logical,
+                })
             };
             serde_json::json!({
                 "ruleId": v.rule,
                 "ruleIndex": RULES.iter().position(|(id, _)| *id == v.rule).unwrap_or(0),
                 "level": match v.severity { Severity::Error => "error", Severity::Warning => "warning" },
                 "message": { "text": text },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri },
-                        "region": { "startLine": line, "startColumn": col },
-                    },
-                    "logicalLocations": [{
-                        "fullyQualifiedName": if v.path.is_empty() { v.resource.clone() } else { format!("{}:{}", v.resource, v.path) },
-                        "kind": "object",
-                    }],
-                }],
+                "locations": [location],
             })
         })
         .collect();

@@ -95,14 +95,14 @@ pub fn print(report: &Report) {
                 continue;
             }
         }
-        match (&v.file, &report.stdin) {
+        match (&v.file, report.stdin) {
             (Some(f), _) => {
                 e = e.at(located(f.clone()));
                 report::print(&e);
             }
             (None, Some(text)) => {
                 e = e.at(located("<stdin>".into()));
-                report::print_in(&e, Some(("<stdin>".into(), text.clone())));
+                report::print_in(&e, Some(("<stdin>".into(), text.to_string())));
             }
             (None, None) => report::print(&e),
         }

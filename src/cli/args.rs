@@ -22,7 +22,7 @@ pub enum Command {
     Render(Render),
     /// Print an environment's merged values, each with the file and line it came from
     Values(ValuesCmd),
-    /// Validate manifests (files, or `-` for stdin) against Kubernetes schemas
+    /// Validate manifests (files, directories, or `-` for stdin) against Kubernetes schemas
     Validate(ValidateCmd),
 }
 

@@ -3,6 +3,7 @@
 
 usage: python3 benches/bench.py [--apps 100,1000] [--runs 5] [--kubectl-runs 3]
                                 [--no-kubectl-over N] [--bin target/release/strata]
+                                [--registry HOST:PORT]
 
 Cases:
   small       one small overlay (the repository's overlays/prod)
@@ -11,6 +12,9 @@ Cases:
   validateN   `strata render --validate --out` (the cost validation adds to renderN)
   templatedN  renderN with every Deployment templated (`deployment.yaml.j2` + values.yaml)
   validate    `strata validate` over one environment's output (5 objects per app)
+  push        `strata artifact push --tag-per-env` of the sample's 3 environments to a local
+              plain-HTTP registry (--registry HOST:PORT or $STRATA_TEST_REGISTRY; skipped
+              without one), each run to a fresh repository so every blob is uploaded
 The generated trees come from ../shared/bench/gen_tree.py. Reports medians, ratios and peak
 memory (/usr/bin/time -v), checks that strata's output is byte-identical to kubectl's, and
 prints a Markdown table for the README. Timings are not assertions: this is a benchmark.
@@ -88,6 +92,8 @@ def main():
     ap.add_argument('--no-kubectl-over', type=int, default=10**9,
                     help='skip kubectl for trees with more apps than this (it takes minutes)')
     ap.add_argument('--bin', default=os.path.join(ROOT, 'target', 'release', 'strata'))
+    ap.add_argument('--registry', default=os.environ.get('STRATA_TEST_REGISTRY', ''),
+                    help='a plain-HTTP OCI registry for the push case (HOST:PORT)')
     args = ap.parse_args()
     strata = os.path.abspath(args.bin)
     if not os.path.exists(strata):
@@ -115,6 +121,14 @@ def main():
 
     compare('small overlay (overlays/prod)', [strata, 'build', 'overlays/prod'],
             ['kubectl', 'kustomize', 'overlays/prod'], cwd=ROOT, kubectl_runs=args.runs, check=True)
+    if args.registry:
+        stamp = '%d-%d' % (os.getpid(), int(time.time()))
+        results = [run([strata, 'artifact', 'push', 'oci://%s/bench/sample-%s-%d' % (args.registry, stamp, i),
+                        '--tag-per-env', '--insecure', '--source', 'bench', '--revision', 'bench@sha1:0'], ROOT)
+                   for i in range(args.runs)]
+        p_t, p_m = statistics.median(r[0] for r in results), max(r[1] for r in results)
+        rows.append(('`artifact push`, 3 sample environments, local registry', p_t, p_m, None, None, ''))
+        print('%-28s strata %8.3f s %7.0f MiB' % ('artifact push, 3 envs', p_t, p_m / 1024), flush=True)
     for n in [int(x) for x in args.apps.split(',') if x]:
         tree = os.path.join(work, 'apps%d' % n)
         subprocess.run([sys.executable, GEN, '--apps', str(n), '--out', tree], check=True, stdout=subprocess.DEVNULL)

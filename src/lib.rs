@@ -6,10 +6,15 @@
 //! `transform`) → `emit`. Errors are data (`error::Error`); the binary's `cli` module is the
 //! only place that prints them.
 
+pub mod artifact;
 pub mod emit;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod http;
 pub mod load;
 pub mod patch;
+pub mod process;
 pub mod render;
 pub mod resolve;
 pub mod resource;

@@ -20,6 +20,10 @@ pub struct Environment {
 }
 
 /// All environments of the project at `root`, sorted by name.
+///
+/// The walk follows a symlinked directory only when it leads to a directory inside the
+/// project that the walk has not seen: `overlays/usr -> /usr` is not walked, and
+/// `overlays/self -> .` does not multiply the environments.
 pub fn environments(root: &Path) -> Result<Vec<Environment>> {
     let overlays = root.join("overlays");
     if !overlays.is_dir() {
@@ -29,20 +33,51 @@ pub fn environments(root: &Path) -> Result<Vec<Environment>> {
         ))
         .with_help("run `strata render` at a project root holding `base/` and `overlays/`, or pass `--root DIR`"));
     }
+    let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let mut seen = std::collections::HashSet::new();
+    if let Ok(Some(real)) = crate::load::fs::real(&overlays) {
+        seen.insert(real);
+    }
     let mut out = Vec::new();
-    collect(&overlays, &overlays, &mut out)?;
+    collect(&real_root, &overlays, &overlays, &mut seen, &mut out)?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
 }
 
-fn collect(overlays: &Path, dir: &Path, out: &mut Vec<Environment>) -> Result<()> {
+fn collect(
+    root: &Path,
+    overlays: &Path,
+    dir: &Path,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    out: &mut Vec<Environment>,
+) -> Result<()> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Error::new(format!("cannot read `{}`: {e}", dir.display())))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
+    // Sorted first: which of two links to one directory is kept must not depend on the
+    // order the file system lists them in.
+    let mut entries: Vec<std::fs::DirEntry> = entries.filter_map(std::result::Result::ok).collect();
+    entries.sort_by_key(std::fs::DirEntry::path);
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for entry in entries {
+        let Ok(t) = entry.file_type() else { continue };
+        let path = entry.path();
+        let real = if t.is_symlink() {
+            match crate::load::fs::real(&path) {
+                Ok(Some(r)) if r.is_dir() && r.starts_with(root) => r,
+                _ => continue,
+            }
+        } else if t.is_dir() {
+            crate::load::fs::real(&path)
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| path.clone())
+        } else {
+            continue;
+        };
+        if seen.insert(real) {
+            dirs.push(path);
+        }
+    }
     for d in dirs {
         if FILE_NAMES.iter().any(|f| d.join(f).is_file()) {
             let name = d
@@ -54,7 +89,7 @@ fn collect(overlays: &Path, dir: &Path, out: &mut Vec<Environment>) -> Result<()
                 dir: d.clone(),
             });
         }
-        collect(overlays, &d, out)?;
+        collect(root, overlays, &d, seen, out)?;
     }
     Ok(())
 }
@@ -111,30 +146,107 @@ pub fn render_all(
     }
 }
 
-/// Write `files` (relative name, content) into `dir`: all of them or none.
+/// Write `files` (relative path, content) into `dir`: all of them or none.
+///
+/// Every file is first written to a temporary file beside its target and flushed to disk;
+/// only when all are written are they renamed into place, each keeping a link to the file
+/// it replaces. If a rename fails, the files already replaced get their old content back
+/// and the new ones are removed. Temporary files are removed on every failure path, and
+/// the directories are flushed at the end. Names must be relative paths of plain
+/// components: nothing is written outside `dir`.
 pub fn write_atomically(dir: &Path, files: &[(String, String)]) -> Result<()> {
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        Error::new(format!("cannot {what} `{}`: {e}", p.display()))
-            .with_help("check that the output directory is writable")
+    let io = |what: &str, p: &Path, e: &std::io::Error| {
+        Error::new(format!(
+            "cannot {what} `{}`: {}",
+            p.display(),
+            crate::load::fs::reason(e)
+        ))
+        .with_help("check that the output directory is writable and has space")
     };
-    std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
-    let mut temps = Vec::new();
+    for (name, _) in files {
+        let plain = !name.is_empty()
+            && Path::new(name)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(Error::new(format!(
+                "`{name}` is not a file name inside the output directory"
+            ))
+            .with_help("output file names must be relative paths without `..`"));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io("create", dir, &e))?;
+    let mut staged = Vec::with_capacity(files.len());
+    let mut dirs = std::collections::BTreeSet::from([dir.to_path_buf()]);
     for (name, content) in files {
         let target = dir.join(name);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-        }
-        let tmp = target.with_extension(format!("yaml.tmp-{}", std::process::id()));
-        if let Err(e) = std::fs::write(&tmp, content) {
-            for (t, _) in &temps {
-                let _ = std::fs::remove_file(t);
+        let parent = target.parent().unwrap_or(dir).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(|e| io("create", &parent, &e))?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".strata-")
+            .suffix(".tmp")
+            .tempfile_in(&parent)
+            .map_err(|e| io("create a file in", &parent, &e))?;
+        std::io::Write::write_all(&mut tmp, content.as_bytes())
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| io("write", &target, &e))?;
+        dirs.insert(parent);
+        staged.push((tmp.into_temp_path(), target));
+    }
+    // Commit: keep what each target held, then rename the new file over it.
+    let mut done: Vec<(PathBuf, Option<tempfile::TempPath>)> = Vec::new();
+    for (tmp, target) in staged {
+        let backup = match backup_of(&target) {
+            Ok(b) => b,
+            Err(e) => {
+                roll_back(done);
+                return Err(io("keep the previous", &target, &e));
             }
-            return Err(io("write", &tmp, e));
+        };
+        if let Err(e) = tmp.persist(&target) {
+            roll_back(done);
+            return Err(io("rename into", &target, &e.error));
         }
-        temps.push((tmp, target));
+        done.push((target, backup));
     }
-    for (tmp, target) in &temps {
-        std::fs::rename(tmp, target).map_err(|e| io("rename into", target, e))?;
+    for d in &dirs {
+        if let Ok(f) = std::fs::File::open(d) {
+            let _ = f.sync_all();
+        }
     }
+    // The backups are temporary paths: dropping them removes them.
+    drop(done);
     Ok(())
+}
+
+/// A temporary second name for the file at `target`, if there is one (a hard link, or a
+/// copy where links are not possible).
+fn backup_of(target: &Path) -> std::io::Result<Option<tempfile::TempPath>> {
+    if !target.exists() {
+        return Ok(None);
+    }
+    let parent = target.parent().unwrap_or(Path::new("."));
+    let path = tempfile::Builder::new()
+        .prefix(".strata-old-")
+        .tempfile_in(parent)?
+        .into_temp_path();
+    std::fs::remove_file(&path)?;
+    if std::fs::hard_link(target, &path).is_err() {
+        std::fs::copy(target, &path)?;
+    }
+    Ok(Some(path))
+}
+
+/// Undo the renames already made: restore each replaced file, remove each new one.
+fn roll_back(done: Vec<(PathBuf, Option<tempfile::TempPath>)>) {
+    for (target, backup) in done.into_iter().rev() {
+        match backup {
+            Some(b) => {
+                let _ = b.persist(&target);
+            }
+            None => {
+                let _ = std::fs::remove_file(&target);
+            }
+        }
+    }
 }

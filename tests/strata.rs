@@ -430,7 +430,7 @@ fn remote_bases_are_fetched_once_and_cached() {
     .expect("write");
     let cache = tmp.path().join("cache");
     let run = |extra: &[&str]| {
-        let mut args = vec!["build"];
+        let mut args = vec!["build", "--allow-file-remotes"];
         args.extend(extra);
         args.push(".");
         Command::new(env!("CARGO_BIN_EXE_strata"))
@@ -482,7 +482,7 @@ fn helm_charts_are_delegated_to_a_helm_binary() {
     let fake = dir.join("fake-helm");
     fs::write(
         &fake,
-        "#!/bin/sh\nvalues=\"\"\nprev=\"\"\nfor a in \"$@\"; do [ \"$prev\" = \"--values\" ] && values=\"$a\"; prev=\"$a\"; done\necho 'apiVersion: v1'\necho 'kind: ConfigMap'\necho 'metadata:'\necho \"  name: $2\"\necho 'data:'\necho \"  args: '$1 $2 $4 $5'\"\necho \"  replicas: '$(grep replicas \"$values\")'\"\n",
+        "#!/bin/sh\nvalues=\"\"\nflags=\"\"\nwhile [ $# -gt 0 ]; do case \"$1\" in --values=*) values=\"${1#--values=}\";; --) shift; break;; *) flags=\"$flags $1\";; esac; shift; done\necho 'apiVersion: v1'\necho 'kind: ConfigMap'\necho 'metadata:'\necho \"  name: $1\"\necho 'data:'\necho \"  args: '$flags -- $1'\"\necho \"  replicas: '$(grep replicas \"$values\")'\"\n",
     )
     .expect("write");
     #[cfg(unix)]
@@ -511,7 +511,7 @@ fn helm_charts_are_delegated_to_a_helm_binary() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("name: shop"), "{text}");
     assert!(
-        text.contains("args: template shop --namespace apps"),
+        text.contains("args: ' template --namespace=apps -- shop'"),
         "{text}"
     );
     assert!(text.contains("replicas: 'replicas: 3'"), "{text}");

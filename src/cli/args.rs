@@ -24,6 +24,9 @@ pub enum Command {
     Values(ValuesCmd),
     /// Validate manifests (files, directories, or `-` for stdin) against Kubernetes schemas
     Validate(ValidateCmd),
+    /// Flux OCI artifacts: pack rendered environments, push them to a registry
+    #[command(subcommand)]
+    Artifact(ArtifactCmd),
 }
 
 /// How to validate (`build/render --validate`, `strata validate`).
@@ -115,6 +118,8 @@ pub struct Common {
     pub helm_command: Option<String>,
     #[command(flatten)]
     pub values: ValuesArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
     /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
     #[arg(long)]
     pub validate: bool,
@@ -127,6 +132,32 @@ pub struct Common {
     pub report_format: Option<Format>,
     #[command(flatten)]
     pub validation: ValidateArgs,
+}
+
+/// Budgets on input-driven work, and what remote fetching may do.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// The longest chain of included layers
+    #[arg(long, value_name = "N", default_value_t = strata::resolve::Limits::default().max_depth)]
+    pub max_depth: usize,
+    /// Fetch `file://` repositories named in `resources` (https and ssh only by default)
+    #[arg(long)]
+    pub allow_file_remotes: bool,
+    /// Seconds one `git` or download command may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub remote_timeout: u64,
+    /// Seconds one `helm` command may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+    pub helm_timeout: u64,
+    /// How many nodes YAML aliases may expand to, over all files of a run
+    #[arg(long, value_name = "N", default_value_t = strata::yaml::AliasBudget::DEFAULT)]
+    pub max_yaml_aliases: usize,
+    /// How many instructions one template render may run
+    #[arg(long, value_name = "N", default_value_t = strata::template::render::TemplateLimits::default().fuel)]
+    pub template_fuel: u64,
+    /// How many bytes one template render may produce
+    #[arg(long, value_name = "BYTES", default_value_t = strata::template::render::TemplateLimits::default().max_output)]
+    pub max_template_output: usize,
 }
 
 /// Values given on the command line (over every `values.yaml`).
@@ -168,6 +199,10 @@ pub struct Render {
     /// Parallel jobs (default: all cores)
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
+    /// Accept an environment that renders no objects (an error by default: a GitOps
+    /// controller that applies an empty stream with pruning deletes everything)
+    #[arg(long)]
+    pub allow_empty: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -213,4 +248,90 @@ impl From<ReorderArg> for strata::Reorder {
             ReorderArg::None => strata::Reorder::None,
         }
     }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ArtifactCmd {
+    /// Render environments and write DIR/<env>.tgz, the layer Flux pulls (or a directory)
+    Build(ArtifactBuild),
+    /// Render environments and push them as Flux OCI artifacts
+    Push(ArtifactPush),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// DIR/<env>.tgz, byte-reproducible
+    Tgz,
+    /// DIR/<env>/manifests.yaml, the directory Flux would extract
+    Dir,
+}
+
+/// Options shared by `artifact build` and `artifact push`.
+#[derive(clap::Args, Debug)]
+pub struct ArtifactCommon {
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// Parallel jobs (default: all cores)
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    /// Allow an environment that renders no resources (Flux then prunes what it applied)
+    #[arg(long)]
+    pub allow_empty: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArtifactBuild {
+    /// Environments to pack (default: all)
+    pub envs: Vec<String>,
+    /// The output directory
+    #[arg(long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// `tgz` (DIR/<env>.tgz) or `dir` (DIR/<env>/manifests.yaml)
+    #[arg(long, value_enum, default_value = "tgz")]
+    pub layout: Layout,
+    #[command(flatten)]
+    pub artifact: ArtifactCommon,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ArtifactPush {
+    /// Where to push: `oci://REGISTRY/REPOSITORY[:TAG]` (tag default `latest`)
+    #[arg(value_name = "oci://REGISTRY/REPO[:TAG]")]
+    pub url: String,
+    /// The environment to push (with `--tag-per-env`: several, default all)
+    pub envs: Vec<String>,
+    /// Where the configuration lives (`org.opencontainers.image.source`), e.g. the git URL
+    #[arg(long, value_name = "URL", required = true)]
+    pub source: String,
+    /// The revision (`org.opencontainers.image.revision`), Flux's form `<branch>@sha1:<commit>`
+    #[arg(long, value_name = "REV", required = true)]
+    pub revision: String,
+    /// Push each environment as `REPO:<env>` (or `REPO/<env>:TAG` when a tag is given)
+    #[arg(long)]
+    pub tag_per_env: bool,
+    /// Created at `1970-01-01T00:00:00Z`, so the same input gives the same digest
+    #[arg(long)]
+    pub reproducible: bool,
+    /// An annotation on the manifest, `key=value` (repeatable)
+    #[arg(long = "annotation", value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    /// Registry credentials `user:token` (default: the Docker config and its helpers)
+    #[arg(
+        long,
+        value_name = "USER:TOKEN",
+        env = "STRATA_REGISTRY_CREDS",
+        hide_env_values = true
+    )]
+    pub creds: Option<String>,
+    /// Speak plain HTTP to the registry (a local registry without TLS)
+    #[arg(long)]
+    pub insecure: bool,
+    /// Seconds to wait for the registry to connect or answer
+    #[arg(long, value_name = "SECS", default_value = "60")]
+    pub timeout: f64,
+    #[command(flatten)]
+    pub artifact: ArtifactCommon,
 }

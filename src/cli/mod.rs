@@ -5,6 +5,7 @@
 //! exit code is 1. clap's usage errors exit 2.
 
 mod args;
+mod artifact;
 mod formats;
 mod report;
 mod validation;
@@ -17,14 +18,38 @@ use strata::resolve::ValuesOptions;
 use strata::transform::helm::HelmOptions;
 use strata::{BuildOptions, Error, Loader};
 
+/// Stack size of the worker threads: deep (but bounded) layer chains and documents
+/// nested thousands of levels deep recurse; the memory is reserved, not used.
+const WORKER_STACK: usize = 64 << 20;
+
 pub fn run() -> ExitCode {
     let args = Args::parse();
-    let result = match args.command {
-        Command::Build(b) => build(b),
-        Command::Render(r) => render(r),
-        Command::Values(v) => values(v),
-        Command::Validate(v) => validation::validate_cmd(v),
+    let jobs = match &args.command {
+        Command::Render(r) => r.jobs,
+        Command::Artifact(args::ArtifactCmd::Build(b)) => b.artifact.jobs,
+        Command::Artifact(args::ArtifactCmd::Push(p)) => p.artifact.jobs,
+        _ => None,
     };
+    // The global pool can only be set once; this is the first use in the process.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.map_or(0, |n| n.max(1)))
+        .stack_size(WORKER_STACK)
+        .build_global();
+    // The command runs on a thread with the workers' stack size, for the same reason.
+    let result = std::thread::Builder::new()
+        .stack_size(WORKER_STACK)
+        .spawn(move || match args.command {
+            Command::Build(b) => build(b),
+            Command::Render(r) => render(r),
+            Command::Values(v) => values(v),
+            Command::Validate(v) => validation::validate_cmd(v),
+            Command::Artifact(a) => artifact::run(a),
+        })
+        .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
+        .and_then(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err(vec![Error::new("internal error: the command panicked")]))
+        });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(errors) => {
@@ -49,7 +74,19 @@ fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
+        .or_else(closed_quietly)
+}
+
+/// A reader that closed standard output early (`strata build | head`) ends the command
+/// quietly, as other Unix tools do; any other write error is reported.
+fn closed_quietly(e: std::io::Error) -> Result<(), Vec<Error>> {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Ok(());
+    }
+    Err(vec![Error::new(format!(
+        "cannot write to stdout: {}",
+        strata::load::fs::reason(&e)
+    ))])
 }
 
 /// Stream a finished build to stdout. Everything that can fail in the build has failed by
@@ -59,7 +96,7 @@ fn stdout(output: &strata::Output) -> Result<(), Vec<Error>> {
     output
         .write_yaml(&mut out)
         .and_then(|_| out.flush())
-        .map_err(|e| vec![Error::new(format!("cannot write to stdout: {e}"))])
+        .or_else(closed_quietly)
 }
 
 fn values_options(v: &ValuesArgs) -> ValuesOptions {
@@ -73,15 +110,28 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
 fn options(c: &Common) -> (Loader, BuildOptions) {
     let mut loader = Loader::new(c.load_restrictor.into());
     loader.remote.offline = c.offline;
+    loader.remote.allow_file = c.limits.allow_file_remotes;
+    loader.aliases = strata::yaml::AliasBudget::new(c.limits.max_yaml_aliases);
+    loader.templates.limits = strata::template::render::TemplateLimits {
+        fuel: c.limits.template_fuel,
+        max_output: c.limits.max_template_output,
+    };
+    loader.remote.timeout = Some(std::time::Duration::from_secs(
+        c.limits.remote_timeout.max(1),
+    ));
     let options = BuildOptions {
         reorder: c.reorder.map(Into::into).unwrap_or_default(),
         strict: c.warnings_as_errors,
         helm: HelmOptions {
             enabled: c.enable_helm,
             command: c.helm_command.clone(),
+            timeout: Some(std::time::Duration::from_secs(c.limits.helm_timeout.max(1))),
         },
         values: values_options(&c.values),
         env: None,
+        limits: strata::resolve::Limits {
+            max_depth: c.limits.max_depth,
+        },
     };
     (loader, options)
 }
@@ -97,8 +147,8 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
     match b.output {
         None => stdout(&output),
         Some(path) if path.is_dir() => {
-            strata::render::write_atomically(&path, &strata::emit::to_files(&output.resources))
-                .map_err(|e| vec![e])
+            let files = strata::emit::to_files(&output.resources).map_err(|e| vec![e])?;
+            strata::render::write_atomically(&path, &files).map_err(|e| vec![e])
         }
         Some(path) => {
             let name = path
@@ -117,12 +167,6 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
 }
 
 fn render(r: args::Render) -> Result<(), Vec<Error>> {
-    if let Some(n) = r.jobs {
-        // The global pool can only be set once; a second call in one process is harmless.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
     let all = strata::render::environments(&r.root).map_err(|e| vec![e])?;
     let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
     if envs.is_empty() {
@@ -155,6 +199,21 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
     for o in &outputs {
         warn(&o.warnings);
+    }
+    if !r.allow_empty {
+        let empty: Vec<Error> = envs
+            .iter()
+            .zip(&outputs)
+            .filter(|(_, o)| o.resources.is_empty())
+            .map(|(e, _)| {
+                Error::new(format!("environment `{}` renders no objects", e.name)).with_help(
+                    "an empty stream makes a GitOps controller delete everything; pass `--allow-empty` if that is intended",
+                )
+            })
+            .collect();
+        if !empty.is_empty() {
+            return Err(empty);
+        }
     }
     if r.common.validate {
         let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();

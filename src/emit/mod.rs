@@ -35,21 +35,42 @@ pub fn to_yaml(resources: &[Resource]) -> String {
     String::from_utf8(out).expect("the printer writes UTF-8")
 }
 
-/// `-o DIR`: (file name, content) for each resource, as `kubectl kustomize -o DIR` names them.
-pub fn to_files(resources: &[Resource]) -> Vec<(String, String)> {
-    resources
-        .iter()
-        .map(|r| {
-            let id = r.id();
-            let mut parts = Vec::new();
-            if !id.gvk.group.is_empty() {
-                parts.push(id.gvk.group.clone());
-            }
-            parts.push(id.gvk.version.clone());
-            parts.push(id.gvk.kind.clone());
-            parts.push(id.name.clone());
-            let name = format!("{}.yaml", parts.join("_").to_lowercase());
-            (name, to_yaml_string(&r.doc))
+/// `-o DIR`: (file name, content) for each resource, as `kubectl kustomize -o DIR` names
+/// them (`group_version_kind_name.yaml`, lower case). Names come from the resources, so
+/// any character that could leave the directory or confuse a shell (`/`, `\`, control
+/// characters) becomes `_`; two resources landing on one file name is an error rather than
+/// one silently replacing the other.
+pub fn to_files(resources: &[Resource]) -> crate::Result<Vec<(String, String)>> {
+    let mut seen = rustc_hash::FxHashMap::default();
+    let mut out = Vec::with_capacity(resources.len());
+    for r in resources {
+        let id = r.id();
+        let mut parts = Vec::new();
+        if !id.gvk.group.is_empty() {
+            parts.push(id.gvk.group.clone());
+        }
+        parts.push(id.gvk.version.clone());
+        parts.push(id.gvk.kind.clone());
+        parts.push(id.name.clone());
+        let name = format!("{}.yaml", file_safe(&parts.join("_").to_lowercase()));
+        if let Some(first) = seen.insert(name.clone(), id.to_string()) {
+            return Err(crate::Error::new(format!(
+                "`{first}` and `{id}` would both be written to `{name}`"
+            ))
+            .with_help("write the stream to one file (`-o FILE`) instead"));
+        }
+        out.push((name, to_yaml_string(&r.doc)));
+    }
+    Ok(out)
+}
+
+/// `name` with every character that is not safe in a file name replaced by `_`.
+fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' => '_',
+            c if c.is_control() => '_',
+            c => c,
         })
         .collect()
 }
@@ -82,5 +103,28 @@ mod tests {
         assert_eq!(to_yaml(&resources), whole);
         assert_eq!(whole.matches("---\n").count(), CHUNK * 2 + 2);
         assert!(whole.ends_with("  k: v514\nkind: ConfigMap\nmetadata:\n  name: c514\n"));
+    }
+
+    #[test]
+    fn file_names_from_resources_stay_in_the_directory() {
+        let text = "kind: ConfigMap\napiVersion: v1\nmetadata:\n  name: x/../../../tmp/evil\n---\nkind: Role\napiVersion: a/../../b/v1\nmetadata:\n  name: r\n";
+        let resources: Vec<Resource> = parse_documents(text)
+            .unwrap()
+            .into_iter()
+            .map(|d| Resource::new(d.value, Origin::default()))
+            .collect();
+        let names: Vec<String> = to_files(&resources)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "v1_configmap_x_.._.._.._tmp_evil.yaml",
+                "a_.._.._b_v1_role_r.yaml"
+            ]
+        );
+        assert!(names.iter().all(|n| !n.contains('/')));
     }
 }

@@ -5,6 +5,7 @@
 //! `Value` until a stage asks for them typed, so every typed accessor reports errors at the
 //! field's own line. Deprecated fields produce Kustomize's exact warning lines.
 
+use super::field_types;
 use crate::error::{Error, Location, Result, closest};
 use crate::yaml::{self, Map, Value};
 use std::path::{Path, PathBuf};
@@ -47,6 +48,27 @@ pub const FIELDS: &[&str] = &[
     "buildMetadata",
 ];
 
+/// The fields that configure built-in transformers and generators.
+const CONFIG_FIELDS: &[&str] = &[
+    "namespace",
+    "namePrefix",
+    "nameSuffix",
+    "commonLabels",
+    "labels",
+    "commonAnnotations",
+    "patchesStrategicMerge",
+    "patchesJson6902",
+    "patches",
+    "images",
+    "imageTags",
+    "replicas",
+    "replacements",
+    "configMapGenerator",
+    "secretGenerator",
+    "generatorOptions",
+    "helmCharts",
+];
+
 /// The file names a kustomization may have, in Kustomize's order of preference.
 pub const FILE_NAMES: &[&str] = &[
     "kustomization.yaml",
@@ -84,8 +106,17 @@ pub struct Kustomization {
 impl Kustomization {
     /// Parse and check a kustomization file's text.
     pub fn parse(file: &Path, text: String) -> Result<Kustomization> {
+        Kustomization::parse_in(file, text, &yaml::AliasBudget::default())
+    }
+
+    /// Parse and check a kustomization file's text, drawing on a build's alias budget.
+    pub fn parse_in(
+        file: &Path,
+        text: String,
+        aliases: &yaml::AliasBudget,
+    ) -> Result<Kustomization> {
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
-        let docs = yaml::parse_documents_lenient(&text).map_err(|e| yaml_error(file, e))?;
+        let docs = yaml::parse_kustomization_in(&text, aliases).map_err(|e| yaml_error(file, e))?;
         let mut docs = docs.into_iter().filter(|d| !d.value.is_null());
         let root = match docs.next() {
             None => Value::Map(Map::default()),
@@ -110,6 +141,49 @@ impl Kustomization {
                 return Err(err);
             };
             fields.insert(canon.to_string(), value);
+        }
+        field_types::check(&fields)
+            .map_err(|m| field_types::error(m, &text, |path| loc(file, &text, path)))?;
+        // Kustomize marshals the configuration of its built-in transformers and generators
+        // when it runs them: a character it cannot print fails there, whatever receives it.
+        for field in CONFIG_FIELDS {
+            if let Some(v) = fields.get(*field) {
+                let mut path = vec![field.to_string()];
+                if let Some(c) = yaml::find_unprintable(v, &mut path) {
+                    let refs: Vec<&str> = path.iter().map(String::as_str).collect();
+                    return Err(Error::new(format!(
+                        "`{}` holds the control character U+{:04X}, which kubectl cannot print",
+                        path.join("."),
+                        c as u32
+                    ))
+                    .at(loc(file, &text, &refs))
+                    .with_help("remove the character"));
+                }
+            }
+        }
+        // Kustomize refuses a kustomization whose fields are all Go zero values (an empty
+        // file, comments only, `{}`, only `apiVersion`/`kind`): it builds nothing, and an
+        // empty stream must never look like a successful build.
+        let zero = |v: &Value| match v {
+            Value::Null => true,
+            Value::Str(s) => s.is_empty(),
+            Value::Bool(b) => !b,
+            Value::Int(i) => *i == 0,
+            _ => false,
+        };
+        if fields
+            .iter()
+            .all(|(k, v)| k == "apiVersion" || k == "kind" || zero(v))
+        {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            return Err(Error::new(format!("`{name}` is empty"))
+                .in_file(file)
+                .with_help(
+                    "list what the layer builds: `resources:`, `components:` or a generator",
+                ));
         }
         let kind = fields.get("kind").and_then(Value::as_str).unwrap_or("");
         let is_component = kind == "Component";
@@ -350,12 +424,10 @@ fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
 
 /// A YAML syntax error as an `Error` located in `file`.
 pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
-    let help = std::fs::read_to_string(file)
-        .ok()
-        .and_then(|text| indentation_hint(&text, e.line))
-        .unwrap_or_else(|| {
-            "check the indentation and the `key: value` syntax around this line".to_string()
-        });
+    let help = e.help.clone().unwrap_or_else(|| {
+        let text = crate::load::fs::read_text(file).unwrap_or_default();
+        yaml_help(&e.message, &text, e.line)
+    });
     Error::new(e.message)
         .at(Location {
             file: file.to_path_buf(),
@@ -364,6 +436,60 @@ pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
             offset: e.offset,
         })
         .with_help(help)
+}
+
+/// The one line of help for a YAML syntax error at `line` of `text`: what the reader's
+/// message means in the usual cases, a column hint only for errors of indentation.
+pub fn yaml_help(message: &str, text: &str, line: usize) -> String {
+    let bad = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let leading: String = bad.chars().take_while(|c| c.is_whitespace()).collect();
+    let has = |m: &str| message.contains(m);
+    if has("tab") || leading.contains('\t') {
+        return "YAML indents with spaces: replace the tab at the start of this line".to_string();
+    }
+    if has("mapping values are not allowed") {
+        let value = bad.split_once(": ").map_or("", |(_, v)| v);
+        if value.contains(": ") && !value.trim_start().starts_with(['"', '\'']) {
+            return "the value holds `: `, which starts a map: quote the value (`key: \"a: b\"`)"
+                .to_string();
+        }
+    }
+    if has("quoted scalar") && has("end of stream") {
+        return "a quoted value is not closed: add the closing quote".to_string();
+    }
+    if has("trailing content after") {
+        return "quote the whole value, or remove what follows the closing quote".to_string();
+    }
+    if has("unknown anchor") {
+        return "an alias `*name` needs an anchor `&name` earlier in the same document".to_string();
+    }
+    if has("already defined") {
+        return "a key may appear once in a map: remove or rename one of them".to_string();
+    }
+    if has("expected '-' indicator") {
+        return "this line sits among list items but does not start with `- `: indent it under an item, or make it an item".to_string();
+    }
+    if has("flow sequence") {
+        return "close the `[` list, or quote a value that holds `,`, `[` or `]`".to_string();
+    }
+    if has("flow mapping") {
+        return "close the `{` map, or quote a value that holds `,`, `{` or `}`".to_string();
+    }
+    let indentation = [
+        "block mapping",
+        "block collection",
+        "mapping values are not allowed",
+        "did not find expected key",
+        "indentation",
+    ]
+    .iter()
+    .any(|m| has(m));
+    indentation
+        .then(|| indentation_hint(text, line))
+        .flatten()
+        .unwrap_or_else(|| {
+            "check the indentation and the `key: value` syntax around this line".to_string()
+        })
 }
 
 /// For a key indented unlike its neighbours: which column it probably belongs in.
@@ -440,6 +566,25 @@ mod tests {
     }
 
     #[test]
+    fn yaml_errors_get_the_help_their_cause_needs() {
+        for (text, want) in [
+            ("a: \"unclosed\n", "closing quote"),
+            ("a: [1, 2\n", "close the `[`"),
+            ("data:\n\tb: 1\n", "replace the tab"),
+            ("a: 1\na: 2\n", "remove or rename"),
+            ("a: *nope\n", "needs an anchor"),
+            ("a: b: c\n", "quote the value"),
+            ("data:\n  - a\n  b: 1\n", "list items"),
+            ("a: 'x' y\n", "quote the whole value"),
+            ("spec:\n  a: 1\n   b: 2\n", "indented 3 spaces"),
+        ] {
+            let e = yaml::parse_documents(text).expect_err(text);
+            let help = yaml_help(&e.message, text, e.line);
+            assert!(help.contains(want), "{text:?}: {} -> {help}", e.message);
+        }
+    }
+
+    #[test]
     fn indentation_hints_name_the_column() {
         let text = "spec:\n  template:\n    metadata:\n      labels:\n        app: x\n     spec:\n      a: 1\n";
         let hint = indentation_hint(text, 6).expect("hint");
@@ -453,10 +598,8 @@ mod tests {
 
     #[test]
     fn non_string_label_is_an_error() {
-        let k = parse("commonLabels:\n  version: 1\n").expect("parses");
-        let err = k
-            .string_map(&["commonLabels"], k.get("commonLabels"))
-            .expect_err("number");
+        let err = parse("commonLabels:\n  version: 1\n").expect_err("number");
         assert_eq!(err.location.expect("located").line, 2);
+        assert!(err.help.expect("help").contains("`\"1\"`"));
     }
 }

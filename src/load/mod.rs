@@ -4,6 +4,8 @@
 //! their bases), enforces the load restrictor, and turns documents into `Resource`s that
 //! remember their file and line. `kind: List` documents are flattened here.
 
+pub mod field_types;
+pub mod fs;
 pub mod kustomization;
 pub mod remote;
 
@@ -24,10 +26,12 @@ pub enum LoadRestrictor {
     None,
 }
 
-/// A parsed file: its text and its non-empty documents (value, start line, index in file).
+/// A parsed file: its text and its non-empty documents (value, start line, index in file),
+/// with each document's empty map values (see `yaml::Document::empty_nulls`).
 pub struct ParsedFile {
     pub text: String,
     pub docs: Vec<(Value, usize, usize)>,
+    pub empty_nulls: Vec<Vec<Vec<yaml::PathSeg>>>,
 }
 
 type Docs = Arc<ParsedFile>;
@@ -39,6 +43,12 @@ pub struct Loader {
     /// environments); a single build reads each file once and needs no cache.
     pub cache_files: bool,
     pub remote: remote::RemoteOptions,
+    /// The remote entries this process fetched.
+    pub fetches: remote::Fetches,
+    /// The compiled templates, one environment per layer.
+    pub templates: crate::template::render::Templates,
+    /// How far YAML aliases may expand, over every file this loader parses.
+    pub aliases: yaml::AliasBudget,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
     schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
@@ -94,7 +104,17 @@ impl Loader {
                 dir.display()
             ))
             .with_help("a layer is a directory holding a kustomization file")),
-            1 => Ok(found.into_iter().next().unwrap_or_default()),
+            1 => {
+                let file = found.into_iter().next().unwrap_or_default();
+                // Read through its name (its directory is the layer's root), but only once
+                // the real file is known to be a regular file inside the root.
+                match self.find(dir, &file)? {
+                    Some(fs::Found::File(_)) => Ok(file),
+                    _ => Err(Error::new(format!("`{}` is not a file", file.display()))
+                        .in_file(&file)
+                        .with_help("a kustomization file must be a regular file")),
+                }
+            }
             _ => Err(Error::new(format!(
                 "found multiple kustomization files in directory '{}'",
                 dir.display()
@@ -113,7 +133,7 @@ impl Loader {
             Some(k) => k,
             None => {
                 let text = self.text(&file, ctx)?;
-                let k = Arc::new(Kustomization::parse(&file, text)?);
+                let k = Arc::new(Kustomization::parse_in(&file, text, &self.aliases)?);
                 lock(&self.kustomizations).insert(key, k.clone());
                 k
             }
@@ -130,7 +150,14 @@ impl Loader {
             return Ok(text);
         }
         let display = file.display().to_string();
-        crate::template::render::render(file, &display, &text, ctx)
+        crate::template::render::render(
+            &self.templates,
+            self.restrictor == LoadRestrictor::RootOnly,
+            file,
+            &display,
+            &text,
+            ctx,
+        )
     }
 
     /// A layer's `values.schema.json`, compiled once per process.
@@ -147,7 +174,8 @@ impl Loader {
         Ok(s)
     }
 
-    /// Check the load restrictor for a file referenced from a kustomization in `root`.
+    /// Check the load restrictor for a file referenced from a kustomization in `root`. Both
+    /// paths must be real (see `fs::real`): the comparison is of what is on disk.
     pub fn check_restriction(&self, root: &Path, file: &Path) -> Result<()> {
         if self.restrictor == LoadRestrictor::None || normalize(file).starts_with(normalize(root)) {
             return Ok(());
@@ -158,6 +186,33 @@ impl Loader {
             normalize(root).display()
         ))
         .with_help("move the file under the kustomization's directory, or pass `--load-restrictor LoadRestrictionsNone`"))
+    }
+
+    /// What `entry` (relative to the layer root `root`, a real path) names, resolved on
+    /// disk: a file (checked by the load restrictor) or a directory; `None` when nothing is
+    /// there. A FIFO, socket or device is an error.
+    pub fn find(&self, root: &Path, entry: &Path) -> Result<Option<fs::Found>> {
+        let found = fs::find(&root.join(entry))?;
+        if let Some(fs::Found::File(real)) = &found {
+            self.check_restriction(root, real)?;
+        }
+        Ok(found)
+    }
+
+    /// The file `entry` names relative to the layer root `root`: resolved, restricted, and
+    /// a regular file; `None` when nothing is there. A directory is an error.
+    pub fn file(&self, root: &Path, entry: &str) -> Result<Option<PathBuf>> {
+        match self.find(root, Path::new(entry))? {
+            None => Ok(None),
+            Some(fs::Found::File(f)) => Ok(Some(f)),
+            Some(fs::Found::Dir(d)) => Err(Error::new(format!(
+                "`{entry}` is a directory, not a file"
+            ))
+            .with_help(format!(
+                "`{}` is a directory; this field takes a file",
+                d.display()
+            ))),
+        }
     }
 
     /// The non-empty documents of a YAML file, with their start lines (cached).
@@ -174,25 +229,32 @@ impl Loader {
         let ctx = match ctx {
             Some(c) => c,
             None => {
-                empty = Ctx::new(Arc::new(crate::template::Values::empty()), "");
+                let root = file.parent().unwrap_or(Path::new("/"));
+                empty = Ctx::new(Arc::new(crate::template::Values::empty()), "", root);
                 &empty
             }
         };
         let text = self.text(file, ctx)?;
-        let docs = yaml::parse_documents(&text).map_err(|e| {
+        let docs = yaml::parse_objects_in(&text, &self.aliases).map_err(|e| {
             if template {
                 rendered_yaml_error(file, &text, e)
             } else {
                 kustomization::yaml_error(file, e)
             }
         })?;
+        let mut kept = Vec::with_capacity(docs.len());
+        let mut empty_nulls = Vec::with_capacity(docs.len());
+        for (i, d) in docs
+            .into_iter()
+            .enumerate()
+            .filter(|(_, d)| !d.value.is_null())
+        {
+            kept.push((d.value, d.line, i));
+            empty_nulls.push(d.empty_nulls);
+        }
         let docs: Docs = Arc::new(ParsedFile {
-            docs: docs
-                .into_iter()
-                .enumerate()
-                .filter(|(_, d)| !d.value.is_null())
-                .map(|(i, d)| (d.value, d.line, i))
-                .collect(),
+            docs: kept,
+            empty_nulls,
             text,
         });
         if self.cache_files {
@@ -210,14 +272,18 @@ impl Loader {
         let parsed = self.documents(file, Some(ctx))?;
         let (text, docs) = (parsed.text.as_str(), parsed.docs.iter().cloned());
         let mut out = Vec::new();
-        for (doc, line, index) in docs {
+        for (n, (doc, line, index)) in docs.enumerate() {
             let origin = Origin {
                 file: file.to_path_buf(),
                 line,
                 display_path: display_path.to_string(),
                 configured_by: None,
             };
-            let source = Source { text, index };
+            let source = Source {
+                text,
+                index,
+                empty_nulls: parsed.empty_nulls.get(n).map_or(&[][..], Vec::as_slice),
+            };
             push_flattened(doc, &origin, &source, &mut Vec::new(), &mut out)?;
         }
         Ok(out)
@@ -248,6 +314,8 @@ fn stringify_annotations(doc: &mut Value, source: &Source, prefix: &[String]) {
 struct Source<'a> {
     text: &'a str,
     index: usize,
+    /// The document's empty map values.
+    empty_nulls: &'a [Vec<yaml::PathSeg>],
 }
 
 /// The plain-scalar source text of `<prefix>.metadata.annotations.<key>`.
@@ -302,9 +370,62 @@ fn push_flattened(
             .at(here())
             .with_help("every Kubernetes object needs `apiVersion` and `kind`"));
     }
+    // Kustomize: "missing metadata.name in object". An unnamed object must never reach the
+    // output; a `name:` at the top level is the usual cause (indentation).
+    let named = map
+        .get("metadata")
+        .and_then(Value::as_map)
+        .and_then(|m| m.get("name"))
+        .and_then(Value::scalar_text)
+        .is_some_and(|n| !n.is_empty());
+    if !named {
+        let help = if map.contains_key("name") {
+            "`name:` sits at the top level of the document: indent it under `metadata:`"
+        } else if map
+            .get("metadata")
+            .is_some_and(|m| !m.is_null() && m.as_map().is_none())
+        {
+            "`metadata` must be a map holding `name:`"
+        } else {
+            "add `metadata.name`; every object needs a name"
+        };
+        return Err(Error::new(format!(
+            "{kind} has no `metadata.name` (missing metadata.name)"
+        ))
+        .at(here())
+        .with_help(help));
+    }
+    // Kustomize drops a null or empty `metadata.annotations` from every object.
+    if let Some(Value::Map(meta)) = map.get_mut("metadata") {
+        let empty = match meta.get("annotations") {
+            Some(Value::Null) => true,
+            Some(Value::Map(a)) => a.is_empty(),
+            _ => false,
+        };
+        if empty {
+            meta.shift_remove("annotations");
+        }
+    }
     let mut doc = Value::Map(map);
     stringify_annotations(&mut doc, source, prefix);
-    out.push(Resource::new(doc, origin.clone()));
+    let mut r = Resource::new(doc, origin.clone());
+    // The empty values of this object (an item of a `List` sees its own).
+    let within: Vec<yaml::PathSeg> = prefix
+        .chunks(2)
+        .flat_map(|p| {
+            [
+                yaml::PathSeg::Key(p[0].clone()),
+                yaml::PathSeg::Index(p.get(1).and_then(|i| i.parse().ok()).unwrap_or(0)),
+            ]
+        })
+        .collect();
+    r.empty_nulls = source
+        .empty_nulls
+        .iter()
+        .filter(|p| p.starts_with(&within))
+        .map(|p| p[within.len()..].to_vec())
+        .collect();
+    out.push(r);
     Ok(())
 }
 
@@ -322,7 +443,9 @@ fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error
         && (value.contains(": ")
             || value.contains(" #")
             || value.starts_with(['*', '&', '!', '%', '@', '`']));
-    let help = if unquoted {
+    let help = if let Some(h) = &e.help {
+        h.as_str()
+    } else if unquoted {
         "the value looks unquoted: render it with `| quote` or `| tojson`"
     } else {
         "check the rendered indentation; `| nindent(n)` places a block at the right depth"
@@ -353,25 +476,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Read a file as UTF-8 text, with an error naming it.
+/// Read a regular file as text (UTF-8, or UTF-16 with a byte-order mark), with an error
+/// naming it.
 pub fn read_text(file: &Path) -> Result<String> {
-    std::fs::read_to_string(file).map_err(|e| {
-        Error::new(format!(
-            "cannot read `{}`: {}",
-            file.display(),
-            io_reason(&e)
-        ))
-        .in_file(file)
-        .with_help("check that the path exists and is readable")
-    })
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_string(),
-        _ => e.to_string().to_lowercase(),
-    }
+    fs::read_text(file)
 }
 
 /// Lexically clean a path: drop `.`, fold `..` (without touching the disk).

@@ -4,13 +4,24 @@
 //! Git repositories are fetched with the `git` binary (shallow, at `ref`) into an on-disk
 //! cache keyed by repository URL and ref, so a second build reads the cache and neither
 //! clones nor touches the network (Kustomize clones on every build). A checkout is written
-//! to a temporary directory and renamed into place, so an interrupted fetch never leaves a
-//! half-written cache entry. `--offline` uses only the cache.
+//! to a temporary directory and renamed into place under a lock file, so processes sharing
+//! a cache fetch an entry once and an interrupted fetch never leaves a half-written entry;
+//! within a process each entry is fetched once. `--offline` uses only the cache.
+//!
+//! A remote entry is untrusted input that reaches a command line: URLs and refs are
+//! validated (nothing may read as an option, refs follow git's rules), every positional
+//! argument comes after `--`, only https and ssh are fetched (`file://` with a flag), and
+//! git runs with hooks, submodules, system config and prompts switched off, under a timeout.
+//! A remote path may not hold `..` and, resolved on disk, must stay inside its checkout.
 
+use super::fs;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 /// Where fetched repositories live, and whether fetching is allowed.
 #[derive(Debug, Clone, Default)]
@@ -19,9 +30,17 @@ pub struct RemoteOptions {
     /// Overrides the cache directory (default `$STRATA_CACHE_DIR`, `$XDG_CACHE_HOME/strata`,
     /// `~/.cache/strata`).
     pub cache_dir: Option<PathBuf>,
+    /// Fetch `file://` repositories too (`--allow-file-remotes`).
+    pub allow_file: bool,
+    /// How long one `git` or download command may run (`--remote-timeout`; default 120 s).
+    pub timeout: Option<Duration>,
 }
 
 impl RemoteOptions {
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(120))
+    }
+
     pub fn cache_root(&self) -> PathBuf {
         if let Some(d) = &self.cache_dir {
             return d.clone();
@@ -145,17 +164,309 @@ fn key(parts: &[&str]) -> String {
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-fn git(args: &[&str], dir: &Path) -> Result<()> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
+/// What a remote entry resolved to on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fetched {
+    /// A downloaded file of resources.
+    File(PathBuf),
+    /// A directory inside a checkout; `repo` is the checkout's root, which the layers of
+    /// this remote base may not leave.
+    Dir { path: PathBuf, repo: PathBuf },
+}
+
+/// Remote keys fetched (or being fetched) by this process: each is fetched once, however
+/// many layers and environments name it.
+#[derive(Default)]
+pub struct Fetches {
+    done: Mutex<HashMap<String, Arc<OnceLock<Result<Fetched>>>>>,
+}
+
+/// The local directory (or file) holding a remote resource, fetched if not cached.
+pub fn fetch(entry: &str, opts: &RemoteOptions, fetches: &Fetches) -> Result<Fetched> {
+    let cell = {
+        let mut done = fetches.done.lock().unwrap_or_else(|p| p.into_inner());
+        done.entry(entry.to_string()).or_default().clone()
+    };
+    cell.get_or_init(|| fetch_once(entry, opts)).clone()
+}
+
+fn fetch_once(entry: &str, opts: &RemoteOptions) -> Result<Fetched> {
+    let remote = parse(entry)?;
+    check(&remote, opts)?;
+    let root = opts.cache_root();
+    match remote {
+        Remote::File { url } => download(&url, entry, &root, opts).map(Fetched::File),
+        Remote::Git {
+            repo,
+            path,
+            git_ref,
+            ..
+        } => {
+            let checkout = root.join("git").join(key(&[&repo, &git_ref]));
+            with_lock(&checkout, || {
+                if !checkout.join(".strata-complete").is_file() {
+                    if opts.offline {
+                        return Err(offline(entry));
+                    }
+                    clone(&repo, &git_ref, &checkout, opts)?;
+                }
+                Ok(())
+            })?;
+            let tree = fs::real(&checkout.join("tree"))?.unwrap_or_else(|| checkout.join("tree"));
+            let at = if git_ref.is_empty() { "HEAD" } else { &git_ref };
+            let missing = || {
+                Error::new(format!("`{path}` does not exist in `{repo}` at `{at}`")).with_help(
+                    "check the path after `//` in the remote URL (strata does not fetch submodules)",
+                )
+            };
+            // The path was checked to hold no `..`; a symlink inside the checkout still may
+            // not lead out of it.
+            let Some(found) = fs::find(&tree.join(&path))? else {
+                return Err(missing());
+            };
+            let (fs::Found::Dir(dir) | fs::Found::File(dir)) = found;
+            if !dir.starts_with(&tree) {
+                return Err(Error::new(format!(
+                    "security; `{path}` leads outside the checkout of `{repo}`"
+                ))
+                .with_help("a remote path must stay inside its repository"));
+            }
+            if !dir.is_dir() {
+                return Err(
+                    missing().with_help("a remote base names a directory holding a kustomization")
+                );
+            }
+            Ok(Fetched::Dir {
+                path: dir,
+                repo: tree,
+            })
+        }
+    }
+}
+
+/// Refuse what no remote entry may hold: option-like or malformed URLs and refs, `..` in
+/// the path, protocols other than https and ssh (file only when allowed).
+fn check(remote: &Remote, opts: &RemoteOptions) -> Result<()> {
+    match remote {
+        Remote::File { url } => {
+            if !url.to_ascii_lowercase().starts_with("https://") {
+                return Err(
+                    Error::new(format!("remote file `{url}` is not an https URL"))
+                        .with_help("strata downloads remote files over https only"),
+                );
+            }
+            check_url(url)
+        }
+        Remote::Git {
+            repo,
+            path,
+            git_ref,
+            ..
+        } => {
+            check_url(repo)?;
+            let lower = repo.to_ascii_lowercase();
+            let scheme_ok = lower.starts_with("https://")
+                || lower.starts_with("ssh://")
+                || lower.starts_with("git@")
+                || (lower.starts_with("file://") && opts.allow_file);
+            if !scheme_ok {
+                let help = if lower.starts_with("file://") {
+                    "pass `--allow-file-remotes` to fetch `file://` repositories"
+                } else {
+                    "strata fetches repositories over https and ssh only"
+                };
+                return Err(Error::new(format!(
+                    "repository `{repo}` uses a protocol strata does not fetch"
+                ))
+                .with_help(help));
+            }
+            if path.split('/').any(|c| c == "..") {
+                return Err(Error::new(format!(
+                    "security; the path `{path}` in a remote URL may not contain `..`"
+                ))
+                .with_help("a remote path must stay inside its repository"));
+            }
+            check_ref(git_ref)
+        }
+    }
+}
+
+fn check_url(url: &str) -> Result<()> {
+    // ssh reads a host that starts with `-` as an option (`-oProxyCommand=…`).
+    let host = url
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .or_else(|| url.strip_prefix("git@"))
+        .unwrap_or(url);
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let bad = url.starts_with('-')
+        || host.starts_with('-')
+        || url
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    if bad {
+        return Err(
+            Error::new(format!("`{url}` is not a valid remote URL")).with_help(
+                "a remote URL may not start with `-` or hold spaces or control characters",
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Git's rules for a ref name (`git check-ref-format`), and no leading `-`: a ref reaches
+/// `git fetch` as an argument and must never read as an option.
+pub fn check_ref(r: &str) -> Result<()> {
+    if r.is_empty() {
+        return Ok(());
+    }
+    let bad_char = |c: char| {
+        c.is_control() || matches!(c, ' ' | '~' | '^' | ':' | '?' | '*' | '[' | '\\' | '\u{7f}')
+    };
+    let valid = !r.starts_with('-')
+        && !r.starts_with('/')
+        && !r.ends_with('/')
+        && !r.ends_with('.')
+        && !r.ends_with(".lock")
+        && !r.contains("..")
+        && !r.contains("@{")
+        && !r.contains("//")
+        && r != "@"
+        && r.len() <= 255
+        && !r.chars().any(bad_char)
+        && !r
+            .split('/')
+            .any(|c| c.starts_with('.') || c.ends_with(".lock"));
+    if valid {
+        return Ok(());
+    }
+    Err(Error::new(format!("`{r}` is not a valid git ref"))
+        .with_help("a `ref` names a branch, tag or commit (git's ref-name rules; no leading `-`)"))
+}
+
+fn offline(entry: &str) -> Error {
+    Error::new(format!(
+        "remote `{entry}` is not in the cache and `--offline` forbids fetching it"
+    ))
+    .with_help("build once without `--offline` to fill the cache")
+}
+
+/// Run `f` holding an exclusive lock on `<entry>.lock` beside the cache entry, so that
+/// processes sharing a cache fetch each entry once and never see it half-written.
+fn with_lock<T>(entry: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let parent = entry.parent().unwrap_or(entry);
+    std::fs::create_dir_all(parent).map_err(|e| cache_error("create", parent, &e))?;
+    let mut name = entry.file_name().unwrap_or_default().to_os_string();
+    name.push(".lock");
+    let lock_path = parent.join(name);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| cache_error("open", &lock_path, &e))?;
+    lock.lock()
+        .map_err(|e| cache_error("lock", &lock_path, &e))?;
+    let result = f();
+    let _ = lock.unlock();
+    result
+}
+
+fn cache_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
+    Error::new(format!(
+        "cannot {what} `{}` in the cache: {}",
+        path.display(),
+        fs::reason(e)
+    ))
+    .with_help("check that the cache directory (`$STRATA_CACHE_DIR`) is writable")
+}
+
+/// A plain https file, downloaded into the cache.
+fn download(url: &str, entry: &str, root: &Path, opts: &RemoteOptions) -> Result<PathBuf> {
+    let dir = root.join("http").join(key(&[url]));
+    let file = dir.join("resource.yaml");
+    with_lock(&dir, || {
+        if file.is_file() {
+            return Ok(());
+        }
+        if opts.offline {
+            return Err(offline(entry));
+        }
+        std::fs::create_dir_all(&dir).map_err(|e| cache_error("create", &dir, &e))?;
+        let tmp = tempfile::NamedTempFile::new_in(&dir)
+            .map_err(|e| cache_error("create a file in", &dir, &e))?;
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-fsSL",
+            "--proto",
+            "=https",
+            "--max-redirs",
+            "5",
+            "--max-time",
+        ])
+        .arg(opts.timeout().as_secs().to_string())
+        .arg("-o")
+        .arg(tmp.path())
+        .arg("--")
+        .arg(url);
+        let out = crate::process::run(cmd, opts.timeout(), "curl", "--remote-timeout")?;
+        if !out.status.success() {
+            return Err(Error::new(format!(
+                "cannot download `{url}`: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+            .with_help("check the URL and that this machine can reach it"));
+        }
+        tmp.persist(&file)
+            .map_err(|e| cache_error("write", &file, &e.error))?;
+        Ok(())
+    })?;
+    Ok(file)
+}
+
+/// A `git` command with every setting that could run code or prompt switched off.
+fn git_command(dir: &Path, opts: &RemoteOptions) -> Command {
+    let mut cmd = Command::new("git");
+    let protocols = if opts.allow_file {
+        "protocol.file.allow=always"
+    } else {
+        "protocol.file.allow=never"
+    };
+    for c in [
+        "protocol.allow=never",
+        "protocol.https.allow=always",
+        "protocol.ssh.allow=always",
+        protocols,
+        "core.hooksPath=/dev/null",
+        "core.fsmonitor=false",
+        "submodule.recurse=false",
+        "credential.interactive=false",
+        "http.lowSpeedLimit=1000",
+        "http.lowSpeedTime=30",
+        "advice.detachedHead=false",
+    ] {
+        cmd.arg("-c").arg(c);
+    }
+    cmd.current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| {
-            Error::new(format!("cannot run `git`: {e}")).with_help(
-                "install git to use remote resources, or vendor the base into the repository",
-            )
-        })?;
+        .env("GIT_ASKPASS", "true")
+        .env("SSH_ASKPASS", "true")
+        .env_remove("GIT_EXEC_PATH")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_CONFIG_PARAMETERS")
+        .stdin(Stdio::null());
+    if std::env::var_os("GIT_SSH_COMMAND").is_none() && std::env::var_os("GIT_SSH").is_none() {
+        cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
+    }
+    cmd
+}
+
+fn git(args: &[&str], dir: &Path, opts: &RemoteOptions) -> Result<()> {
+    let mut cmd = git_command(dir, opts);
+    cmd.args(args);
+    let out = crate::process::run(cmd, opts.timeout(), "git", "--remote-timeout")?;
     if out.status.success() {
         return Ok(());
     }
@@ -168,113 +479,45 @@ fn git(args: &[&str], dir: &Path) -> Result<()> {
     .with_help("check the repository URL and `ref`, and that this machine can reach it"))
 }
 
-/// The local directory (or file) holding a remote resource, fetched if not cached.
-pub fn fetch(entry: &str, opts: &RemoteOptions) -> Result<PathBuf> {
-    let remote = parse(entry)?;
-    let root = opts.cache_root();
-    match remote {
-        Remote::File { url } => {
-            let dir = root.join("http").join(key(&[&url]));
-            let file = dir.join(url.rsplit('/').next().unwrap_or("resource.yaml"));
-            if file.is_file() {
-                return Ok(file);
-            }
-            if opts.offline {
-                return Err(offline(entry));
-            }
-            std::fs::create_dir_all(&dir)
-                .map_err(|e| Error::new(format!("cannot create `{}`: {e}", dir.display())))?;
-            let tmp = dir.join(format!(".download-{}", std::process::id()));
-            let status = Command::new("curl")
-                .args(["-fsSL", "-o"])
-                .arg(&tmp)
-                .arg(&url)
-                .status()
-                .map_err(|e| {
-                    Error::new(format!("cannot run `curl` to fetch `{url}`: {e}"))
-                        .with_help("install curl, or vendor the file")
-                })?;
-            if !status.success() {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(
-                    Error::new(format!("cannot download `{url}`")).with_help("check the URL")
-                );
-            }
-            std::fs::rename(&tmp, &file)
-                .map_err(|e| Error::new(format!("cannot write `{}`: {e}", file.display())))?;
-            Ok(file)
-        }
-        Remote::Git {
-            repo,
-            path,
-            git_ref,
-            submodules,
-        } => {
-            let checkout = root.join("git").join(key(&[&repo, &git_ref]));
-            if !checkout.join(".strata-complete").is_file() {
-                if opts.offline {
-                    return Err(offline(entry));
-                }
-                clone(&repo, &git_ref, submodules, &checkout)?;
-            }
-            let dir = checkout.join("tree").join(&path);
-            if !dir.exists() {
-                return Err(Error::new(format!(
-                    "`{path}` does not exist in `{repo}` at `{}`",
-                    if git_ref.is_empty() { "HEAD" } else { &git_ref }
-                ))
-                .with_help("check the path after `//` in the remote URL"));
-            }
-            Ok(dir)
-        }
-    }
-}
-
-fn offline(entry: &str) -> Error {
-    Error::new(format!(
-        "remote `{entry}` is not in the cache and `--offline` forbids fetching it"
-    ))
-    .with_help("build once without `--offline` to fill the cache")
-}
-
-fn clone(repo: &str, git_ref: &str, submodules: bool, checkout: &Path) -> Result<()> {
+fn clone(repo: &str, git_ref: &str, checkout: &Path, opts: &RemoteOptions) -> Result<()> {
     let parent = checkout.parent().unwrap_or(checkout);
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Error::new(format!("cannot create `{}`: {e}", parent.display())))?;
-    let tmp = parent.join(format!(
-        ".fetch-{}-{}",
-        checkout
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&tmp);
-    let tree = tmp.join("tree");
-    std::fs::create_dir_all(&tree)
-        .map_err(|e| Error::new(format!("cannot create `{}`: {e}", tree.display())))?;
-    let result = (|| {
-        git(&["init", "-q"], &tree)?;
-        git(&["remote", "add", "origin", repo], &tree)?;
-        let r = if git_ref.is_empty() { "HEAD" } else { git_ref };
-        git(&["fetch", "-q", "--depth", "1", "origin", r], &tree)?;
-        git(&["checkout", "-q", "FETCH_HEAD"], &tree)?;
-        if submodules && tree.join(".gitmodules").is_file() {
-            git(
-                &["submodule", "update", "-q", "--init", "--recursive"],
-                &tree,
-            )?;
-        }
-        std::fs::write(tmp.join(".strata-complete"), format!("{repo}\n{r}\n"))
-            .map_err(|e| Error::new(format!("cannot write the cache: {e}")))?;
-        let _ = std::fs::remove_dir_all(checkout);
-        std::fs::rename(&tmp, checkout)
-            .map_err(|e| Error::new(format!("cannot move the checkout into the cache: {e}")))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
+    let tmp = tempfile::Builder::new()
+        .prefix(".fetch-")
+        .tempdir_in(parent)
+        .map_err(|e| cache_error("create a directory in", parent, &e))?;
+    let tree = tmp.path().join("tree");
+    std::fs::create_dir_all(&tree).map_err(|e| cache_error("create", &tree, &e))?;
+    let r = if git_ref.is_empty() { "HEAD" } else { git_ref };
+    git(&["init", "-q"], &tree, opts)?;
+    git(
+        &[
+            "fetch",
+            "-q",
+            "--depth",
+            "1",
+            "--no-tags",
+            "--no-recurse-submodules",
+            "--",
+            repo,
+            r,
+        ],
+        &tree,
+        opts,
+    )?;
+    git(&["checkout", "-q", "--detach", "FETCH_HEAD"], &tree, opts)?;
+    std::fs::write(
+        tmp.path().join(".strata-complete"),
+        format!("{repo}\n{r}\n"),
+    )
+    .map_err(|e| cache_error("write", tmp.path(), &e))?;
+    if checkout.exists() {
+        std::fs::remove_dir_all(checkout).map_err(|e| cache_error("replace", checkout, &e))?;
     }
-    result
+    let kept = tmp.keep();
+    std::fs::rename(&kept, checkout).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&kept);
+        cache_error("move the checkout into", checkout, &e)
+    })
 }
 
 #[cfg(test)]

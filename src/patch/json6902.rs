@@ -85,41 +85,26 @@ fn tokens(pointer: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-fn index(token: &str, len: usize, allow_end: bool) -> Result<usize> {
-    if allow_end && token == "-" {
+/// An array index as Kustomize's json-patch library reads it: negative indices count from
+/// the end; `add` may also address one past the end (`-` or `len`, `-1` appends).
+fn index(token: &str, len: usize, for_add: bool) -> Result<usize> {
+    if for_add && token == "-" {
         return Ok(len);
     }
     let i: i64 = token
         .parse()
         .map_err(|_| Error::new(format!("`{token}` is not an array index")))?;
-    let i = if i < 0 { len as i64 + i } else { i };
-    let max = if allow_end {
-        len
-    } else {
-        len.saturating_sub(1)
-    };
-    if i < 0 || (i as usize) > max || (!allow_end && len == 0) {
+    let size = if for_add { len + 1 } else { len } as i64;
+    let j = if i < 0 { i + size } else { i };
+    if j < 0 || j >= size {
         return Err(Error::new(format!(
             "array index {token} is out of bounds (length {len})"
         )));
     }
-    Ok(i as usize)
+    Ok(j as usize)
 }
 
-fn get<'a>(doc: &'a Value, toks: &[String]) -> Result<&'a Value> {
-    let mut cur = doc;
-    for t in toks {
-        cur = match cur {
-            Value::Map(m) => m
-                .get(t)
-                .ok_or_else(|| Error::new(format!("the target has no field `{t}`")))?,
-            Value::Seq(s) => &s[index(t, s.len(), false)?],
-            _ => return Err(Error::new(format!("cannot descend into a scalar at `{t}`"))),
-        };
-    }
-    Ok(cur)
-}
-
+/// The container a pointer's parent names; every step must exist.
 fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value> {
     let mut cur = doc;
     for t in toks {
@@ -135,6 +120,19 @@ fn parent_mut<'a>(doc: &'a mut Value, toks: &[String]) -> Result<&'a mut Value> 
         };
     }
     Ok(cur)
+}
+
+/// The value at a pointer, for `copy` and `test`: a missing key of an existing map reads
+/// as null (as in Kustomize's library); a missing parent or index is an error.
+fn get(doc: &mut Value, toks: &[String]) -> Result<Value> {
+    let Some((last, parent)) = toks.split_last() else {
+        return Ok(doc.clone());
+    };
+    match parent_mut(doc, parent)? {
+        Value::Map(m) => Ok(m.get(last).cloned().unwrap_or(Value::Null)),
+        Value::Seq(s) => Ok(s[index(last, s.len(), false)?].clone()),
+        _ => Err(Error::new("cannot read a field of a scalar")),
+    }
 }
 
 fn add(doc: &mut Value, toks: &[String], value: Value) -> Result<()> {
@@ -156,6 +154,27 @@ fn add(doc: &mut Value, toks: &[String], value: Value) -> Result<()> {
     }
 }
 
+/// `replace`: in a map the key is set whether or not it was there (Kustomize's library
+/// does not check it); in a list the index must exist.
+fn replace(doc: &mut Value, toks: &[String], value: Value) -> Result<()> {
+    let Some((last, parent)) = toks.split_last() else {
+        *doc = value;
+        return Ok(());
+    };
+    match parent_mut(doc, parent)? {
+        Value::Map(m) => {
+            m.insert(last.clone(), value);
+            Ok(())
+        }
+        Value::Seq(s) => {
+            let i = index(last, s.len(), false)?;
+            s[i] = value;
+            Ok(())
+        }
+        _ => Err(Error::new("cannot replace a field of a scalar")),
+    }
+}
+
 fn remove(doc: &mut Value, toks: &[String]) -> Result<Value> {
     let Some((last, parent)) = toks.split_last() else {
         return Ok(std::mem::replace(doc, Value::Null));
@@ -174,11 +193,8 @@ fn remove(doc: &mut Value, toks: &[String]) -> Result<Value> {
 
 fn apply_one(doc: &mut Value, op: &Op) -> Result<()> {
     let toks = tokens(&op.path)?;
-    let value = || {
-        op.value.clone().ok_or_else(|| {
-            Error::new("the operation has no `value`").with_help("add a `value:` to the operation")
-        })
-    };
+    // A missing `value` is null, as in Kustomize's library.
+    let value = || op.value.clone().unwrap_or(Value::Null);
     let from = || {
         op.from
             .as_deref()
@@ -188,26 +204,22 @@ fn apply_one(doc: &mut Value, op: &Op) -> Result<()> {
             .and_then(tokens)
     };
     match op.op.as_str() {
-        "add" => add(doc, &toks, value()?),
+        "add" => add(doc, &toks, value()),
         "remove" => remove(doc, &toks).map(|_| ()),
-        "replace" => {
-            get(doc, &toks)?;
-            remove(doc, &toks)?;
-            add(doc, &toks, value()?)
-        }
+        "replace" => replace(doc, &toks, value()),
         "move" => {
             let f = from()?;
             let v = remove(doc, &f)?;
             add(doc, &toks, v)
         }
         "copy" => {
-            let v = get(doc, &from()?)?.clone();
+            let v = get(doc, &from()?)?;
             add(doc, &toks, v)
         }
         "test" => {
-            let want = value()?;
+            let want = value();
             let got = get(doc, &toks)?;
-            if *got == want {
+            if got == want {
                 Ok(())
             } else {
                 Err(Error::new(format!(
@@ -250,7 +262,23 @@ mod tests {
                 "- {op: replace, path: /a, value: x}\n",
                 Some("a: x\n"),
             ),
-            ("a: 1\n", "- {op: replace, path: /b, value: x}\n", None),
+            (
+                "a: 1\n",
+                "- {op: replace, path: /b, value: x}\n",
+                Some("a: 1\nb: x\n"),
+            ),
+            ("a: 1\n", "- {op: replace, path: /b/c, value: x}\n", None),
+            (
+                "a: [1, 2]\n",
+                "- {op: add, path: /a/-1, value: 3}\n- {op: replace, path: /a/-1, value: 4}\n",
+                Some("a: [1, 2, 4]\n"),
+            ),
+            ("a: [1, 2]\n", "- {op: add, path: /a/5, value: 3}\n", None),
+            (
+                "a: {}\n",
+                "- {op: copy, from: /a/missing, path: /b}\n- {op: add, path: /c}\n",
+                Some("a: {}\nb: null\nc: null\n"),
+            ),
             (
                 "a: {x: 1}\n",
                 "- {op: move, from: /a/x, path: /y}\n",

@@ -101,10 +101,26 @@ pub fn apply_smp(
         r.store_previous_id();
     }
     let pos = Position::root_with(&r.gvk(), custom);
+    let empties = empty_fields(&r.doc, std::mem::take(&mut r.empty_nulls), &pos);
     let merged = smp::merge(Some(std::mem::take(&mut r.doc)), patch, &pos, &Merge::Plain)?;
     r.doc = merged.unwrap_or(Value::Map(Map::default()));
+    // Kustomize's merge walks the whole target and drops every field whose value was empty
+    // in the source (`key:`); an explicit `null` stays. Lists are walked only when they
+    // merge by key, so an empty field inside any other list stays too.
+    for (steps, original) in empties {
+        match steps {
+            Some(steps) => clear_empty(&mut r.doc, &steps),
+            None => r.empty_nulls.push(original),
+        }
+    }
     if r.doc.as_map().is_none_or(|m| m.is_empty()) {
         return Ok(());
+    }
+    // An annotations map the patch emptied is dropped, as Kustomize drops it.
+    if let Some(Value::Map(meta)) = r.doc.get_mut("metadata")
+        && matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty())
+    {
+        meta.shift_remove("annotations");
     }
     if !allow_kind && let Some(m) = r.doc.as_map_mut() {
         m.insert("kind".to_string(), Value::Str(kind));
@@ -122,6 +138,83 @@ pub fn apply_smp(
     Ok(())
 }
 
+/// One step towards an empty field, by key in a map or by merge-key values in a list.
+enum Step {
+    Key(String),
+    Element(Vec<(String, Option<String>)>),
+}
+
+/// For each recorded empty field: the steps that reach it through maps and lists merged by
+/// key (`None` when a list on the way is not merged by key, so the merge never walks it).
+fn empty_fields(
+    doc: &Value,
+    paths: Vec<Vec<crate::yaml::PathSeg>>,
+    root: &Position,
+) -> Vec<(Option<Vec<Step>>, Vec<crate::yaml::PathSeg>)> {
+    use crate::yaml::PathSeg;
+    paths
+        .into_iter()
+        .map(|path| {
+            let mut steps = Vec::with_capacity(path.len());
+            let (mut cur, mut pos, mut how) = (Some(doc), root.clone(), Merge::Plain);
+            for seg in &path {
+                match seg {
+                    PathSeg::Key(k) => {
+                        let (h, p) = pos.field(k);
+                        cur = cur.and_then(|v| v.get(k));
+                        (how, pos) = (h, p);
+                        steps.push(Step::Key(k.clone()));
+                    }
+                    PathSeg::Index(i) => {
+                        let Merge::Keyed(keys) = &how else {
+                            return (None, path);
+                        };
+                        let Some(item) = cur.and_then(Value::as_seq).and_then(|s| s.get(*i)) else {
+                            return (None, path);
+                        };
+                        let values = keys
+                            .list()
+                            .iter()
+                            .map(|k| (k.to_string(), item.get(k).and_then(Value::scalar_text)))
+                            .collect();
+                        steps.push(Step::Element(values));
+                        cur = Some(item);
+                        how = Merge::Plain;
+                    }
+                }
+            }
+            (Some(steps), path)
+        })
+        .collect()
+}
+
+/// Remove the field `steps` lead to if it is still null.
+fn clear_empty(doc: &mut Value, steps: &[Step]) {
+    let Some((Step::Key(last), parents)) = steps.split_last() else {
+        return;
+    };
+    let mut cur = doc;
+    for step in parents {
+        let next = match (step, cur) {
+            (Step::Key(k), Value::Map(m)) => m.get_mut(k),
+            (Step::Element(keys), Value::Seq(items)) => items.iter_mut().find(|item| {
+                keys.iter()
+                    .all(|(k, v)| item.get(k).and_then(Value::scalar_text) == *v)
+            }),
+            _ => None,
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return,
+        }
+    }
+    if let Value::Map(m) = cur
+        && matches!(m.get(last), Some(Value::Null))
+    {
+        m.shift_remove(last);
+    }
+}
+
 /// A copy of `patch` that names `r`, so a targeted patch renames what it patches only
 /// when its options allow it.
 pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool) -> Value {
@@ -133,6 +226,22 @@ pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool)
     }
     let meta =
         crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
+    // Kustomize copies the patch's labels and annotations through its string-map accessors
+    // (`CopyMergeMetaDataFieldsFrom`): a targeted patch's `team: null` is the string
+    // `"null"`, not a deletion, and `1` is `"1"`.
+    for field in ["labels", "annotations"] {
+        if let Some(Value::Map(m)) = meta.get_mut(field) {
+            for v in m.values_mut() {
+                let text = match &*v {
+                    Value::Str(_) => continue,
+                    Value::Null => "null".to_string(),
+                    Value::Map(_) | Value::Seq(_) => String::new(),
+                    scalar => scalar.scalar_text().unwrap_or_default(),
+                };
+                *v = Value::Str(text);
+            }
+        }
+    }
     if !allow_name {
         meta.insert("name".to_string(), Value::Str(r.name().to_string()));
     }

@@ -45,12 +45,45 @@ pub fn merge(
     pos: &Position,
     how: &Merge,
 ) -> Result<Option<Value>> {
+    // Kustomize refuses to merge a map, a list and a scalar into one another ("wrong node
+    // kind"); null on either side is a deletion or an addition.
+    let shape = |v: &Value| match v {
+        Value::Null => None,
+        Value::Map(_) => Some("a map"),
+        Value::Seq(_) => Some("a list"),
+        _ => Some("a scalar"),
+    };
+    let directive = matches!(patch, Value::Map(m) if m.contains_key(DIRECTIVE));
+    if let (Some(d), Some(p)) = (dest.as_ref().and_then(shape), shape(patch))
+        && d != p
+        && !directive
+    {
+        return Err(Error::new(format!(
+            "the patch has {p} where the target has {d} at `{}`",
+            MISMATCH_ROOT
+        ))
+        .with_help("a strategic merge patch must keep each field's shape (map, list or scalar); use `$patch: replace` or a JSON patch to change it"));
+    }
     match patch {
         Value::Null => Ok(None),
         Value::Map(p) => merge_map(dest, p, pos, how),
         Value::Seq(p) => merge_seq(dest, p, pos, how),
         scalar => Ok(Some(scalar.clone())),
     }
+}
+
+/// Where a shape mismatch is reported before the fields above it are known.
+const MISMATCH_ROOT: &str = "\u{0}";
+
+/// Put `field` in front of the path of a shape-mismatch error coming up from below it.
+fn under(field: &str, mut e: Error) -> Error {
+    if e.message.contains(MISMATCH_ROOT) {
+        e.message = e.message.replace(MISMATCH_ROOT, field);
+    } else if let Some(i) = e.message.rfind(" at `") {
+        let at = i + " at `".len();
+        e.message.insert_str(at, &format!("{field}."));
+    }
+    e
 }
 
 fn merge_map(
@@ -80,7 +113,14 @@ fn merge_map(
     for (k, pv) in &fields {
         let (child_how, child_pos) = pos.field(k);
         let current = out.get(k).cloned();
-        match merge(current, pv, &child_pos, &child_how)? {
+        let merged = merge(current, pv, &child_pos, &child_how).map_err(|e| {
+            if e.message.starts_with("the patch has ") {
+                under(k, e)
+            } else {
+                e
+            }
+        })?;
+        match merged {
             Some(v) => {
                 out.insert(k.clone(), v);
             }
@@ -121,199 +161,269 @@ fn merge_seq(
         Directive::Replace => return Ok(Some(Value::Seq(items))),
         Directive::None | Directive::Merge => {}
     }
+    let missing = !matches!(dest, Some(Value::Seq(_)));
     let dest = match dest {
         Some(Value::Seq(d)) => d,
         _ => Vec::new(),
     };
     match how {
-        Merge::Keyed(keys) => {
-            let keys = keys.list();
-            if keys.len() == 1 {
-                merge_keyed(dest, &items, keys[0], pos).map(Some)
-            } else {
-                merge_multi_keyed(dest, &items, &keys, pos).map(Some)
-            }
+        // kyaml starts from the patch's own list when the target has none, and walks it.
+        Merge::Keyed(keys) if missing => {
+            merge_associative(items.clone(), &items, &keys.list(), pos).map(Some)
         }
+        Merge::Keyed(keys) => merge_associative(dest, &items, &keys.list(), pos).map(Some),
         Merge::Primitive => Ok(Some(Value::Seq(merge_primitive(dest, &items)))),
         Merge::Plain | Merge::Replace => Ok(Some(Value::Seq(items))),
     }
 }
 
-fn key_of(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::scalar_text)
-}
-
-/// Merge one element: the merged value (with its key fields kept), or `None` if deleted.
-fn merge_element(
-    dest: Option<Value>,
-    patch: Option<&Value>,
-    keys: &[(&str, Value)],
-    pos: &Position,
-) -> Result<Option<Value>> {
-    let merged = match patch {
-        Some(p) => merge(dest, p, pos, &Merge::Plain)?,
-        None => dest,
-    };
-    let Some(Value::Map(mut m)) = merged else {
-        return Ok(merged);
-    };
-    if m.is_empty() {
-        return Ok(None);
-    }
-    for (k, v) in keys {
-        if !m.contains_key(*k) {
-            m.insert(k.to_string(), v.clone());
-        }
-    }
-    Ok(Some(Value::Map(m)))
-}
-
-/// Lists merged by one key: patch items first (in patch order), then the target's other
-/// items, then target items without the key.
-fn merge_keyed(dest: Vec<Value>, patch: &[Value], key: &str, pos: &Position) -> Result<Value> {
-    // Patch items without the key are kept where they stand among the patch's items.
-    enum Slot<'a> {
-        Key(String),
-        Bare(&'a Value),
-    }
-    let mut order: Vec<Slot> = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
-    for v in patch {
-        match key_of(v, key) {
-            Some(k) if !seen.contains(&k) => {
-                seen.push(k.clone());
-                order.push(Slot::Key(k));
-            }
-            Some(_) => {}
-            None => order.push(Slot::Bare(v)),
-        }
-    }
-    for v in &dest {
-        if let Some(k) = key_of(v, key)
-            && !seen.contains(&k)
-        {
-            seen.push(k.clone());
-            order.push(Slot::Key(k));
-        }
-    }
-    let mut out = Vec::with_capacity(order.len());
-    for slot in &order {
-        match slot {
-            Slot::Bare(p) => {
-                if let Some(v) = merge(None, p, pos, &Merge::Plain)? {
-                    out.push(v);
-                }
-            }
-            Slot::Key(k) => {
-                let d = dest
-                    .iter()
-                    .find(|v| key_of(v, key).as_ref() == Some(k))
-                    .cloned();
-                let p = patch.iter().find(|v| key_of(v, key).as_ref() == Some(k));
-                let key_value = d
-                    .as_ref()
-                    .or(p)
-                    .and_then(|v| v.get(key))
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                if let Some(v) = merge_element(d, p, &[(key, key_value)], pos)? {
-                    out.push(v);
-                }
-            }
-        }
-    }
-    out.extend(dest.into_iter().filter(|v| key_of(v, key).is_none()));
-    Ok(Value::Seq(out))
-}
-
-/// Lists merged by several keys (container ports: `containerPort` and `protocol`), as
-/// Kustomize v5.5.0 does it: items that carry only some keys merge by those, patch items
-/// first; items carrying every key keep the target's order, merged in place, with new
-/// patch items before them; a patch item whose first key matches a target item that lacks
-/// the other keys is dropped.
-fn merge_multi_keyed(
+/// Lists merged by keys (containers by `name`, ports by `containerPort` and `protocol`),
+/// exactly as kyaml's associative-list walk does it for Kustomize, quirks included.
+///
+/// The key tuples of the patch's items and then the target's items (a missing key is `""`;
+/// with several keys, tuples that differ only where one is empty are unified) are walked in
+/// that order: each picks the target item and the patch item matching its keys, merges
+/// them, and sets the result into a new list, replacing an item with the same keys or
+/// appending. The target's items are then laid over that list one by one in their order:
+/// an item lacking a key is appended as it is, one with all keys replaces its match or is
+/// appended (with several keys, items matching its keys are removed first). An empty
+/// result of a merge deletes the item from the target.
+fn merge_associative(
     dest: Vec<Value>,
     patch: &[Value],
     keys: &[&str],
     pos: &Position,
 ) -> Result<Value> {
-    let full = |v: &Value| keys.iter().all(|k| key_of(v, k).is_some());
-    let same = |a: &Value, b: &Value, ks: &[&str]| ks.iter().all(|k| key_of(a, k) == key_of(b, k));
-    let present = |v: &Value| -> Vec<&str> {
-        keys.iter()
-            .copied()
-            .filter(|k| key_of(v, k).is_some())
-            .collect()
-    };
-
-    // Partial-key items: merged by the keys they carry, patch items first.
-    let mut partial: Vec<Value> = Vec::new();
-    let mut consumed = vec![false; dest.len()];
-    for p in patch.iter().filter(|v| !full(v)) {
-        let ks = present(p);
-        if ks.is_empty() {
+    let mut values_list: Vec<Vec<String>> = Vec::new();
+    for item in patch.iter().chain(dest.iter()) {
+        let t = tuple(item, keys);
+        if !values_list.contains(&t) {
+            values_list.push(t);
+        }
+    }
+    if keys.len() > 1 {
+        merge_values(&mut values_list);
+    }
+    let mut dest = dest;
+    let mut items: Vec<Value> = Vec::new();
+    let mut valid_keys: Vec<&str> = keys.to_vec();
+    for values in &values_list {
+        let (vk, vv) = validate_keys(&values_list, values, keys);
+        valid_keys.clone_from(&vk);
+        let (k2, v2) = validate_keys(std::slice::from_ref(&vv), &vv, &vk);
+        let di = element_list(&dest, &k2, &v2);
+        let d = di.map(|i| dest[i].clone());
+        let p = element_list(patch, &k2, &v2).map(|i| &patch[i]);
+        let mut val = match p {
+            Some(p) => merge(d, p, pos, &Merge::Plain)?,
+            None => d,
+        };
+        let gone = match &val {
+            None | Some(Value::Null) => true,
+            Some(Value::Map(m)) => m.is_empty(),
+            _ => false,
+        };
+        if gone {
+            element_setter(&mut dest, None, &vk, &vv);
             continue;
         }
-        let found = dest
-            .iter()
-            .enumerate()
-            .find(|(i, d)| !consumed[*i] && same(d, p, &ks));
-        let d = found.map(|(i, d)| {
-            consumed[i] = true;
-            d.clone()
-        });
-        let kv: Vec<(&str, Value)> = ks
-            .iter()
-            .map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null)))
-            .collect();
-        if let Some(v) = merge_element(d, Some(p), &kv, pos)? {
-            partial.push(v);
-        }
-    }
-    for (i, d) in dest.iter().enumerate() {
-        if !consumed[i] && !full(d) {
-            partial.push(d.clone());
-        }
-    }
-
-    // Full-key items: the target's order, merged in place; new ones first.
-    let mut fresh = Vec::new();
-    let mut merged_full: Vec<Option<Value>> = dest
-        .iter()
-        .enumerate()
-        .map(|(i, d)| (full(d) && !consumed[i]).then(|| d.clone()))
-        .collect();
-    for p in patch.iter().filter(|v| full(v)) {
-        match dest
-            .iter()
-            .enumerate()
-            .position(|(i, d)| full(d) && !consumed[i] && same(d, p, keys))
-        {
-            Some(i) => {
-                let kv: Vec<(&str, Value)> = keys
-                    .iter()
-                    .map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null)))
-                    .collect();
-                merged_full[i] = merge_element(merged_full[i].take(), Some(p), &kv, pos)?;
-            }
-            None => {
-                let first_key_taken = dest.iter().any(|d| !full(d) && same(d, p, &keys[..1]));
-                if !first_key_taken {
-                    let kv: Vec<(&str, Value)> = keys
-                        .iter()
-                        .map(|k| (*k, p.get(k).cloned().unwrap_or(Value::Null)))
-                        .collect();
-                    if let Some(v) = merge_element(None, Some(p), &kv, pos)? {
-                        fresh.push(v);
-                    }
+        if let Some(Value::Map(m)) = &mut val {
+            for (i, key) in vk.iter().enumerate() {
+                if !m.contains_key(*key) && !vv[i].is_empty() {
+                    m.insert((*key).to_string(), crate::yaml::plain_scalar(&vv[i]));
                 }
             }
         }
+        // kyaml merges into the target's own item: the target list holds the result too.
+        if let (Some(i), Some(v)) = (di, &val) {
+            dest[i] = v.clone();
+        }
+        element_setter(&mut items, val, &vk, &vv);
     }
-    let mut out = partial;
-    out.extend(fresh);
-    out.extend(merged_full.into_iter().flatten());
-    Ok(Value::Seq(out))
+    if !values_list.is_empty() {
+        dest = append_list_node(items, dest, &valid_keys);
+    }
+    Ok(Value::Seq(dest))
+}
+
+/// The text kyaml compares for a field: the scalar's text, `""` for anything else.
+fn node_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        other => other.scalar_text().unwrap_or_default(),
+    }
+}
+
+/// An item's values for the keys; a missing, null or empty field is `""`.
+fn tuple(item: &Value, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .map(|k| item.get(k).map(node_text).unwrap_or_default())
+        .collect()
+}
+
+/// kyaml's `mergeValues`: tuples that agree wherever both have a value, and agree somewhere,
+/// become one (the empty parts filled from the other).
+fn merge_values(list: &mut [Vec<String>]) {
+    for i in 0..list.len() {
+        for j in 0..list.len() {
+            if let Some(m) = match_values(&list[i], &list[j]) {
+                list[i].clone_from(&m);
+                list[j] = m;
+            }
+        }
+    }
+}
+
+fn match_values(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    if a.len() != b.len() {
+        return None;
+    }
+    let mut common = false;
+    let mut out = Vec::with_capacity(a.len());
+    for (x, y) in a.iter().zip(b) {
+        if x == y {
+            common = true;
+            out.push(x.clone());
+        } else if !x.is_empty() && !y.is_empty() {
+            return None;
+        } else if !x.is_empty() {
+            out.push(x.clone());
+        } else {
+            out.push(y.clone());
+        }
+    }
+    common.then_some(out)
+}
+
+/// kyaml's `validateKeys`: only the keys some tuple has a value for take part.
+fn validate_keys<'k>(
+    list: &[Vec<String>],
+    values: &[String],
+    keys: &[&'k str],
+) -> (Vec<&'k str>, Vec<String>) {
+    let valid: Vec<bool> = (0..keys.len())
+        .map(|i| list.iter().any(|t| t.get(i).is_some_and(|v| !v.is_empty())))
+        .collect();
+    if !valid.iter().any(|v| *v) {
+        return (keys.to_vec(), values.to_vec());
+    }
+    let vk = keys
+        .iter()
+        .zip(&valid)
+        .filter(|(_, ok)| **ok)
+        .map(|(k, _)| *k)
+        .collect();
+    let vv = values
+        .iter()
+        .enumerate()
+        .filter(|(i, v)| !v.is_empty() || valid.get(*i).copied().unwrap_or(false))
+        .map(|(_, v)| v.clone())
+        .collect();
+    (vk, vv)
+}
+
+/// kyaml's `ElementList`: the first map item whose fields `keys[i]` hold exactly `values[i]`.
+fn element_list(list: &[Value], keys: &[&str], values: &[String]) -> Option<usize> {
+    list.iter().position(|item| {
+        matches!(item, Value::Map(_))
+            && keys.iter().zip(values).all(|(k, v)| {
+                item.get(k)
+                    .is_some_and(|f| !f.is_null() && node_text(f) == *v)
+            })
+    })
+}
+
+/// kyaml's `FieldMatcher` as `ElementSetter` uses it: the field must be there, and hold
+/// `value` unless `value` is empty.
+fn field_matches(item: &Value, key: &str, value: &str) -> bool {
+    if key.is_empty() {
+        return !matches!(item, Value::Map(_) | Value::Seq(_)) && node_text(item) == value;
+    }
+    match item.get(key) {
+        Some(f) => value.is_empty() || node_text(f) == value,
+        None => false,
+    }
+}
+
+/// kyaml's `ElementSetter`: replace the items matching `keys`/`values` with `element` (or
+/// remove them when it is `None`), appending it when none matched. Empty items are dropped;
+/// with no values, every non-matching item is dropped too (as kyaml does).
+fn element_setter(list: &mut Vec<Value>, element: Option<Value>, keys: &[&str], values: &[String]) {
+    let keys: Vec<&str> = if keys.is_empty() {
+        vec![""]
+    } else {
+        keys.to_vec()
+    };
+    let mapping_setter = !keys[0].is_empty() && values.first().is_some_and(|v| !v.is_empty());
+    let mut found_any = false;
+    let mut out = Vec::with_capacity(list.len() + 1);
+    for item in list.drain(..) {
+        let empty = match &item {
+            Value::Null => true,
+            Value::Map(m) => m.is_empty(),
+            _ => false,
+        };
+        if empty {
+            continue;
+        }
+        if !matches!(item, Value::Map(_)) && mapping_setter {
+            out.push(item);
+            continue;
+        }
+        // kyaml keeps the last match result for keys beyond the values it was given.
+        let mut last = false;
+        let mut found = true;
+        for (j, key) in keys.iter().enumerate() {
+            if let Some(v) = values.get(j) {
+                last = field_matches(&item, key, v);
+            }
+            if !last {
+                found = false;
+                break;
+            }
+        }
+        if !found {
+            if !values.is_empty() {
+                out.push(item);
+            }
+            continue;
+        }
+        found_any = true;
+        if let Some(e) = &element {
+            out.push(e.clone());
+        }
+    }
+    *list = out;
+    if let Some(e) = element
+        && !e.is_null()
+        && !found_any
+    {
+        list.push(e);
+    }
+}
+
+/// kyaml's `appendListNode`: lay the target's items over the merged patch items.
+fn append_list_node(mut dst: Vec<Value>, src: Vec<Value>, keys: &[&str]) -> Vec<Value> {
+    for item in src {
+        if keys.first().is_none_or(|k| k.is_empty()) {
+            let text = node_text(&item);
+            element_setter(&mut dst, Some(item), &[""], &[text]);
+            continue;
+        }
+        let mut v = Vec::with_capacity(keys.len());
+        for key in keys {
+            match item.get(key) {
+                // No key: appended as it is (once for every key it lacks).
+                None => dst.push(item.clone()),
+                Some(f) => v.push(node_text(f)),
+            }
+        }
+        if keys.len() > 1 {
+            element_setter(&mut dst, None, keys, &v);
+        }
+        element_setter(&mut dst, Some(item), keys, &v);
+    }
+    dst
 }
 
 /// Lists of scalars merged as sets: the patch's items first, then the target's others.

@@ -72,12 +72,27 @@ pub fn finish(
             unused.join(", ")
         ));
     }
-    rm.items.retain(|r| {
-        r.meta_map("annotations")
-            .and_then(|a| a.get(LOCAL_CONFIG))
-            .and_then(Value::as_str)
-            != Some("true")
-    });
+    // Kustomize keeps a local-config object only when the annotation is exactly `false`.
+    rm.items.retain(
+        |r| match r.meta_map("annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
+            None => true,
+            Some(v) => v.as_str() == Some("false"),
+        },
+    );
+    // What kubectl cannot print (DEL, C1 controls, U+FFFE/FFFF) fails its build.
+    for r in &rm.items {
+        let mut path = Vec::new();
+        if let Some(c) = crate::yaml::find_unprintable(&r.doc, &mut path) {
+            return Err(crate::error::Error::new(format!(
+                "{} holds the control character U+{:04X} at `{}`, which kubectl cannot print",
+                r.id(),
+                c as u32,
+                path.join(".")
+            ))
+            .in_file(&r.origin.file)
+            .with_help("remove the character, or encode the value (e.g. base64 in binaryData)"));
+        }
+    }
     let has = |m: &str| build_metadata.iter().any(|x| x == m);
     for r in &mut rm.items {
         annotate(
@@ -206,7 +221,8 @@ fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: b
             r,
             "labels",
             "app.kubernetes.io/managed-by",
-            "kustomize-v5.5.0".to_string(),
+            // kubectl's embedded Kustomize has no module version: it writes `(devel)`.
+            "kustomize-(devel)".to_string(),
         );
     }
 }

@@ -4,7 +4,8 @@
 
 use super::{Builder, locate_at};
 use crate::error::{Error, Result};
-use crate::load::{normalize, relative_to};
+use crate::load::fs::Found;
+use crate::load::relative_to;
 use crate::transform::config::Config;
 use crate::transform::plugins::PluginConfig;
 use std::sync::Arc;
@@ -39,37 +40,43 @@ impl Builder<'_> {
                 Ok(())
             };
             if entry.contains('\n') {
-                let docs = crate::yaml::parse_documents(&entry).map_err(|e| {
-                    Error::new(format!(
-                        "inline plugin configuration is not valid YAML: {}",
-                        e.message
-                    ))
-                    .at(here.clone())
-                })?;
+                let docs = crate::yaml::parse_documents_in(&entry, false, &self.loader.aliases)
+                    .map_err(|e| {
+                        Error::new(format!(
+                            "inline plugin configuration is not valid YAML: {}",
+                            e.message
+                        ))
+                        .at(here.clone())
+                    })?;
                 for d in docs.iter().filter(|d| !d.value.is_null()) {
                     push(&d.value, &inline_in)?;
                 }
                 continue;
             }
-            let path = normalize(&k.dir.join(&entry));
-            if path.is_dir() {
-                let layer = self.accumulate(&path).map_err(|e| locate_at(e, k, &at))?;
-                for r in &layer.rm.items {
-                    push(&r.doc, &r.origin.display_path)?;
+            match self
+                .loader
+                .find(&k.dir, std::path::Path::new(&entry))
+                .map_err(|e| e.at(here.clone()))?
+            {
+                Some(Found::Dir(_)) => {
+                    let path = self.local_dir(k, &k.dir, &entry, &at)?.unwrap_or_default();
+                    let layer = self.accumulate(&path).map_err(|e| locate_at(e, k, &at))?;
+                    for r in &layer.rm.items {
+                        push(&r.doc, &r.origin.display_path)?;
+                    }
                 }
-            } else if path.is_file() {
-                self.loader
-                    .check_restriction(&k.dir, &path)
-                    .map_err(|e| e.at(here.clone()))?;
-                let display = relative_to(&path, &self.top);
-                let docs = self.loader.documents(&path, k.ctx.as_deref())?;
-                for (doc, _, _) in &docs.docs {
-                    push(doc, &display)?;
+                Some(Found::File(path)) => {
+                    let display = relative_to(&path, &self.top);
+                    let docs = self.loader.documents(&path, k.ctx.as_deref())?;
+                    for (doc, _, _) in &docs.docs {
+                        push(doc, &display)?;
+                    }
                 }
-            } else {
-                return Err(k.error(&at, format!("`{entry}` does not exist")).with_help(
-                    "list plugin configuration files, directories or inline documents",
-                ));
+                None => {
+                    return Err(k.error(&at, format!("`{entry}` does not exist")).with_help(
+                        "list plugin configuration files, directories or inline documents",
+                    ));
+                }
             }
         }
         Ok(out)
@@ -95,18 +102,18 @@ impl Builder<'_> {
         let Some(path) = m.get("path").and_then(crate::yaml::Value::as_str) else {
             return Ok(None);
         };
-        let file = normalize(&k.dir.join(path));
-        self.loader
-            .check_restriction(&k.dir, &file)
-            .map_err(|e| e.at(k.location(&["openapi", "path"])))?;
-        if !file.is_file() {
+        let Some(file) = self
+            .loader
+            .file(&k.dir, path)
+            .map_err(|e| e.at(k.location(&["openapi", "path"])))?
+        else {
             return Err(k
                 .error(
                     &["openapi", "path"],
                     format!("openapi schema `{path}` does not exist"),
                 )
                 .with_help("paths are relative to the kustomization's directory"));
-        }
+        };
         let docs = self.loader.documents(&file, None)?;
         let doc = docs
             .docs
@@ -127,15 +134,15 @@ impl Builder<'_> {
             for (i, path) in k.string_list(field)?.into_iter().enumerate() {
                 let idx = i.to_string();
                 let at = [field, idx.as_str()];
-                let file = normalize(&k.dir.join(&path));
-                self.loader
-                    .check_restriction(&k.dir, &file)
-                    .map_err(|e| e.at(k.location(&at)))?;
-                if !file.is_file() {
+                let Some(file) = self
+                    .loader
+                    .file(&k.dir, &path)
+                    .map_err(|e| e.at(k.location(&at)))?
+                else {
                     return Err(k
                         .error(&at, format!("`{path}` does not exist"))
                         .with_help("paths are relative to the kustomization's directory"));
-                }
+                };
                 let docs = self.loader.documents(&file, k.ctx.as_deref())?;
                 for (doc, _, _) in &docs.docs {
                     let added = if field == "crds" {

@@ -18,7 +18,13 @@ impl Builder<'_> {
         let file = dir.join("values.yaml");
         let own = if self.loader.has_file(dir, "values.yaml") {
             let display = shown(&file);
-            Values::from_path(Some(&file), &display, crate::load::read_text(&file)?)
+            let real = self
+                .loader
+                .file(dir, "values.yaml")
+                .map_err(|e| e.in_file(&file))?
+                .unwrap_or_else(|| file.clone());
+            let text = crate::load::read_text(&real)?;
+            Values::from_path_in(Some(&file), &display, text, &self.loader.aliases)
                 .map_err(|e| e.in_file(&file))?
         } else {
             Values::empty()
@@ -29,7 +35,8 @@ impl Builder<'_> {
                 let mut v = own;
                 for f in &self.values.files {
                     let display = f.display().to_string();
-                    let layer = Values::from_path(Some(f), &display, crate::load::read_text(f)?)
+                    let text = crate::load::read_text(f)?;
+                    let layer = Values::from_path_in(Some(f), &display, text, &self.loader.aliases)
                         .map_err(|e| e.in_file(f))?;
                     v = v.overlay(&layer);
                 }
@@ -44,7 +51,12 @@ impl Builder<'_> {
         };
         let schema_file = dir.join("values.schema.json");
         let schema = if self.loader.has_file(dir, "values.schema.json") {
-            Some(self.loader.schema(&schema_file, &shown(&schema_file))?)
+            let real = self
+                .loader
+                .file(dir, "values.schema.json")
+                .map_err(|e| e.in_file(&schema_file))?
+                .unwrap_or_else(|| schema_file.clone());
+            Some(self.loader.schema(&real, &shown(&schema_file))?)
         } else {
             None
         };

@@ -8,12 +8,13 @@
 //! once, at the top, lives in `finish`: name-reference fix-ups, dropping local-config
 //! objects, build-metadata annotations and the output order.
 
+mod entries;
 mod finish;
 mod layer_config;
 mod layer_values;
 
 use crate::error::{Error, Result};
-use crate::load::{Loader, normalize, relative_to, remote};
+use crate::load::{Loader, normalize, relative_to};
 use crate::resource::{ResMap, Transformation};
 use crate::template::schema::Schema;
 use crate::template::{Ctx, Values};
@@ -21,9 +22,11 @@ use crate::transform;
 use crate::transform::config::Config;
 use crate::transform::plugins::{self, PluginMeta};
 use crate::transform::vars::{self, Var};
+use entries::Item;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use finish::{Reorder, finish};
 
@@ -39,6 +42,22 @@ pub struct BuildOptions {
     pub values: ValuesOptions,
     /// The environment's name as templates see it (`env`); default: the directory's name.
     pub env: Option<String>,
+    /// Budgets on input-driven work.
+    pub limits: Limits,
+}
+
+/// Budgets on the work an input can cause; each exceeded limit is an error naming the flag
+/// that raises it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest chain of included layers (`--max-depth`).
+    pub max_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_depth: 200 }
+    }
 }
 
 /// The result of accumulating the top kustomization, before `finish`.
@@ -48,6 +67,9 @@ pub struct Accumulated {
     pub config: Config,
     pub warnings: Vec<String>,
 }
+
+/// An included layer with the warnings its build gave.
+type Built = (Layer, Vec<String>);
 
 /// What one layer hands to the layer that includes it.
 struct Layer {
@@ -86,6 +108,10 @@ pub struct Builder<'a> {
     schema_stack: Vec<Arc<Schema>>,
     /// The `openapi:` schema in force (a layer's own, or the one of a layer including it).
     openapi: Option<Arc<crate::patch::schema::Custom>>,
+    /// The checkout of the fetched repository the current layer lies in, if any: its
+    /// layers may not leave it.
+    repo: Option<PathBuf>,
+    limits: Limits,
 }
 
 /// Values given on the command line, applied over the environment's own values.
@@ -102,12 +128,17 @@ pub struct ValuesOptions {
 /// A path as messages show it: relative to the working directory when below it.
 fn shown(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd = std::fs::canonicalize(&cwd).unwrap_or(cwd);
     let p = absolute(path);
     p.strip_prefix(&cwd).unwrap_or(&p).display().to_string()
 }
 
-/// Absolute, lexically normalized form of `dir`.
+/// The real form of `dir` (symlinks resolved, as Kustomize resolves a layer's root); when
+/// it does not exist, its absolute, lexically normalized form (the error comes later).
 pub fn absolute(dir: &Path) -> PathBuf {
+    if let Ok(Some(real)) = crate::load::fs::real(dir) {
+        return real;
+    }
     if dir.is_absolute() {
         normalize(dir)
     } else {
@@ -137,6 +168,8 @@ impl<'a> Builder<'a> {
             value_stack: Vec::new(),
             schema_stack: Vec::new(),
             openapi: None,
+            repo: None,
+            limits: options.limits,
         }
     }
 
@@ -215,6 +248,8 @@ impl<'a> Builder<'a> {
             value_stack: self.value_stack.clone(),
             schema_stack: self.schema_stack.clone(),
             openapi: self.openapi.clone(),
+            repo: self.repo.clone(),
+            limits: self.limits,
         }
     }
 
@@ -226,24 +261,37 @@ impl<'a> Builder<'a> {
     /// Build `dir` (a kustomization, or with `component` a Component applied to `acc`).
     fn enter(&mut self, dir: &Path, acc: Layer, component: bool) -> Result<Layer> {
         let dir = absolute(dir);
-        if let Some(pos) = self.stack.iter().position(|d| *d == dir) {
+        // As Kustomize: a layer may not include itself, nor a directory above a layer that
+        // is being built (that directory would contain, and so include, the layer).
+        if let Some(pos) = self.stack.iter().position(|d| d.starts_with(&dir)) {
             let chain: Vec<String> = self.stack[pos..]
                 .iter()
                 .chain(std::iter::once(&dir))
                 .map(|d| relative_to(d, &self.top))
                 .collect();
+            let help = if self.stack[pos] == dir {
+                "a kustomization may not include itself, directly or through other layers"
+            } else {
+                "a kustomization may not include a directory that contains it"
+            };
             return Err(
-                Error::new(format!("cycle detected: {}", chain.join(" -> "))).with_help(
-                    "a kustomization may not include itself, directly or through other layers",
-                ),
+                Error::new(format!("cycle detected: {}", chain.join(" -> "))).with_help(help),
             );
+        }
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(Error::new(format!(
+                "layers nest deeper than {} levels at `{}`",
+                self.limits.max_depth,
+                relative_to(&dir, &self.top)
+            ))
+            .with_help("pass `--max-depth N` to allow deeper inclusion chains"));
         }
         let layer_values::LayerValues {
             merged: values,
             seen,
             schema,
         } = self.layer_values(&dir)?;
-        let ctx = Arc::new(Ctx::new(seen, &self.env));
+        let ctx = Arc::new(Ctx::new(seen, &self.env, &dir));
         self.stack.push(dir.clone());
         self.value_stack.push(values);
         let pushed_schema = schema.is_some();
@@ -336,65 +384,56 @@ impl<'a> Builder<'a> {
         // Resolve every entry first (remote ones are fetched), then build the included
         // layers and read the files in parallel; results are combined in entry order, so the
         // output does not depend on the thread count.
-        enum Item {
-            Dir(PathBuf, Vec<String>),
-            File(PathBuf, String),
-        }
         let mut items = Vec::with_capacity(entries.len());
         for (at, entry) in entries {
             let at: Vec<String> = at.split('/').map(str::to_string).collect();
             let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
-            let remote = remote::is_remote(&entry);
-            let path = if remote {
-                remote::fetch(&entry, &self.loader.remote)
-                    .map_err(|e| e.at(k.location(&at_refs)))?
-            } else {
-                normalize(&dir.join(&entry))
-            };
-            let meta = std::fs::metadata(&path).ok();
-            if meta.as_ref().is_some_and(|m| m.is_dir()) {
-                items.push(Item::Dir(path, at));
-            } else if meta.as_ref().is_some_and(|m| m.is_file()) {
-                if !remote {
-                    self.loader
-                        .check_restriction(dir, &path)
-                        .map_err(|e| e.at(k.location(&at_refs)))?;
-                }
-                let display = relative_to(&path, &self.top);
-                items.push(Item::File(path, display));
-            } else {
-                return Err(k
-                    .error(&at_refs, format!("resource `{entry}` does not exist"))
-                    .with_help(format!(
-                        "no file or directory at `{}`; paths in `resources` are relative to the kustomization's directory",
-                        path.display()
-                    )));
-            }
+            let item = self.resolve_entry(k, dir, &entry, at.clone(), &at_refs)?;
+            items.push(item);
         }
         let parent: &Builder = self;
-        let built: Vec<Result<(Layer, Vec<String>)>> = items
+        // Entries are built in parallel, but the error reported is the first in entry order,
+        // as a sequential build finds it; once an entry failed, later ones are not started.
+        let failed = AtomicUsize::new(usize::MAX);
+        let built: Vec<Option<Result<Built>>> = items
             .par_iter()
-            .map(|item| match item {
-                Item::Dir(path, at) => {
-                    let mut child = parent.child();
-                    let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
-                    let layer = child
-                        .accumulate(path)
-                        .map_err(|e| locate_at(e, k, &at_refs))?;
-                    Ok((layer, child.warnings))
+            .enumerate()
+            .map(|(i, item)| {
+                if i > failed.load(Ordering::Relaxed) {
+                    return None;
                 }
-                Item::File(path, display) => {
-                    let resources = parent.loader.resources(path, display, ctx)?;
-                    let layer = Layer {
-                        rm: ResMap { items: resources },
-                        ..Layer::default()
+                let result =
+                    match item {
+                        Item::Dir { path, at, repo } => {
+                            let mut child = parent.child();
+                            if repo.is_some() {
+                                child.repo.clone_from(repo);
+                            }
+                            let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
+                            child
+                                .accumulate(path)
+                                .map_err(|e| locate_at(e, k, &at_refs))
+                                .map(|layer| (layer, child.warnings))
+                        }
+                        Item::File(path, display) => parent
+                            .loader
+                            .resources(path, display, ctx)
+                            .map(|resources| {
+                                let layer = Layer {
+                                    rm: ResMap { items: resources },
+                                    ..Layer::default()
+                                };
+                                (layer, Vec::new())
+                            }),
                     };
-                    Ok((layer, Vec::new()))
+                if result.is_err() {
+                    failed.fetch_min(i, Ordering::Relaxed);
                 }
+                Some(result)
             })
             .collect();
         let mut pending = Vec::new();
-        for result in built {
+        for result in built.into_iter().flatten() {
             let (sub, warnings) = result?;
             self.warnings.extend(warnings);
             pending.extend(sub.rm.items);
@@ -406,17 +445,37 @@ impl<'a> Builder<'a> {
             }
         }
         rm.append_all(pending)?;
+        // Kustomize's order inside a kustomization: resources, configurations and crds, this
+        // kustomization's generators, then its components (each running on what this layer
+        // holds so far), then its transformers.
+        self.configure(k, &mut config)?;
+        config.openapi = self.openapi.clone();
+        let configured_in = relative_to(&k.file, &self.top);
+        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
+        let generator_configs = self.plugin_configs(k, "generators")?;
+        generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
+        for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
+            let at = k.spot(&["helmCharts"]);
+            generated.push(transform::generators::Generated {
+                resource: r,
+                behavior: transform::generators::Behavior::Create,
+                at,
+            });
+        }
+        transform::generators::absorb(&mut rm, generated)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
             let idx = i.to_string();
             let at = ["components", idx.as_str()];
-            let path = normalize(&dir.join(&entry));
-            if !path.is_dir() {
-                return Err(k
-                    .error(&at, format!("component `{entry}` is not a directory"))
-                    .with_help(
-                        "a component is a directory holding a `kind: Component` kustomization",
-                    ));
-            }
+            let path = match self.local_dir(k, dir, &entry, &at)? {
+                Some(p) => p,
+                None => {
+                    return Err(k
+                        .error(&at, format!("component `{entry}` is not a directory"))
+                        .with_help(
+                            "a component is a directory holding a `kind: Component` kustomization",
+                        ));
+                }
+            };
             let layer = self
                 .enter(
                     &path,
@@ -435,21 +494,7 @@ impl<'a> Builder<'a> {
                 openapi_set = Some(o);
             }
         }
-        self.configure(k, &mut config)?;
         config.openapi = self.openapi.clone();
-        let configured_in = relative_to(&k.file, &self.top);
-        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
-        let generator_configs = self.plugin_configs(k, "generators")?;
-        generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
-        for r in transform::helm::inflate(k, &self.helm, &configured_in)? {
-            let at = k.spot(&["helmCharts"]);
-            generated.push(transform::generators::Generated {
-                resource: r,
-                behavior: transform::generators::Behavior::Create,
-                at,
-            });
-        }
-        transform::generators::absorb(&mut rm, generated)?;
         let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
             transform::configured(k, self.loader, self.strict, &config)?
                 .into_iter()

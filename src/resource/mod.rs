@@ -160,6 +160,9 @@ pub struct Resource {
     pub needs_hash: bool,
     /// The vars whose value this resource provides.
     pub ref_vars: Vec<String>,
+    /// Fields whose value was empty in the source (`key:`), which a strategic merge patch
+    /// clears (see `yaml::Document::empty_nulls`).
+    pub empty_nulls: Vec<Vec<crate::yaml::PathSeg>>,
 }
 
 impl Resource {
@@ -173,6 +176,7 @@ impl Resource {
             transformations: Vec::new(),
             needs_hash: false,
             ref_vars: Vec::new(),
+            empty_nulls: Vec::new(),
         }
     }
 

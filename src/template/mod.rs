@@ -15,20 +15,23 @@ pub use values::{Source, Values};
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, OnceLock};
 
-/// What a layer's templates see: its values and the environment's name.
+/// What a layer's templates see: its values and the environment's name; and the layer's
+/// directory, which their `include` names are resolved in.
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub values: Arc<Values>,
     pub env: String,
+    pub root: std::path::PathBuf,
     /// `key()`, computed the first time a template asks for it.
     key: OnceLock<u64>,
 }
 
 impl Ctx {
-    pub fn new(values: Arc<Values>, env: &str) -> Ctx {
+    pub fn new(values: Arc<Values>, env: &str, root: &std::path::Path) -> Ctx {
         Ctx {
             values,
             env: env.to_string(),
+            root: root.to_path_buf(),
             key: OnceLock::new(),
         }
     }

@@ -1,82 +1,165 @@
 //! Rendering `.j2` files with minijinja.
 //!
-//! One environment per process holds every template, compiled once per file and reused by
-//! every environment and layer that renders it. Undefined values are errors (`default`,
+//! One minijinja environment per layer directory holds its templates, compiled once per
+//! file and reused by every environment that renders it; `include` names are relative to
+//! the including file and read under the load restrictor. Every render has a budget: fuel
+//! for the instructions it runs, a cap on the text it writes, and filters that check a size
+//! before they allocate it. Undefined values are errors (`default`,
 //! `is defined` and `if` still work), and the filters Helm users know are there: `toyaml`,
 //! `indent`/`nindent`, `quote`, `b64encode`/`b64decode`, `sha256`, `required`.
 //! Errors come back with the template file, line, the expression and, for an undefined
 //! value, the closest key that does exist.
 
-use super::Ctx;
+use super::{Ctx, Values};
 use crate::error::{Error, Location, Result, closest};
 use crate::yaml::{self, Map, Value};
 use minijinja::value::{Value as J, ValueKind};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use sha2::{Digest, Sha256};
-use std::path::Path;
-use std::sync::{OnceLock, RwLock};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
-fn environment() -> &'static RwLock<Environment<'static>> {
-    static ENV: OnceLock<RwLock<Environment<'static>>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
-        // Output is YAML text; minijinja would JSON-escape `*.yaml.j2` by default.
-        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        // Booleans print as YAML and Helm write them (`true`, not Jinja's `True`).
-        env.set_formatter(|out, state, value| {
-            if value.kind() == ValueKind::Bool {
-                out.write_str(if value.is_true() { "true" } else { "false" })
-                    .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write"))
-            } else {
-                minijinja::escape_formatter(out, state, value)
-            }
-        });
-        if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-        {
-            env.set_syntax(syntax);
+/// Budgets for one template render: minijinja's fuel (instructions) and the size of the
+/// text it may produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TemplateLimits {
+    /// `--template-fuel`.
+    pub fuel: u64,
+    /// `--max-template-output`, in bytes.
+    pub max_output: usize,
+}
+
+impl Default for TemplateLimits {
+    fn default() -> TemplateLimits {
+        TemplateLimits {
+            fuel: 50_000_000,
+            max_output: 64 << 20,
         }
-        env.add_filter("toyaml", toyaml);
-        env.add_filter("indent", |s: String, n: usize| indent(&s, n));
-        env.add_filter("nindent", |s: String, n: usize| {
-            format!("\n{}", indent(&s, n))
-        });
-        env.add_filter("quote", |v: J| quote(&text_of(&v)));
-        env.add_filter("b64encode", |s: String| {
-            crate::transform::generators::base64(s.as_bytes(), false)
-        });
-        env.add_filter(
-            "b64decode",
-            |s: String| -> std::result::Result<String, minijinja::Error> {
-                decode_base64(&s).ok_or_else(|| {
-                    minijinja::Error::new(ErrorKind::InvalidOperation, "not valid base64")
-                })
-            },
-        );
-        env.add_filter("sha256", |s: String| {
-            Sha256::digest(s.as_bytes())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-        });
-        env.add_filter(
-            "required",
-            |v: J, message: Option<String>| -> std::result::Result<J, minijinja::Error> {
-                let empty = v.is_undefined() || v.is_none() || v.as_str() == Some("");
-                if empty {
-                    Err(minijinja::Error::new(
-                        ErrorKind::InvalidOperation,
-                        message.unwrap_or_else(|| "a required value is missing".to_string()),
-                    ))
-                } else {
-                    Ok(v)
-                }
-            },
-        );
-        RwLock::new(env)
-    })
+    }
+}
+
+/// The compiled templates of a process, one environment per layer directory: a template's
+/// `include`/`import` names are resolved relative to the including file and read from disk
+/// under the load restrictor, so what a name means depends only on the layer and its files,
+/// never on what another thread happened to render first.
+#[derive(Default)]
+pub struct Templates {
+    envs: Mutex<HashMap<(PathBuf, bool), Arc<Environment<'static>>>>,
+    pub limits: TemplateLimits,
+}
+
+impl Templates {
+    fn environment(&self, root: &Path, restrict: bool) -> Arc<Environment<'static>> {
+        let mut envs = self.envs.lock().unwrap_or_else(|p| p.into_inner());
+        envs.entry((root.to_path_buf(), restrict))
+            .or_insert_with(|| Arc::new(new_environment(root, restrict, self.limits)))
+            .clone()
+    }
+}
+
+fn new_environment(root: &Path, restrict: bool, limits: TemplateLimits) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+    env.set_fuel(Some(limits.fuel));
+    // Output is YAML text; minijinja would JSON-escape `*.yaml.j2` by default.
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    // Booleans print as YAML and Helm write them (`true`, not Jinja's `True`).
+    env.set_formatter(|out, state, value| {
+        if value.kind() == ValueKind::Bool {
+            out.write_str(if value.is_true() { "true" } else { "false" })
+                .map_err(|_| minijinja::Error::new(ErrorKind::WriteFailure, "cannot write"))
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
+        env.set_syntax(syntax);
+    }
+    // `include "x.j2"` in `sub/a.yaml.j2` means `sub/x.j2`; names are layer-relative.
+    env.set_path_join_callback(|name, parent| {
+        if name.starts_with('/') {
+            return name.to_string().into();
+        }
+        let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
+        crate::load::normalize(&dir.join(name))
+            .to_string_lossy()
+            .to_string()
+            .into()
+    });
+    let root = root.to_path_buf();
+    env.set_loader(move |name| load_template(&root, restrict, name));
+    let max = limits.max_output;
+    env.add_filter("toyaml", toyaml);
+    env.add_filter("indent", move |s: String, n: usize| indent(&s, n, max));
+    env.add_filter("nindent", move |s: String, n: usize| {
+        indent(&s, n, max).map(|t| format!("\n{t}"))
+    });
+    env.add_filter("quote", |v: J| quote(&text_of(&v)));
+    env.add_filter("b64encode", |s: String| {
+        crate::transform::generators::base64(s.as_bytes(), false)
+    });
+    env.add_filter(
+        "b64decode",
+        |s: String| -> std::result::Result<String, minijinja::Error> {
+            decode_base64(&s).ok_or_else(|| {
+                minijinja::Error::new(ErrorKind::InvalidOperation, "not valid base64")
+            })
+        },
+    );
+    env.add_filter("sha256", |s: String| {
+        Sha256::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    });
+    env.add_filter(
+        "required",
+        |v: J, message: Option<String>| -> std::result::Result<J, minijinja::Error> {
+            let empty = v.is_undefined() || v.is_none() || v.as_str() == Some("");
+            if empty {
+                Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    message.unwrap_or_else(|| "a required value is missing".to_string()),
+                ))
+            } else {
+                Ok(v)
+            }
+        },
+    );
+    env
+}
+
+/// The text of template `name` (relative to the layer root `root`): a regular file,
+/// inside the root unless the load restrictor is off.
+fn load_template(
+    root: &Path,
+    restrict: bool,
+    name: &str,
+) -> std::result::Result<Option<String>, minijinja::Error> {
+    let refuse = |why: String| Err(minijinja::Error::new(ErrorKind::InvalidOperation, why));
+    if Path::new(name).is_absolute() {
+        return refuse(format!(
+            "template `{name}` is an absolute path; include templates by a path relative to the including file"
+        ));
+    }
+    let found = crate::load::fs::real(&root.join(name))
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.message))?;
+    let Some(real) = found else {
+        return Ok(None);
+    };
+    if restrict && !real.starts_with(root) {
+        return refuse(format!(
+            "security; template `{name}` is not in or below `{}`",
+            root.display()
+        ));
+    }
+    crate::load::fs::read_text(&real)
+        .map(Some)
+        .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.message))
 }
 
 /// My value → a template value.
@@ -172,12 +255,26 @@ fn toyaml(v: J) -> String {
     }
 }
 
-fn indent(s: &str, n: usize) -> String {
+/// Indent every line of `s` by `n` spaces; the size is checked before anything is
+/// allocated, so `indent(100000000000)` is an error, not an abort.
+fn indent(s: &str, n: usize, max: usize) -> std::result::Result<String, minijinja::Error> {
+    let lines = s.split('\n').count();
+    let size = n
+        .checked_mul(lines)
+        .and_then(|pad| pad.checked_add(s.len()));
+    if size.is_none_or(|size| size > max) {
+        return Err(minijinja::Error::new(
+            ErrorKind::InvalidOperation,
+            format!(
+                "indenting {lines} lines by {n} spaces exceeds the template output limit of {max} bytes (`--max-template-output`)"
+            ),
+        ));
+    }
     let pad = " ".repeat(n);
-    s.split('\n')
+    Ok(s.split('\n')
         .map(|l| format!("{pad}{l}"))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n"))
 }
 
 fn quote(s: &str) -> String {
@@ -218,25 +315,44 @@ fn decode_base64(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Render a template given as text, with no files to include (for fuzzing): the same
+/// environment, filters and budgets as a layer's templates.
+#[doc(hidden)]
+pub fn render_str(source: &str, values: &Values, limits: TemplateLimits) -> Result<String> {
+    let env = new_environment(Path::new("/nonexistent"), true, limits);
+    let ctx = Ctx::new(Arc::new(values.clone()), "fuzz", Path::new("/nonexistent"));
+    let fake = Path::new("fuzz.yaml.j2");
+    let template = env
+        .template_from_str(source)
+        .map_err(|e| template_error(fake, "fuzz", source, &e, &ctx, limits))?;
+    let context = J::from_pairs(vec![(
+        J::from("values"),
+        to_template(&Value::Map(values.tree.clone())),
+    )]);
+    let mut out = Limited {
+        text: Vec::new(),
+        max: limits.max_output,
+    };
+    template
+        .render_captured_to(context, &mut out)
+        .map_err(|e| template_error(fake, "fuzz", source, &e, &ctx, limits))?;
+    String::from_utf8(out.text).map_err(|_| Error::new("not UTF-8"))
+}
+
 /// Render `source` (the text of `file`) with the layer's values.
-pub fn render(file: &Path, display: &str, source: &str, ctx: &Ctx) -> Result<String> {
-    let name = file.display().to_string();
-    let lock = environment();
-    let known = lock
-        .read()
-        .map(|env| env.get_template(&name).is_ok())
-        .unwrap_or(false);
-    if !known {
-        let mut env = lock.write().unwrap_or_else(|p| p.into_inner());
-        if env.get_template(&name).is_err() {
-            env.add_template_owned(name.clone(), source.to_string())
-                .map_err(|e| template_error(file, display, source, &e, ctx))?;
-        }
-    }
-    let env = lock.read().unwrap_or_else(|p| p.into_inner());
+pub fn render(
+    templates: &Templates,
+    restrict: bool,
+    file: &Path,
+    display: &str,
+    source: &str,
+    ctx: &Ctx,
+) -> Result<String> {
+    let name = crate::load::relative_to(file, &ctx.root);
+    let env = templates.environment(&ctx.root, restrict);
     let template = env
         .get_template(&name)
-        .map_err(|e| template_error(file, display, source, &e, ctx))?;
+        .map_err(|e| template_error(file, display, source, &e, ctx, templates.limits))?;
     let context = J::from_pairs(vec![
         (
             J::from("values"),
@@ -244,9 +360,44 @@ pub fn render(file: &Path, display: &str, source: &str, ctx: &Ctx) -> Result<Str
         ),
         (J::from("env"), J::from(ctx.env.clone())),
     ]);
+    let max = templates.limits.max_output;
+    let mut out = Limited {
+        text: Vec::new(),
+        max,
+    };
     template
-        .render(context)
-        .map_err(|e| template_error(file, display, source, &e, ctx))
+        .render_captured_to(context, &mut out)
+        .map_err(|e| template_error(file, display, source, &e, ctx, templates.limits))?;
+    String::from_utf8(out.text).map_err(|_| {
+        Error::new(format!(
+            "template {display} rendered text that is not UTF-8"
+        ))
+        .in_file(file)
+        .with_help("check the values this template uses")
+    })
+}
+
+/// The rendered text, refusing to grow past the output limit.
+struct Limited {
+    text: Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for Limited {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + buf.len() > self.max {
+            return Err(std::io::Error::other(format!(
+                "the rendered text exceeds {} bytes (`--max-template-output`)",
+                self.max
+            )));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn template_error(
@@ -255,6 +406,7 @@ fn template_error(
     source: &str,
     e: &minijinja::Error,
     ctx: &Ctx,
+    limits: TemplateLimits,
 ) -> Error {
     let line = e.line().unwrap_or(1);
     let expr = e
@@ -279,6 +431,20 @@ fn template_error(
                 .at(loc)
                 .with_help(help)
         }
+        ErrorKind::OutOfFuel => Error::new(format!(
+            "template {display} ran out of fuel: it ran more than {} instructions",
+            limits.fuel
+        ))
+        .at(loc)
+        .with_help(
+            "look for a loop that never ends, or pass `--template-fuel N` to allow more work",
+        ),
+        ErrorKind::WriteFailure => Error::new(format!(
+            "template {display} renders more than {} bytes",
+            limits.max_output
+        ))
+        .at(loc)
+        .with_help("look for a loop that never ends, or pass `--max-template-output BYTES`"),
         ErrorKind::SyntaxError => Error::new(format!(
             "template syntax error in {display}: {}",
             e.detail().unwrap_or("invalid syntax")
@@ -327,18 +493,50 @@ mod tests {
     use crate::template::Values;
     use std::sync::Arc;
 
-    fn ctx(values: &str) -> Ctx {
-        Ctx::new(
+    /// Render `src` as the template `name` of a fresh layer directory.
+    fn run(values: &str, name: &str, src: &str) -> Result<String> {
+        run_with(values, &[(name, src)], name, TemplateLimits::default())
+    }
+
+    fn run_with(
+        values: &str,
+        files: &[(&str, &str)],
+        main: &str,
+        limits: TemplateLimits,
+    ) -> Result<String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path())
+            .expect("real")
+            .join("layer");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        for (name, text) in files {
+            let path = root.join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let c = Ctx::new(
             Arc::new(Values::from_file("values.yaml", values.to_string()).expect("values")),
             "dev",
-        )
+            &root,
+        );
+        let templates = Templates {
+            limits,
+            ..Templates::default()
+        };
+        let file = root.join(main);
+        let source = std::fs::read_to_string(&file).expect("read");
+        render(&templates, true, &file, main, &source, &c)
     }
 
     #[test]
     fn renders_with_filters() {
-        let c = ctx("name: web\nports: [80, 443]\nlabels: {a: b}\n");
         let src = "n: {{ values.name | quote }}\nenv: {{ env }}\nports:{{ values.ports | toyaml | nindent(2) }}\nx: {{ values.missing | default('d') }}\nh: {{ 'a' | sha256 }}\nb: {{ 'hi' | b64encode }}\n";
-        let out = render(Path::new("/t/a.yaml.j2"), "a.yaml.j2", src, &c).expect("renders");
+        let out = run(
+            "name: web\nports: [80, 443]\nlabels: {a: b}\n",
+            "a.yaml.j2",
+            src,
+        )
+        .expect("renders");
         assert_eq!(
             out,
             "n: \"web\"\nenv: dev\nports:\n  - 80\n  - 443\nx: d\nh: ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb\nb: aGk=\n"
@@ -347,12 +545,10 @@ mod tests {
 
     #[test]
     fn undefined_values_are_errors_with_suggestions() {
-        let c = ctx("image: {tag: '1'}\n");
-        let err = render(
-            Path::new("/t/b.yaml.j2"),
+        let err = run(
+            "image: {tag: '1'}\n",
             "b.yaml.j2",
             "a: 1\nimage: {{ values.image.tagg }}\n",
-            &c,
         )
         .expect_err("undefined");
         assert_eq!(err.location.expect("located").line, 2);
@@ -365,14 +561,74 @@ mod tests {
 
     #[test]
     fn required_fails_with_message() {
-        let c = ctx("a: 1\n");
-        let err = render(
-            Path::new("/t/c.yaml.j2"),
+        let err = run(
+            "a: 1\n",
             "c.yaml.j2",
             "x: {{ values.b | required('set b') }}\n",
-            &c,
         )
         .expect_err("required");
         assert!(err.message.contains("set b"), "{}", err.message);
+    }
+
+    #[test]
+    fn includes_are_relative_to_the_including_file_and_stay_in_the_layer() {
+        let files = [
+            ("sub/a.yaml.j2", "{% include 'part.j2' %}"),
+            ("sub/part.j2", "x: 1\n"),
+            ("abs.yaml.j2", "{% include '/etc/hostname' %}"),
+            ("up.yaml.j2", "{% include '../outside.j2' %}"),
+            ("../outside.j2", "secret: 1\n"),
+        ];
+        let limits = TemplateLimits::default();
+        assert_eq!(
+            run_with("a: 1\n", &files, "sub/a.yaml.j2", limits).expect("include"),
+            "x: 1\n"
+        );
+        let e = run_with("a: 1\n", &files, "abs.yaml.j2", limits).expect_err("absolute");
+        assert!(e.message.contains("absolute path"), "{}", e.message);
+        let e = run_with("a: 1\n", &files, "up.yaml.j2", limits).expect_err("outside");
+        assert!(e.message.contains("security"), "{}", e.message);
+    }
+
+    #[test]
+    fn budgets_stop_runaway_templates() {
+        let small = TemplateLimits {
+            fuel: 10_000,
+            max_output: 1000,
+        };
+        let e = run_with(
+            "a: 1\n",
+            &[(
+                "l.j2",
+                "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            )],
+            "l.j2",
+            small,
+        )
+        .expect_err("fuel");
+        assert!(e.message.contains("fuel"), "{}", e.message);
+        assert!(e.help.as_deref().unwrap_or("").contains("--template-fuel"));
+        let e = run_with(
+            "a: 1\n",
+            &[("o.j2", "{% for i in range(500) %}xxxxxxxx{% endfor %}")],
+            "o.j2",
+            small,
+        )
+        .expect_err("output");
+        assert!(
+            e.help
+                .as_deref()
+                .unwrap_or("")
+                .contains("--max-template-output"),
+            "{e:?}"
+        );
+        let e = run_with(
+            "a: 1\n",
+            &[("i.j2", "{{ 'a' | indent(100000000000) }}")],
+            "i.j2",
+            TemplateLimits::default(),
+        )
+        .expect_err("indent");
+        assert!(e.message.contains("--max-template-output"), "{}", e.message);
     }
 }

@@ -89,9 +89,22 @@ impl Values {
         display: &str,
         text: String,
     ) -> Result<Values> {
-        let docs = yaml::parse_documents(&text).map_err(|e| {
-            Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message))
-                .with_help("values files are YAML maps of settings")
+        Values::from_path_in(file, display, text, &yaml::AliasBudget::default())
+    }
+
+    /// Parse a values file read from `file`, drawing on a build's alias budget.
+    pub fn from_path_in(
+        file: Option<&std::path::Path>,
+        display: &str,
+        text: String,
+        aliases: &yaml::AliasBudget,
+    ) -> Result<Values> {
+        let docs = yaml::parse_documents_in(&text, false, aliases).map_err(|e| {
+            Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message)).with_help(
+                e.help
+                    .clone()
+                    .unwrap_or_else(|| "values files are YAML maps of settings".to_string()),
+            )
         })?;
         let tree = match docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) {
             None => Map::default(),

@@ -8,6 +8,7 @@
 //! Kustomize writes them. File content that is not UTF-8 goes to `binaryData`.
 
 use crate::error::{Error, Location, Result};
+use crate::load::fs::Found;
 use crate::load::kustomization::describe;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::resource::{Origin, ResMap, Resource};
@@ -243,32 +244,32 @@ fn generate(
         "" | "create" => Behavior::Create,
         "merge" => Behavior::Merge,
         "replace" => Behavior::Replace,
-        other => {
-            return Err(err(
-                "behavior",
-                format!("unknown behavior `{other}`"),
-                "use `create`, `merge` or `replace`",
-            ));
-        }
+        // Kustomize v5.5.0 creates for any other value (`add`, a typo) without a word.
+        _ => Behavior::Create,
     };
     let mut opt_at = at.to_vec();
     opt_at.push("options");
     let options = Options::over(Options::read(k, &opt_at, m.get("options"))?, global);
 
-    let mut data: Vec<(String, String)> = Vec::new();
-    let mut binary: Vec<(String, String)> = Vec::new();
-    let mut add = |key: String, value: String, field: &str| -> Result<()> {
-        if !valid_key(&key) {
-            return Err(err(
-                field,
-                format!(
-                    "`{key}` is not a valid key name for a {}",
-                    kind.plugin().trim_end_matches("Generator")
-                ),
-                "keys may contain letters, digits, `-`, `_` and `.`",
-            ));
+    for (what, pairs) in [
+        ("labels", &options.labels),
+        ("annotations", &options.annotations),
+    ] {
+        for (key, _) in pairs {
+            if !crate::yaml::plain_is_string(key) {
+                return Err(err("options", not_a_string_key(key, what), KEY_HELP));
+            }
         }
-        if data.iter().chain(binary.iter()).any(|(k2, _)| *k2 == key) {
+    }
+    let mut data: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut binary: Vec<(String, String)> = Vec::new();
+    // Kustomize keeps keys exactly as written (no character rules), but a key that YAML
+    // reads as something other than a string breaks its output.
+    let mut add = |key: String, value: Vec<u8>, field: &str| -> Result<()> {
+        if !crate::yaml::plain_is_string(&key) {
+            return Err(err(field, not_a_string_key(&key, "data"), KEY_HELP));
+        }
+        if data.iter().any(|(k2, _)| *k2 == key) || binary.iter().any(|(k2, _)| *k2 == key) {
             return Err(err(
                 field,
                 format!("key `{key}` appears twice in {} `{name}`", kind.plugin()),
@@ -281,7 +282,7 @@ fn generate(
     let mut envs = strings(k, at, "envs", m)?;
     envs.extend(strings(k, at, "env", m)?);
     for env in &envs {
-        let file = resolve(k, loader, &here("envs"), env)?;
+        let (Found::File(file) | Found::Dir(file)) = resolve(k, loader, &here("envs"), env)?;
         let text = match (&k.ctx, crate::template::is_template(&file)) {
             (Some(ctx), true) => loader.text(&file, ctx)?,
             _ => read_utf8(&file, &here("envs"))?,
@@ -297,10 +298,14 @@ fn generate(
                 continue;
             }
             let (key, value) = match line.split_once('=') {
+                // A line with an empty key (`=v`) is skipped, as Kustomize skips it.
+                Some(("", _)) => continue,
                 Some((key, value)) => (key.to_string(), value.to_string()),
-                None => (line.to_string(), std::env::var(line).unwrap_or_default()),
+                // Kustomize v5.5.0 gives a key-only line the empty value; the renderer's own
+                // environment never reaches the output.
+                None => (line.to_string(), String::new()),
             };
-            add(key, value, "envs")?;
+            add(key, value.into_bytes(), "envs")?;
         }
     }
     for lit in strings(k, at, "literals", m)? {
@@ -311,11 +316,22 @@ fn generate(
                 "write literals as `KEY=value`",
             ));
         };
-        add(key.to_string(), unquote(value).to_string(), "literals")?;
+        add(
+            key.to_string(),
+            unquote(value).as_bytes().to_vec(),
+            "literals",
+        )?;
     }
     let mut files_binary = Vec::new();
     for src in strings(k, at, "files", m)? {
         let (key, path) = match src.split_once('=') {
+            Some((_, path)) if path.contains('=') => {
+                return Err(err(
+                    "files",
+                    format!("file source `{src}`: the key name or the file path contains `=`"),
+                    "write `key=path/to/file` with one `=`",
+                ));
+            }
             Some((key, path)) if !key.is_empty() && !path.is_empty() => {
                 (Some(key.to_string()), path.to_string())
             }
@@ -328,25 +344,22 @@ fn generate(
             }
             None => (None, src.clone()),
         };
-        let file = resolve(k, loader, &here("files"), &path)?;
+        let found = resolve(k, loader, &here("files"), &path)?;
         let mut entries = Vec::new();
-        if file.is_dir() {
-            let mut names: Vec<_> = std::fs::read_dir(&file)
-                .map_err(|e| {
-                    Error::new(format!("cannot read `{}`: {e}", file.display())).at(here("files"))
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file())
-                .collect();
-            names.sort();
-            for p in names {
-                let key = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
+        if let Found::Dir(dir) = &found {
+            // Every file of the directory is checked as if it were named on its own: a
+            // symlink inside it may not reach outside the root either.
+            loader
+                .check_restriction(&k.dir, dir)
+                .map_err(|e| e.at(here("files")))?;
+            for (key, p) in crate::load::fs::files_in(dir).map_err(|e| e.at(here("files")))? {
+                loader
+                    .check_restriction(&k.dir, &p)
+                    .map_err(|e| e.at(here("files")))?;
                 entries.push((key, p));
             }
         } else {
+            let (Found::File(file) | Found::Dir(file)) = found;
             // A `.j2` source is rendered; its default key drops the `.j2`.
             let key = key.unwrap_or_else(|| {
                 let name = file
@@ -359,15 +372,16 @@ fn generate(
         }
         for (key, p) in entries {
             if let (Some(ctx), true) = (&k.ctx, crate::template::is_template(&p)) {
-                add(key, loader.text(&p, ctx)?, "files")?;
+                add(key, loader.text(&p, ctx)?.into_bytes(), "files")?;
                 continue;
             }
-            let bytes = std::fs::read(&p).map_err(|e| {
-                Error::new(format!("cannot read `{}`: {e}", p.display())).at(here("files"))
-            })?;
-            match String::from_utf8(bytes) {
-                Ok(text) => add(key, text, "files")?,
-                Err(e) => files_binary.push((key, e.into_bytes())),
+            let bytes = crate::load::fs::read(&p).map_err(|e| e.at(here("files")))?;
+            // A Secret takes any bytes into `data`; a ConfigMap puts what is not UTF-8
+            // into `binaryData`.
+            match (kind, String::from_utf8(bytes)) {
+                (_, Ok(text)) => add(key, text.into_bytes(), "files")?,
+                (Kind::Secret, Err(e)) => add(key, e.into_bytes(), "files")?,
+                (Kind::ConfigMap, Err(e)) => files_binary.push((key, e.into_bytes())),
             }
         }
     }
@@ -379,7 +393,8 @@ fn generate(
                 "use distinct keys",
             ));
         }
-        binary.push((key, base64(&bytes, false)));
+        // Wrapped at 70 columns, as for Secret data (and the hash covers the wrapping).
+        binary.push((key, base64(&bytes, true)));
     }
 
     let mut meta = Map::default();
@@ -407,11 +422,13 @@ fn generate(
         }),
     );
     doc.insert("metadata".into(), Value::Map(meta));
-    let encode = |v: &str| match kind {
-        Kind::ConfigMap => v.to_string(),
-        Kind::Secret => base64(v.as_bytes(), true),
+    // ConfigMap data is always UTF-8 here (other bytes went to `binaryData`).
+    let encode = |v: &[u8]| match kind {
+        Kind::ConfigMap => String::from_utf8_lossy(v).into_owned(),
+        Kind::Secret => base64(v, true),
     };
-    if !data.is_empty() {
+    // A Secret always gets `data`, `{}` when it has no sources, as Kustomize writes it.
+    if !data.is_empty() || kind == Kind::Secret {
         doc.insert(
             "data".into(),
             Value::Map(
@@ -453,31 +470,29 @@ fn string_map(pairs: &[(String, String)]) -> Value {
     )
 }
 
-fn resolve(
-    k: &Kustomization,
-    loader: &Loader,
-    at: &Location,
-    path: &str,
-) -> Result<std::path::PathBuf> {
-    let file = normalize(&k.dir.join(path));
-    loader
-        .check_restriction(&k.dir, &file)
-        .map_err(|e| e.at(at.clone()))?;
-    if !file.exists() {
-        return Err(
+/// A generator source: a file (restricted) or a directory, resolved on disk.
+fn resolve(k: &Kustomization, loader: &Loader, at: &Location, path: &str) -> Result<Found> {
+    match loader
+        .find(&k.dir, Path::new(path))
+        .map_err(|e| e.at(at.clone()))?
+    {
+        Some(found) => Ok(found),
+        None => Err(
             Error::new(format!("generator source `{path}` does not exist"))
                 .at(at.clone())
-                .with_help(format!("no file at `{}`", file.display())),
-        );
+                .with_help(format!(
+                    "no file at `{}`",
+                    normalize(&k.dir.join(path)).display()
+                )),
+        ),
     }
-    Ok(file)
 }
 
 fn read_utf8(file: &Path, at: &Location) -> Result<String> {
-    std::fs::read_to_string(file).map_err(|e| {
-        Error::new(format!("cannot read `{}`: {e}", file.display()))
-            .at(at.clone())
-            .with_help("env files must be UTF-8 text with KEY=value lines")
+    crate::load::fs::read_text(file).map_err(|e| {
+        let mut e = e.at(at.clone());
+        e.help = Some("env files must be UTF-8 text with KEY=value lines".to_string());
+        e
     })
 }
 
@@ -492,15 +507,19 @@ fn unquote(v: &str) -> &str {
 }
 
 /// ConfigMap and Secret keys: letters, digits, `-`, `_`, `.`; at most 253 characters.
-fn valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 253
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        && key != "."
-        && key != ".."
+/// The message for a created key that YAML reads as something other than a string.
+fn not_a_string_key(key: &str, field: &str) -> String {
+    let what = match crate::yaml::plain_scalar(key) {
+        _ if key == "<<" => "a merge key",
+        Value::Bool(_) => "a boolean",
+        Value::Null => "null",
+        Value::Int(_) | Value::UInt(_) | Value::Float(_) => "a number",
+        _ => "a date",
+    };
+    format!("the {field} key `{key}` reads as {what} in YAML")
 }
+
+const KEY_HELP: &str = "kubectl fails on such a key (json: unsupported type); use a key that is not a number, boolean, null or date";
 
 /// Standard base64; with `wrap`, Kustomize's Secret layout: a line break after every 70
 /// characters, and after the last line too, when the text is longer than one line.
@@ -657,7 +676,21 @@ mod tests {
         assert_eq!(unquote("\"a b\""), "a b");
         assert_eq!(unquote("'x'"), "x");
         assert_eq!(unquote("\"x'"), "\"x'");
-        assert!(valid_key("app.properties"));
-        assert!(!valid_key("a b"));
+        // Keys are kept as written; only one YAML reads as a non-string is refused.
+        for key in [
+            "app.properties",
+            "a b",
+            "a/b",
+            "export K",
+            "yes",
+            "0.0.1",
+            "1:2",
+        ] {
+            assert!(crate::yaml::plain_is_string(key), "{key}");
+        }
+        for key in ["1", "true", "~", "1.5", "0x1F", "2001-12-14", "<<"] {
+            assert!(!crate::yaml::plain_is_string(key), "{key}");
+            assert!(!not_a_string_key(key, "data").is_empty());
+        }
     }
 }

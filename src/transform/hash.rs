@@ -40,10 +40,13 @@ pub fn hash(doc: &Value) -> String {
     {
         fields.push(("binaryData", json_map(b)));
     }
-    fields.push((
-        "data",
-        map_json("data").unwrap_or_else(|| "\"\"".to_string()),
-    ));
+    // A generated Secret always has `data` (`{}` when empty) and the hash covers it.
+    let data = if kind == "Secret" {
+        doc.get("data").and_then(Value::as_map).map(json_map)
+    } else {
+        map_json("data")
+    };
+    fields.push(("data", data.unwrap_or_else(|| "\"\"".to_string())));
     fields.push(("kind", json_string(kind)));
     fields.push(("name", json_string("")));
     if kind == "Secret" {

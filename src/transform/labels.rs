@@ -44,6 +44,18 @@ impl Transformer for MapEntries {
                         )));
                     };
                     for (k, v) in &self.pairs {
+                        // A key Kustomize creates is written untagged: one that YAML reads as
+                        // a number, boolean, null or date breaks kubectl's output.
+                        if !m.contains_key(k) && !crate::yaml::plain_is_string(k) {
+                            let what = match self.kind {
+                                "AnnotationsTransformer" => "annotation",
+                                _ => "label",
+                            };
+                            return Err(Error::new(format!(
+                                "the {what} key `{k}` reads as a number, boolean, null or date in YAML"
+                            ))
+                            .with_help("kubectl fails on such a key (json: unsupported type); use a key that is not a number, boolean, null or date"));
+                        }
                         m.insert(k.clone(), Value::Str(v.clone()));
                     }
                     Ok(())

@@ -2,9 +2,10 @@
 //!
 //! Kustomize runs a kustomization's built-in transformers in a fixed order whatever the
 //! order of fields in the file: patchesStrategicMerge, patches, namespace, namePrefix,
-//! nameSuffix, labels (commonLabels, then each `labels` entry), commonAnnotations,
+//! nameSuffix, labels (each `labels` entry, then commonLabels), commonAnnotations,
 //! patchesJson6902, replicas, images, replacements. `configured` reads a kustomization and
-//! returns the transformers it asks for, in that order.
+//! returns the transformers it asks for, in that order: one per `patches`, `labels`,
+//! `patchesJson6902`, `replicas` and `images` entry, and none for an empty field.
 
 pub mod affix;
 pub mod config;
@@ -62,42 +63,44 @@ pub fn configured(
     config: &config::Config,
 ) -> Result<Vec<Box<dyn Transformer>>> {
     let mut out: Vec<Box<dyn Transformer>> = Vec::new();
-    if let Some(mut p) = patches::strategic_merge(k, loader, strict)? {
+    if let Some(mut p) = patches::strategic_merge(k, loader, strict)?
+        && !p.patches.is_empty()
+    {
         p.openapi = config.openapi.clone();
         out.push(Box::new(p));
     }
     if let Some(mut p) = patches::entries(k, loader, patches::Field::Patches, strict)? {
         p.openapi = config.openapi.clone();
-        out.push(Box::new(p));
+        for one in p.per_entry() {
+            out.push(Box::new(one));
+        }
     }
     if let Some(ns) = k.string("namespace")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(namespace::Namespace {
             namespace: ns,
             specs: config.table("namespace"),
+            unset_only: false,
+            subjects: namespace::Subjects::DefaultOnly,
         }));
     }
-    if let Some(p) = k.string("namePrefix")? {
+    if let Some(p) = k.string("namePrefix")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(affix::Affix {
             side: affix::Side::Prefix,
             text: p,
             specs: config.table("namePrefix"),
         }));
     }
-    if let Some(s) = k.string("nameSuffix")? {
+    if let Some(s) = k.string("nameSuffix")?.filter(|s| !s.is_empty()) {
         out.push(Box::new(affix::Affix {
             side: affix::Side::Suffix,
             text: s,
             specs: config.table("nameSuffix"),
         }));
     }
-    if k.get("commonLabels").is_some() {
-        out.push(Box::new(labels::MapEntries {
-            kind: "LabelTransformer",
-            pairs: k.string_map(&["commonLabels"], k.get("commonLabels"))?,
-            specs: config.table("commonLabels"),
-        }));
-    }
-    for (i, entry) in seq(k, "labels")?.iter().enumerate() {
+    // Kustomize runs each `labels` entry, then commonLabels (an instance whenever either
+    // field has something, even if commonLabels itself is empty).
+    let label_entries = seq(k, "labels")?;
+    for (i, entry) in label_entries.iter().enumerate() {
         let entry = Value::Map(k.strict_struct(
             &["labels", &i.to_string()],
             entry,
@@ -105,15 +108,26 @@ pub fn configured(
         )?);
         out.push(Box::new(label_entry(k, i, &entry, config)?));
     }
-    if k.get("commonAnnotations").is_some() {
+    let common = k.string_map(&["commonLabels"], k.get("commonLabels"))?;
+    if !label_entries.is_empty() || !common.is_empty() {
+        out.push(Box::new(labels::MapEntries {
+            kind: "LabelTransformer",
+            pairs: common,
+            specs: config.table("commonLabels"),
+        }));
+    }
+    let annotations = k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?;
+    if !annotations.is_empty() {
         out.push(Box::new(labels::MapEntries {
             kind: "AnnotationsTransformer",
-            pairs: k.string_map(&["commonAnnotations"], k.get("commonAnnotations"))?,
+            pairs: annotations,
             specs: config.table("commonAnnotations"),
         }));
     }
     if let Some(p) = patches::entries(k, loader, patches::Field::Json6902, strict)? {
-        out.push(Box::new(p));
+        for one in p.per_entry() {
+            out.push(Box::new(one));
+        }
     }
     for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
         let entry = &Value::Map(k.strict_struct(
@@ -126,18 +140,9 @@ pub fn configured(
             located(k, &at("name"), "a `replicas` entry needs a `name`")
                 .with_help("write `- name: my-deployment` and `count: 3`")
         })?;
-        let count = match entry.get("count") {
-            Some(Value::Int(n)) => *n,
-            None | Some(Value::Null) => 0,
-            Some(other) => {
-                return Err(located(
-                    k,
-                    &at("count"),
-                    format!("`count` must be a whole number, found {}", describe(other)),
-                )
-                .with_help("write the count without quotes, e.g. `count: 3`"));
-            }
-        };
+        let count = replicas::count_of(entry.get("count")).map_err(|m| {
+            located(k, &at("count"), m).with_help("write the count without quotes, e.g. `count: 3`")
+        })?;
         out.push(Box::new(replicas::Replicas {
             name: name.to_string(),
             count,
@@ -200,17 +205,13 @@ fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacement
         let at = k.location(&["replacements", &idx]);
         match entry.get("path").and_then(Value::as_str) {
             Some(path) => {
-                let file = crate::load::normalize(&k.dir.join(path));
-                loader
-                    .check_restriction(&k.dir, &file)
-                    .map_err(|e| e.at(at.clone()))?;
-                if !file.is_file() {
+                let Some(file) = loader.file(&k.dir, path).map_err(|e| e.at(at.clone()))? else {
                     return Err(
                         Error::new(format!("replacement file `{path}` does not exist"))
                             .at(at)
                             .with_help("paths are relative to the kustomization's directory"),
                     );
-                }
+                };
                 let docs = loader.documents(&file, k.ctx.as_deref())?;
                 for (doc, line, _) in &docs.docs {
                     let here = crate::error::Location {

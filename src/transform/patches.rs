@@ -47,6 +47,28 @@ pub struct Patches {
     pub openapi: Option<std::sync::Arc<crate::patch::schema::Custom>>,
 }
 
+impl Patches {
+    /// One transformer per entry, as Kustomize configures `patches` and `patchesJson6902`
+    /// (each entry is its own PatchTransformer, and `transformerAnnotations` lists each).
+    pub fn per_entry(self) -> Vec<Patches> {
+        let Patches {
+            field,
+            patches,
+            strict,
+            openapi,
+        } = self;
+        patches
+            .into_iter()
+            .map(|p| Patches {
+                field,
+                patches: vec![p],
+                strict,
+                openapi: openapi.clone(),
+            })
+            .collect()
+    }
+}
+
 impl Transformer for Patches {
     fn kind(&self) -> &'static str {
         match self.field {
@@ -65,6 +87,9 @@ impl Transformer for Patches {
                     e.at(p.at.resolve())
                 }
             })?;
+            // An object a `$patch: delete` removed is gone for the next patch too.
+            rm.items
+                .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
         Ok(())
     }
@@ -94,7 +119,15 @@ impl Patches {
             return Ok(());
         }
         match (&p.body, selected) {
-            (Body::Empty, _) => Ok(()),
+            (Body::Empty, Some(sel)) => {
+                // Kustomize still runs the (empty) JSON patch: the documents go through
+                // its JSON round trip.
+                for i in sel {
+                    json_round_trip(&mut rm.items[i].doc);
+                }
+                Ok(())
+            }
+            (Body::Empty, None) => Ok(()),
             (Body::Json(_), None) => {
                 Err(Error::new(format!("JSON patch {} has no target", p.source))
                     .with_help("add `target:` with at least `kind` and `name`"))
@@ -104,7 +137,7 @@ impl Patches {
                     let r = &mut rm.items[i];
                     r.store_previous_id();
                     let id = r.id();
-                    json6902::apply(&mut r.doc, ops).map_err(|b| {
+                    apply_json(&mut r.doc, ops).map_err(|b| {
                         let (op, e) = *b;
                         let e = e.context(format!("patch {} on {id}", p.source));
                         match op_location(p, op) {
@@ -173,10 +206,54 @@ impl Patches {
     }
 }
 
+/// A JSON patch on a resource, as Kustomize applies it: the resource always has
+/// `metadata.annotations` while the patch runs (Kustomize's own annotations are there), the
+/// result goes through its JSON round trip, and annotation values come back as strings.
+fn apply_json(doc: &mut Value, ops: &[json6902::Op]) -> Result<(), Box<(usize, Error)>> {
+    if let Some(Value::Map(meta)) = doc.get_mut("metadata")
+        && !meta.contains_key("annotations")
+    {
+        meta.insert("annotations".into(), Value::Map(yaml::Map::default()));
+    }
+    let result = json6902::apply(doc, ops);
+    if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
+        if matches!(meta.get("annotations"), Some(Value::Map(a)) if a.is_empty()) {
+            meta.shift_remove("annotations");
+        }
+        if let Some(Value::Map(annotations)) = meta.get_mut("annotations") {
+            for value in annotations.values_mut() {
+                let text = match &*value {
+                    Value::Str(_) => continue,
+                    Value::Null => "null".to_string(),
+                    Value::Seq(_) | Value::Map(_) => String::new(),
+                    scalar => scalar.scalar_text().unwrap_or_default(),
+                };
+                *value = Value::Str(text);
+            }
+        }
+    }
+    result?;
+    json_round_trip(doc);
+    Ok(())
+}
+
+/// Numbers after Kustomize's JSON round trip: integers beyond 2^53 come back as the
+/// nearest float64 (`9007199254740993` is `9007199254740992`).
+fn json_round_trip(v: &mut Value) {
+    const EXACT: u64 = 1 << 53;
+    match v {
+        Value::Int(i) if i.unsigned_abs() > EXACT => *v = Value::Float(*i as f64),
+        Value::UInt(u) if *u > EXACT => *v = Value::Float(*u as f64),
+        Value::Seq(items) => items.iter_mut().for_each(json_round_trip),
+        Value::Map(m) => m.values_mut().for_each(json_round_trip),
+        _ => {}
+    }
+}
+
 /// Where operation `op` of a JSON patch file is written.
 fn op_location(p: &Patch, op: usize) -> Option<Location> {
     let file = p.file.as_ref()?;
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = crate::load::fs::read_text(file).ok()?;
     let (line, col, offset) = yaml::locate(&text, 0, &[&op.to_string()])?;
     Some(Location {
         file: file.clone(),
@@ -186,23 +263,30 @@ fn op_location(p: &Patch, op: usize) -> Option<Location> {
     })
 }
 
-/// Read patch text from a file of the kustomization.
-fn load_file(k: &Kustomization, loader: &Loader, at: &[&str], path: &str) -> Result<Vec<Value>> {
-    let file = normalize(&k.dir.join(path));
-    loader
-        .check_restriction(&k.dir, &file)
-        .map_err(|e| e.at(k.location(at)))?;
-    if !file.is_file() {
+/// Read patch text from a file of the kustomization: its documents and its real path.
+fn load_file(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    path: &str,
+) -> Result<(Vec<Value>, PathBuf)> {
+    let Some(file) = loader
+        .file(&k.dir, path)
+        .map_err(|e| e.at(k.location(at)))?
+    else {
         return Err(k
             .error(at, format!("patch file `{path}` does not exist"))
-            .with_help(format!("no file at `{}`", file.display())));
-    }
+            .with_help(format!(
+                "no file at `{}`",
+                normalize(&k.dir.join(path)).display()
+            )));
+    };
     let docs = loader.documents(&file, k.ctx.as_deref())?;
-    Ok(docs.docs.iter().map(|(v, _, _)| v.clone()).collect())
+    Ok((docs.docs.iter().map(|(v, _, _)| v.clone()).collect(), file))
 }
 
-fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
-    yaml::parse_documents(text)
+fn inline(k: &Kustomization, loader: &Loader, at: &[&str], text: &str) -> Result<Vec<Value>> {
+    yaml::parse_objects_in(text, &loader.aliases)
         .map(|d| d.into_iter().map(|d| d.value).collect())
         .map_err(|e| {
             k.error(
@@ -212,7 +296,10 @@ fn inline(k: &Kustomization, at: &[&str], text: &str) -> Result<Vec<Value>> {
                     e.message, e.line
                 ),
             )
-            .with_help("check the indentation of the inline patch")
+            .with_help(
+                e.help
+                    .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
+            )
         })
 }
 
@@ -257,21 +344,25 @@ pub fn strategic_merge(
         };
         let looks_inline =
             s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
-        let (docs, source) = if looks_inline {
-            (inline(k, &at, s)?, "(inline)".to_string())
+        let (docs, source, file) = if looks_inline {
+            (inline(k, loader, &at, s)?, "(inline)".to_string(), None)
         } else {
-            (
-                load_file(k, loader, &at, s.trim())?,
-                format!("`{}`", s.trim()),
-            )
+            let (docs, file) = load_file(k, loader, &at, s.trim())?;
+            (docs, format!("`{}`", s.trim()), Some(file))
         };
         let body = classify(k, &at, docs)?;
+        if matches!(body, Body::Empty) {
+            // kubectl: "patch appears to be empty".
+            return Err(k
+                .error(&at, format!("patch {source} is empty"))
+                .with_help("write the patch, or remove the entry"));
+        }
         patches.push(Patch {
             body,
             target: None,
             allow_name_change: false,
             allow_kind_change: false,
-            file: (!looks_inline).then(|| normalize(&k.dir.join(s.trim()))),
+            file,
             source,
             at: k.spot(&at),
         });
@@ -318,8 +409,7 @@ pub fn entries(
         };
         let m = k.strict_struct(&at, item, allowed)?;
         let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
-        let file = text("path").map(|p| normalize(&k.dir.join(p)));
-        let (docs, source) = match (text("path"), text("patch")) {
+        let (docs, source, file) = match (text("path"), text("patch")) {
             (Some(_), Some(_)) => {
                 return Err(k
                     .error(&at, "a patch entry may have `path` or `patch`, not both")
@@ -333,20 +423,54 @@ pub fn entries(
             (Some(p), None) => {
                 let mut pat = at.to_vec();
                 pat.push("path");
-                (load_file(k, loader, &pat, &p)?, format!("`{p}`"))
+                let (docs, file) = load_file(k, loader, &pat, &p)?;
+                // Only a file of zero bytes is an empty patch to Kustomize; text that holds
+                // no document (a comment, `---`, `null`) is an error.
+                let zero = std::fs::metadata(&file).is_ok_and(|m| m.len() == 0);
+                if docs.iter().all(Value::is_null) && !zero {
+                    return Err(k
+                        .error(&pat, format!("patch file `{p}` holds no patch"))
+                        .with_help("write the patch, or remove the entry (an empty file with a `target` does nothing)"));
+                }
+                (docs, format!("`{p}`"), Some(file))
             }
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
                 pat.push("patch");
                 let source = "(inline)".to_string();
-                if t.trim().is_empty() {
-                    (Vec::new(), source)
+                // Kustomize trims an inline `patches:` patch (not a patchesJson6902 one)
+                // before reading it: its last block scalar loses its final line break.
+                let text = if field == Field::Patches {
+                    t.trim()
                 } else {
-                    (inline(k, &pat, &t)?, source)
+                    t.as_str()
+                };
+                if text.trim().is_empty() {
+                    // kubectl: "must specify one of patch and path" / "patch appears to be empty".
+                    return Err(k
+                        .error(&pat, "`patch:` is empty")
+                        .with_help("write the patch inline, or give its file as `path:`"));
                 }
+                (inline(k, loader, &pat, text)?, source, None)
             }
         };
         let body = classify(k, &at, docs)?;
+        let hollow = match &body {
+            Body::Json(ops) => ops.is_empty(),
+            Body::Smp(docs) => docs
+                .iter()
+                .all(|d| d.as_map().is_some_and(yaml::Map::is_empty)),
+            Body::Empty => false,
+        };
+        if hollow {
+            // kubectl: "illegally qualifies as both an SM and JSON patch" / cannot unmarshal.
+            return Err(k
+                .error(
+                    &at,
+                    format!("patch {source} holds no change (`{{}}` or `[]`)"),
+                )
+                .with_help("write the patch, or remove the entry"));
+        }
         let target = match m.get("target").filter(|t| !t.is_null()) {
             None => None,
             Some(t) => {
@@ -359,6 +483,13 @@ pub fn entries(
                 })?)
             }
         };
+        if matches!(body, Body::Empty) && target.is_none() {
+            // kubectl: "must specify a target for JSON patch" (an empty file) or
+            // "illegally qualifies as both an SM and JSON patch" (comments only).
+            return Err(k
+                .error(&at, format!("patch {source} is empty and has no `target`"))
+                .with_help("write the patch, or remove the entry; an empty patch with a `target` does nothing"));
+        }
         let mut opts = (false, false);
         if let Some(o) = m.get("options").filter(|o| !o.is_null()) {
             let mut oat = at.to_vec();

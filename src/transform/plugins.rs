@@ -210,10 +210,20 @@ pub fn transformers(
         };
         let mut made: Vec<Box<dyn Transformer>> = Vec::new();
         match kind.as_str() {
-            "NamespaceTransformer" => made.push(Box::new(namespace::Namespace {
-                namespace: meta(c, "namespace").unwrap_or_default(),
-                specs: specs(c),
-            })),
+            "NamespaceTransformer" => {
+                let subjects = namespace::Subjects::parse(&text("setRoleBindingSubjects"))
+                    .map_err(|m| {
+                        Error::new(m)
+                            .at(c.at.clone())
+                            .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
+                    })?;
+                made.push(Box::new(namespace::Namespace {
+                    namespace: meta(c, "namespace").unwrap_or_default(),
+                    specs: specs(c),
+                    unset_only: matches!(c.doc.get("unsetOnly"), Some(Value::Bool(true))),
+                    subjects,
+                }));
+            }
             "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
                 for (side, field) in [
                     (affix::Side::Prefix, "prefix"),
@@ -265,10 +275,11 @@ pub fn transformers(
                         .and_then(|r| r.get("name"))
                         .and_then(Value::scalar_text)
                         .unwrap_or_default(),
-                    count: match r.and_then(|r| r.get("count")) {
-                        Some(Value::Int(n)) => *n,
-                        _ => 0,
-                    },
+                    count: replicas::count_of(r.and_then(|r| r.get("count"))).map_err(|m| {
+                        Error::new(m)
+                            .at(c.at.clone())
+                            .with_help("write the count without quotes, e.g. `count: 3`")
+                    })?,
                     specs: specs(c),
                 }));
             }

@@ -10,7 +10,7 @@ use super::Transformer;
 use crate::error::{Error, Location, Result};
 use crate::patch::selector::{Requirement, matches, parse_selector};
 use crate::resource::{ResId, ResMap, Resource};
-use crate::yaml::{Map, Value, parse_documents};
+use crate::yaml::{Map, Value};
 
 /// Group, version, kind, name and namespace (blank = any) plus label/annotation selectors.
 #[derive(Debug, Clone, Default)]
@@ -190,8 +190,35 @@ pub fn parse(v: &Value, at: Location) -> Result<Replacement> {
     })
 }
 
-/// Split a field path on dots, keeping `[...]` segments whole.
+/// Split a field path on dots, keeping `[...]` segments whole. Empty segments are dropped:
+/// a replacement *source* path is lenient (`.metadata.namespace`, the form kubebuilder
+/// writes, and even `data..v` read `data.v`).
 pub fn split_path(path: &str) -> Vec<String> {
+    let mut out = split_raw(path);
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// A replacement *target* path as kyaml splits it: one leading `.` is allowed, any other
+/// empty segment (`a..b`, `..a`, `.`) is an error, as in kubectl. A trailing `.` is kept as
+/// a flag: kubectl creates the field then (with `create`) if it is missing, and mangles it
+/// if it exists; strata creates it, or refuses.
+pub fn split_target_path(path: &str) -> std::result::Result<(Vec<String>, bool), String> {
+    let mut parts = split_raw(path);
+    if parts.len() > 1 && parts[0].is_empty() {
+        parts.remove(0);
+    }
+    let trailing = parts.len() > 1 && parts.last().is_some_and(String::is_empty);
+    if trailing {
+        parts.pop();
+    }
+    if parts.iter().any(String::is_empty) {
+        return Err(format!("the field path `{path}` has an empty segment"));
+    }
+    Ok((parts, trailing))
+}
+
+fn split_raw(path: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut depth = 0;
@@ -270,7 +297,8 @@ fn visit(
                     match leaf {
                         Value::Map(_) => Value::Map(Map::default()),
                         Value::Seq(_) => Value::Seq(Vec::new()),
-                        _ => Value::Str(String::new()),
+                        // A created scalar field: its type comes from the value set in it.
+                        _ => Value::Null,
                     }
                 } else if rest[0].starts_with('[') && rest[0].contains('=')
                     || rest[0].parse::<usize>().is_ok()
@@ -323,15 +351,40 @@ fn visit(
     }
 }
 
-/// Re-read text as a plain YAML scalar (an int stays an int when the target was one).
-fn typed_like(target: &Value, text: &str) -> Value {
+/// The value a scalar target takes, as Kustomize sets it: the target keeps its type and
+/// the new text must be of that type (`1.0` cannot go into an integer field); a field the
+/// replacement created takes the source's value, or, when a delimiter cut the value, the
+/// type its text reads as (`1.0` is a number there).
+fn retyped(target: &Value, new: &Value, plain: bool) -> std::result::Result<Value, String> {
+    let text = new.scalar_text().unwrap_or_default();
     match target {
-        Value::Str(_) => Value::Str(text.to_string()),
-        _ => parse_documents(text)
-            .ok()
-            .and_then(|d| d.into_iter().next().map(|d| d.value))
-            .filter(|v| !matches!(v, Value::Map(_) | Value::Seq(_)))
-            .unwrap_or_else(|| Value::Str(text.to_string())),
+        Value::Null if plain => Ok(crate::yaml::plain_scalar(&text)),
+        Value::Null => Ok(new.clone()),
+        Value::Str(_) => Ok(Value::Str(text)),
+        other => {
+            let read = crate::yaml::plain_scalar(&text);
+            let fits = matches!(
+                (other, &read),
+                (Value::Bool(_), Value::Bool(_))
+                    | (
+                        Value::Int(_) | Value::UInt(_),
+                        Value::Int(_) | Value::UInt(_)
+                    )
+                    | (
+                        Value::Float(_),
+                        Value::Int(_) | Value::UInt(_) | Value::Float(_)
+                    )
+            );
+            if fits {
+                Ok(read)
+            } else {
+                Err(format!(
+                    "cannot put `{text}` into a field that holds {} (`{}`)",
+                    crate::load::kustomization::describe(other),
+                    other.scalar_text().unwrap_or_default()
+                ))
+            }
+        }
     }
 }
 
@@ -411,7 +464,15 @@ impl Replacement {
                     continue;
                 }
                 for fp in &t.field_paths {
-                    let path = split_path(fp);
+                    let (path, trailing) = split_target_path(fp).map_err(|m| {
+                        err(m).with_help("write the path as `a.b.c` (one leading `.` is allowed)")
+                    })?;
+                    if trailing && (!t.options.create || lookup(&r.doc, &path).is_some()) {
+                        return Err(err(format!(
+                            "the field path `{fp}` ends with `.`"
+                        ))
+                        .with_help("remove the final `.`: kubectl cannot find (or overwrites wrongly) a field named so"));
+                    }
                     let create = t.options.create.then_some(&value);
                     let mut failure = None;
                     let found = visit(&mut r.doc, &path, create, &mut |node| {
@@ -439,10 +500,18 @@ impl Replacement {
                             }
                             v = Value::Str(parts.join(&t.options.delimiter));
                         }
+                        let plain = !self.source_options.delimiter.is_empty()
+                            || !t.options.delimiter.is_empty();
                         *node = match (&*node, &v) {
                             (Value::Map(_) | Value::Seq(_), _)
                             | (_, Value::Map(_) | Value::Seq(_)) => v,
-                            (target, v) => typed_like(target, &v.scalar_text().unwrap_or_default()),
+                            (target, v) => match retyped(target, v, plain) {
+                                Ok(x) => x,
+                                Err(e) => {
+                                    failure = Some(e);
+                                    return;
+                                }
+                            },
                         };
                     });
                     if let Some(f) = failure {
@@ -485,6 +554,7 @@ impl Transformer for Replacements {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::yaml::parse_documents;
 
     #[test]
     fn paths() {

@@ -10,6 +10,22 @@ use crate::error::{Error, Result};
 use crate::resource::ResMap;
 use crate::yaml::Value;
 
+/// A replica `count` as Kustomize decodes it: a whole number, `2.0` included; absent is 0.
+pub fn count_of(v: Option<&Value>) -> std::result::Result<i64, String> {
+    match v {
+        None | Some(Value::Null) => Ok(0),
+        Some(Value::Int(n)) => Ok(*n),
+        Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(*f as i64),
+        Some(other) => Err(format!(
+            "`count` must be a whole number, found {}",
+            match other {
+                Value::Float(f) => f.to_string(),
+                other => crate::load::kustomization::describe(other).to_string(),
+            }
+        )),
+    }
+}
+
 pub struct Replicas {
     pub name: String,
     pub count: i64,
@@ -33,8 +49,13 @@ impl Transformer for Replicas {
                 }
                 found = true;
                 let create = spec.create.then_some(Create::Scalar);
+                // The count keeps the type of the value it replaces (`"3"` becomes `"2"`); a
+                // field created here (an empty placeholder) is a number.
                 walk(&mut r.doc, &spec.path, create, &mut |node| {
-                    *node = Value::Int(self.count);
+                    *node = match node {
+                        Value::Str(s) if !s.is_empty() => Value::Str(self.count.to_string()),
+                        _ => Value::Int(self.count),
+                    };
                     Ok(())
                 })?;
             }

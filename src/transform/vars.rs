@@ -38,7 +38,31 @@ pub fn read(k: &crate::load::Kustomization) -> Result<Vec<Var>> {
         let idx = i.to_string();
         let at = ["vars", idx.as_str()];
         let m = k.strict_struct(&at, item, &["name", "objref", "fieldref"])?;
-        let s = |v: Option<&Value>, f: &str| {
+        // Kustomize decodes vars with Go's JSON decoder: every key matches whatever its case
+        // (`fieldref.fieldpath`, `objRef.APIVersion`, …).
+        let nested = |field: &str, allowed: &[&str]| -> Result<Option<crate::yaml::Map>> {
+            match m.get(field).filter(|v| !v.is_null()) {
+                None => Ok(None),
+                Some(v) => {
+                    let mut fat = at.to_vec();
+                    fat.push(field);
+                    k.strict_struct(&fat, v, allowed).map(Some)
+                }
+            }
+        };
+        let objref = nested(
+            "objref",
+            &[
+                "apiVersion",
+                "group",
+                "version",
+                "kind",
+                "name",
+                "namespace",
+            ],
+        )?;
+        let fieldref = nested("fieldref", &["fieldPath"])?;
+        let s = |v: Option<&crate::yaml::Map>, f: &str| {
             v.and_then(|v| v.get(f))
                 .and_then(Value::scalar_text)
                 .unwrap_or_default()
@@ -52,11 +76,20 @@ pub fn read(k: &crate::load::Kustomization) -> Result<Vec<Var>> {
                 .error(&at, "a var needs a `name`")
                 .with_help("add `name: MY_VAR`"));
         }
-        let objref = m.get("objref");
-        let field_path = s(m.get("fieldref"), "fieldpath");
+        let objref = objref.as_ref();
+        let field_path = s(fieldref.as_ref(), "fieldPath");
+        let mut api_version = s(objref, "apiVersion");
+        if api_version.is_empty() {
+            let (group, version) = (s(objref, "group"), s(objref, "version"));
+            api_version = match (group.is_empty(), version.is_empty()) {
+                (true, _) => version,
+                (false, true) => format!("{group}/"),
+                (false, false) => format!("{group}/{version}"),
+            };
+        }
         out.push(Var {
             name,
-            api_version: s(objref, "apiVersion"),
+            api_version,
             kind: s(objref, "kind"),
             obj_name: s(objref, "name"),
             namespace: s(objref, "namespace"),
@@ -84,11 +117,13 @@ pub fn bind(rm: &mut ResMap, vars: &[Var]) -> Result<()> {
             .iter()
             .enumerate()
             .filter(|(_, r)| {
+                // The objref's kind, group and version must all be the object's, as
+                // Kustomize compares them (an objref without `apiVersion` binds nothing).
                 r.all_ids().any(|id| {
                     id.name == v.obj_name
-                        && (want.kind.is_empty() || want.kind == id.gvk.kind)
-                        && (want.group.is_empty() || want.group == id.gvk.group)
-                        && (want.version.is_empty() || want.version == id.gvk.version)
+                        && want.kind == id.gvk.kind
+                        && want.group == id.gvk.group
+                        && want.version == id.gvk.version
                         && (v.namespace.is_empty()
                             || v.namespace == id.namespace
                             || v.namespace == id.effective_namespace())

@@ -10,8 +10,51 @@
 mod parse;
 mod print;
 
-pub use parse::{Document, YamlError, locate, parse_documents, parse_documents_lenient};
+pub use parse::{
+    AliasBudget, Document, PathSeg, YamlError, locate, parse_documents, parse_documents_in,
+    parse_documents_lenient, parse_kustomization_in, parse_objects_in, plain_is_string,
+    plain_scalar,
+};
 pub use print::to_yaml_string;
+
+/// Whether kubectl can print `c`: its JSON encoder escapes C0 controls, but leaves DEL, the
+/// C1 controls (except NEL) and U+FFFE/U+FFFF raw, and its YAML reader then refuses them.
+pub fn unprintable(c: char) -> bool {
+    matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}')
+}
+
+/// The first character of `s` kubectl cannot print, if any (a byte scan first: such
+/// characters start with 0x7f, 0xc2 or 0xef in UTF-8).
+pub fn first_unprintable(s: &str) -> Option<char> {
+    if !s.bytes().any(|b| matches!(b, 0x7f | 0xc2 | 0xef)) {
+        return None;
+    }
+    s.chars().find(|c| unprintable(*c))
+}
+
+/// The path and character of the first string (key or value) in `v` kubectl cannot print.
+pub fn find_unprintable(v: &Value, path: &mut Vec<String>) -> Option<char> {
+    match v {
+        Value::Str(s) => first_unprintable(s),
+        Value::Seq(items) => items.iter().enumerate().find_map(|(i, item)| {
+            path.push(i.to_string());
+            let found = find_unprintable(item, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        Value::Map(m) => m.iter().find_map(|(k, item)| {
+            path.push(k.clone());
+            let found = first_unprintable(k).or_else(|| find_unprintable(item, path));
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        _ => None,
+    }
+}
 
 /// The first document of `text` (tests only).
 #[cfg(test)]

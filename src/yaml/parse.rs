@@ -22,14 +22,26 @@ pub struct Document {
     pub line: usize,
     /// Byte offset where the document's content starts.
     pub offset: usize,
+    /// Where a map field's value is *empty* (`key:` with nothing after it), which reads
+    /// as null like `key: null` but is not the same to Kustomize: a strategic merge patch
+    /// removes empty fields from the documents it touches and keeps explicit nulls.
+    pub empty_nulls: Vec<Vec<PathSeg>>,
+}
+
+/// One step of a path into a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
 }
 
 impl Document {
-    fn new(value: Value, line: usize, offset: usize) -> Self {
+    fn new(value: Value, line: usize, offset: usize, empty_nulls: Vec<Vec<PathSeg>>) -> Self {
         Document {
             value,
             line,
             offset,
+            empty_nulls,
         }
     }
 }
@@ -44,6 +56,8 @@ pub struct YamlError {
     pub col: usize,
     /// Byte offset.
     pub offset: usize,
+    /// What to do about it, when the reader knows better than a generic hint.
+    pub help: Option<String>,
 }
 
 impl fmt::Display for YamlError {
@@ -66,45 +80,142 @@ impl YamlError {
             line,
             col,
             offset,
+            help: None,
         }
+    }
+
+    fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
     }
 }
 
-/// Expanded alias nodes allowed per call before the input counts as an alias bomb.
-const ALIAS_BUDGET: usize = 10_000_000;
+/// How many nodes aliases may expand to, shared by every file of a build (an alias bomb
+/// spread over many small files is still one bomb). Each parse draws on it.
+#[derive(Debug)]
+pub struct AliasBudget {
+    limit: usize,
+    spent: std::sync::atomic::AtomicUsize,
+}
 
-/// Deepest nesting accepted (go-yaml stops at 10000); it keeps the recursive printer and
-/// `Drop` well inside a 2 MiB thread stack.
-const MAX_DEPTH: usize = 1000;
+impl AliasBudget {
+    /// The default, `--max-yaml-aliases`' default: far above what real files expand to.
+    pub const DEFAULT: usize = 1_000_000;
 
-/// Parses every document of `text`.
+    pub fn new(limit: usize) -> AliasBudget {
+        AliasBudget {
+            limit,
+            spent: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    /// Spend `n` expanded nodes; false when that goes over the limit.
+    fn spend(&self, n: usize) -> bool {
+        let before = self
+            .spent
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        before.saturating_add(n) <= self.limit
+    }
+}
+
+impl Default for AliasBudget {
+    fn default() -> AliasBudget {
+        AliasBudget::new(AliasBudget::DEFAULT)
+    }
+}
+
+/// Deepest nesting accepted, go-yaml's own limit. The printer, `Drop` and the transformers
+/// recurse on documents: the CLI runs them on threads with large stacks.
+const MAX_DEPTH: usize = 10_000;
+
+/// Parses every document of `text` (with a budget of its own for aliases).
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, false)
+    parse_with(text, false, &AliasBudget::default())
 }
 
 /// Like `parse_documents`, but a repeated map key replaces the earlier value instead of
 /// being an error (kustomization files are decoded that way).
 pub fn parse_documents_lenient(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, true)
+    parse_with(text, true, &AliasBudget::default())
 }
 
-fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
+/// Parses every document of `text`, drawing alias expansions from a shared budget;
+/// `lenient` lets a repeated key replace the earlier one.
+pub fn parse_documents_in(
+    text: &str,
+    lenient: bool,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
+    parse_with(text, lenient, budget)
+}
+
+/// Parses Kubernetes objects (resources, patches): as `parse_documents_in`, and every
+/// mapping key must be a string, as kubectl's JSON round trip demands (`1: x` and
+/// `true: x` are errors there).
+pub fn parse_objects_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, false, true, false, budget)
+}
+
+/// Parses a kustomization file as Kustomize decodes one (go-yaml v2, YAML 1.1): `yes`,
+/// `on`, `y` and their kin are booleans; a repeated key replaces the earlier one.
+pub fn parse_kustomization_in(
+    text: &str,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, true, false, true, budget)
+}
+
+fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
+    parse_opts(text, lenient, false, false, budget)
+}
+
+fn parse_opts(
+    text: &str,
+    lenient: bool,
+    string_keys: bool,
+    yaml11: bool,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
     check_characters(text)?;
     let (mut b, mut docs) = (Builder::default(), Vec::new());
     b.lenient = lenient;
-    let (mut root, mut start, mut spent) = (None, None, 0);
+    b.string_keys = string_keys;
+    b.yaml11 = yaml11;
+    let (mut root, mut start) = (None, None);
+    // Where the last document ended, whether it ended with `...`, and whether the current
+    // document is one kubectl never reads (content after `...` without a `---`).
+    let (mut ended_at, mut ended_explicitly, mut skip) = (0usize, false, false);
     let mut parser = Parser::new_from_str(text);
     while let Some(next) = parser.next_event() {
-        let (event, span) = next.map_err(|e| pos.at(e.marker(), e.info().trim_end_matches('.')))?;
+        let (event, span) = next.map_err(|e| {
+            let info = e.info().trim_end_matches('.');
+            if info == "recursion limit exceeded" {
+                // saphyr-parser counts flow levels in a byte.
+                pos.at(
+                    e.marker(),
+                    "flow collections (`[` and `{`) nest deeper than 255 levels",
+                )
+                .with_help("write the inner levels in block style")
+            } else {
+                pos.at(e.marker(), info)
+            }
+        })?;
         let node = match event {
             Event::Scalar(..)
             | Event::SequenceStart(..)
             | Event::MappingStart(..)
             | Event::Alias(_) => true,
-            Event::DocumentStart(_) => {
+            Event::DocumentStart(explicit) => {
                 (root, start) = (None, None);
                 b.anchors.clear();
+                let here = pos.byte(span.start.index());
+                if explicit && let Some(line) = directive_line(text, ended_at, here) {
+                    let message = "YAML directives (`%YAML`, `%TAG`) are not supported";
+                    return Err(YamlError::new(message, line, 1, 0)
+                        .with_help("remove the `%` line: kubectl refuses directives too"));
+                }
+                skip = !explicit && ended_explicitly;
                 false
             }
             Event::DocumentEnd => {
@@ -112,7 +223,14 @@ fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
                     .take()
                     .unwrap_or((span.start.line(), pos.byte(span.start.index())));
                 let value = root.take().unwrap_or(Value::Null);
-                docs.push(Document::new(value, line, offset));
+                let empty_nulls = std::mem::take(&mut b.empty_nulls);
+                if !skip {
+                    docs.push(Document::new(value, line, offset, empty_nulls));
+                }
+                ended_at = pos.byte(span.end.index());
+                ended_explicitly = text
+                    .get(pos.byte(span.start.index())..)
+                    .is_some_and(|t| t.starts_with("..."));
                 false
             }
             _ => false,
@@ -120,7 +238,7 @@ fn parse_with(text: &str, lenient: bool) -> Result<Vec<Document>, YamlError> {
         if node && start.is_none() {
             start = Some((span.start.line(), pos.byte(span.start.index())));
         }
-        if let Some(value) = b.event(&pos, event, span, &mut spent)? {
+        if let Some(value) = b.event(&pos, event, span, budget)? {
             root = Some(value);
         }
     }
@@ -158,6 +276,17 @@ impl<'a> Positions<'a> {
     }
 }
 
+/// The line of a `%` directive between byte offsets `from` and `to`, if there is one.
+fn directive_line(text: &str, from: usize, to: usize) -> Option<usize> {
+    let between = text.get(from..to)?;
+    let first = text[..from].matches('\n').count() + 1;
+    between
+        .split('\n')
+        .enumerate()
+        .find(|(_, l)| l.starts_with('%'))
+        .map(|(i, _)| first + i)
+}
+
 /// go-yaml's reader refuses control characters anywhere in the input.
 fn check_characters(text: &str) -> Result<(), YamlError> {
     let ok = |c: char| {
@@ -171,7 +300,9 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
     let message = "control characters are not allowed";
-    Err(YamlError::new(message, line, col, offset))
+    Err(YamlError::new(message, line, col, offset).with_help(
+        "remove the character (escape it as `\\u…` in a double-quoted string if it is meant)",
+    ))
 }
 
 /// A map being built.
@@ -197,6 +328,12 @@ struct Builder {
     anchors: HashMap<usize, (Value, usize)>,
     /// Repeated keys replace earlier ones instead of failing.
     lenient: bool,
+    /// Keys must be strings (Kubernetes objects).
+    string_keys: bool,
+    /// Plain scalars resolve as go-yaml v2 resolves them (YAML 1.1 booleans).
+    yaml11: bool,
+    /// Paths of the current document's empty map values.
+    empty_nulls: Vec<Vec<PathSeg>>,
 }
 
 impl Builder {
@@ -206,15 +343,31 @@ impl Builder {
         pos: &Positions<'_>,
         event: Event,
         span: Span,
-        spent: &mut usize,
+        budget: &AliasBudget,
     ) -> Result<Option<Value>, YamlError> {
+        let mut empty = false;
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
+                // A block scalar that runs to the end of a file with no final newline has no
+                // last line break to keep (saphyr-parser adds one; go-yaml does not).
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                if block && text.ends_with('\n') && !pos.text.ends_with('\n') {
+                    let rest = pos.text.get(pos.byte(span.end.index())..).unwrap_or("");
+                    if !rest.contains('\n') {
+                        let mut t = text.into_owned();
+                        t.pop();
+                        text = t.into();
+                    }
+                }
                 if style == ScalarStyle::Folded {
                     text = folded_round_trip(&text).into();
                 }
-                let value = resolve_scalar(&text, style, tag.as_deref())
+                let mut value = resolve_scalar(&text, style, tag.as_deref())
                     .map_err(|m| pos.at(&span.start, m))?;
+                if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
+                    value = yaml11_bool(&text).map_or(value, Value::Bool);
+                }
+                empty = text.is_empty() && value.is_null();
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
                     && tag
@@ -231,9 +384,14 @@ impl Builder {
                     };
                     return Err(pos.at(&span.start, message));
                 };
-                *spent += size;
-                if *spent > ALIAS_BUDGET {
-                    return Err(pos.at(&span.start, "document contains excessive aliasing"));
+                if !budget.spend(size) {
+                    let message = format!(
+                        "YAML aliases expand to more than {} nodes in this run",
+                        budget.limit
+                    );
+                    return Err(pos.at(&span.start, message).with_help(
+                        "an alias bomb? pass `--max-yaml-aliases N` if the files really need more",
+                    ));
                 }
                 let key = value.scalar_text().map(|t| (t, false));
                 (value, key, 0, span)
@@ -277,6 +435,18 @@ impl Builder {
             self.anchors
                 .insert(anchor, (value.clone(), count_nodes(&value)));
         }
+        // An empty value about to become a map field: remember where.
+        let empty_path = match self.stack.last() {
+            Some((Frame::Map(m), ..)) if empty => match &m.key {
+                Some((k, false, _)) => {
+                    let mut path = self.path_to_top();
+                    path.push(PathSeg::Key(k.clone()));
+                    Some(path)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
         match self.stack.last_mut() {
             None => return Ok(Some(value)),
             Some((Frame::Seq(items), ..)) => items.push(value),
@@ -285,6 +455,17 @@ impl Builder {
                     let Some((text, merge)) = key else {
                         return Err(pos.at(&span.start, "mapping key must be a scalar"));
                     };
+                    if self.string_keys && !merge && !matches!(value, Value::Str(_)) {
+                        let what = match value {
+                            Value::Bool(_) => "a boolean",
+                            Value::Null => "null",
+                            _ => "a number",
+                        };
+                        let message = format!("mapping key `{text}` is {what}, not a string");
+                        return Err(pos.at(&span.start, message).with_help(format!(
+                            "Kubernetes objects need string keys: quote it, `\"{text}\":`"
+                        )));
+                    }
                     let first = if merge {
                         m.merges.first().map(|(_, s)| s.start.line())
                     } else {
@@ -300,7 +481,13 @@ impl Builder {
                     m.key = Some((text, merge, span));
                 }
                 Some((_, true, at)) => m.merges.push((value, at)),
+                // kubectl drops a quoted `<<` key from objects (its JSON round trip turns it
+                // into a merge key that then merges nothing).
+                Some((text, false, _)) if self.string_keys && text == "<<" => {}
                 Some((text, false, at)) => {
+                    if let Some(path) = empty_path {
+                        self.empty_nulls.push(path);
+                    }
                     if m.map.insert(text, value).is_none() {
                         m.lines.push(at.start.line());
                     }
@@ -308,6 +495,22 @@ impl Builder {
             },
         }
         Ok(None)
+    }
+}
+
+impl Builder {
+    /// The path from the document root to the collection on top of the stack.
+    fn path_to_top(&self) -> Vec<PathSeg> {
+        let n = self.stack.len();
+        self.stack[..n.saturating_sub(1)]
+            .iter()
+            .map(|(frame, ..)| match frame {
+                Frame::Seq(items) => PathSeg::Index(items.len()),
+                Frame::Map(m) => {
+                    PathSeg::Key(m.key.as_ref().map(|(k, ..)| k.clone()).unwrap_or_default())
+                }
+            })
+            .collect()
     }
 }
 
@@ -435,6 +638,27 @@ fn decode_base64(s: &str) -> Option<String> {
 }
 
 /// go-yaml v3's `resolve` for a plain scalar: the value and its tag.
+/// The YAML 1.1 booleans go-yaml v2 knows beyond `true` and `false`.
+fn yaml11_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether go-yaml v3 reads `s`, written as a plain scalar, as a string: a key Kustomize
+/// writes untagged (a generator's, a label transformer's) survives kubectl's JSON round
+/// trip only then (`1`, `true`, `~`, `2001-12-14` and `<<` do not).
+pub fn plain_is_string(s: &str) -> bool {
+    s != "<<" && resolve_plain(s, true).1 == "!!str"
+}
+
+/// What an untagged plain scalar with this text reads as (go-yaml v3's resolution).
+pub fn plain_scalar(text: &str) -> Value {
+    resolve_plain(text, true).0
+}
+
 fn resolve_plain(s: &str, allow_time: bool) -> (Value, &'static str) {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return (Value::Null, "!!null"),
@@ -820,7 +1044,7 @@ mod tests {
         }
         let deep = format!("{}x\n", "- ".repeat(MAX_DEPTH + 1));
         let e = parse_documents(&deep).err().map(|e| (e.message, e.col));
-        assert_eq!(e, Some(("exceeded max depth of 1000".into(), 2001)));
+        assert_eq!(e, Some(("exceeded max depth of 10000".into(), 20001)));
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../shared/fixtures/book/broken/deployment.yaml"

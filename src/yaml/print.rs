@@ -424,7 +424,13 @@ impl Emitter {
                 for (key, value) in entries {
                     self.write_indent();
                     let text: String = key.iter().collect();
-                    let style = string_style(&text);
+                    // A plain `<<` key would read back as a merge; objects never hold one
+                    // (the reader drops it, as kubectl does), values files may.
+                    let style = if text == "<<" {
+                        Style::Double
+                    } else {
+                        string_style(&text)
+                    };
                     if !analyze(&key).multiline && text.len() <= 128 {
                         self.scalar(&key, style, Ctx::KEY);
                         self.write_indicator(":", false, false, false);

@@ -1,0 +1,156 @@
+//! The properties the fuzz targets check, as functions of raw bytes.
+//!
+//! `fuzz/fuzz_targets/*` call these on whatever libFuzzer generates; `tests/fuzz_regressions.rs`
+//! calls them on every input the fuzzers ever found (`fuzz/regressions/<target>/`), so a fixed
+//! crash stays fixed in CI, where no fuzzer runs. Each function panics when its property
+//! fails; an input strata rejects with an error is fine.
+
+use crate::load::Kustomization;
+use crate::patch::json6902;
+use crate::resource::{Origin, Resource};
+use crate::template::Values;
+use crate::template::render::{TemplateLimits, render_str};
+use crate::yaml::{self, AliasBudget, Value};
+use std::path::Path;
+
+fn text(data: &[u8]) -> Option<&str> {
+    std::str::from_utf8(data).ok()
+}
+
+/// A small alias budget keeps each input quick.
+fn budget() -> AliasBudget {
+    AliasBudget::new(20_000)
+}
+
+/// Value equality with NaN equal to itself (the printer writes `.nan`, which reads back).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Float(x), Value::Float(y)) => x == y || (x.is_nan() && y.is_nan()),
+        (Value::Seq(x), Value::Seq(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// The YAML reader never panics, and whatever it reads the printer prints.
+pub fn yaml_reader(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Ok(docs) = yaml::parse_documents_in(text, false, &budget()) {
+        for d in &docs {
+            let _ = yaml::to_yaml_string(&d.value);
+        }
+    }
+    let _ = yaml::parse_objects_in(text, &budget());
+    let _ = yaml::locate(text, 0, &["metadata", "name"]);
+}
+
+/// What the printer writes reads back as the same value.
+pub fn yaml_round_trip(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let Ok(docs) = yaml::parse_documents_in(text, false, &budget()) else {
+        return;
+    };
+    for d in docs {
+        let printed = yaml::to_yaml_string(&d.value);
+        let again = yaml::parse_documents_in(&printed, false, &budget())
+            .unwrap_or_else(|e| panic!("printed text does not parse ({e}):\n{printed}"));
+        let back = again
+            .into_iter()
+            .next()
+            .map(|d| d.value)
+            .unwrap_or(Value::Null);
+        assert!(
+            same(&d.value, &back),
+            "round trip changed the value\nread:    {:?}\nprinted:\n{printed}\nread back: {back:?}",
+            d.value
+        );
+    }
+}
+
+/// Kustomization files: parsing and every typed accessor return values or errors.
+pub fn kustomization(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    let Ok(k) = Kustomization::parse_in(
+        Path::new("/fuzz/kustomization.yaml"),
+        text.to_string(),
+        &budget(),
+    ) else {
+        return;
+    };
+    for field in crate::load::kustomization::FIELDS {
+        let _ = k.string(field);
+        let _ = k.string_list(field);
+        let _ = k.location(&[field, "0"]);
+    }
+    let _ = k.deprecation_warnings();
+}
+
+/// Split `a\n---\nb` into two documents.
+fn two_documents(data: &[u8]) -> Option<(Value, Value)> {
+    let text = text(data)?;
+    let mut docs = yaml::parse_objects_in(text, &budget()).ok()?.into_iter();
+    Some((docs.next()?.value, docs.next()?.value))
+}
+
+/// Strategic merge: any patch on any document gives a document or an error, and the
+/// result prints.
+pub fn strategic_merge(data: &[u8]) {
+    let Some((doc, patch)) = two_documents(data) else {
+        return;
+    };
+    if doc.as_map().is_none() || patch.as_map().is_none() {
+        return;
+    }
+    let mut r = Resource::new(doc, Origin::default());
+    if crate::patch::apply_smp(&mut r, &patch, false, false, None).is_ok() {
+        let _ = yaml::to_yaml_string(&r.doc);
+    }
+}
+
+/// JSON 6902: any operations on any document apply or fail; the document still prints.
+pub fn json_patch(data: &[u8]) {
+    let Some((mut doc, ops)) = two_documents(data) else {
+        return;
+    };
+    let Ok(ops) = json6902::parse_ops(&ops) else {
+        return;
+    };
+    let _ = json6902::apply(&mut doc, &ops);
+    let _ = yaml::to_yaml_string(&doc);
+}
+
+/// Templates: any source renders or fails within its budgets, never panics.
+pub fn template(data: &[u8]) {
+    let Some(source) = text(data) else { return };
+    let values = Values::from_file(
+        "values.yaml",
+        "name: web\nreplicas: 3\nimage: {repo: r, tag: \"1.0\"}\nlist: [a, b]\nflag: true\n"
+            .to_string(),
+    )
+    .unwrap_or_else(|_| Values::empty());
+    let limits = TemplateLimits {
+        fuel: 100_000,
+        max_output: 1 << 20,
+    };
+    if let Ok(out) = render_str(source, &values, limits) {
+        assert!(out.len() <= limits.max_output, "output over its limit");
+        let _ = yaml::parse_documents_in(&out, false, &budget());
+    }
+}
+
+/// A property: panics when it fails for these bytes.
+pub type Property = fn(&[u8]);
+
+/// The targets by name (the fuzz directory's file names).
+pub const TARGETS: &[(&str, Property)] = &[
+    ("yaml_reader", yaml_reader),
+    ("yaml_round_trip", yaml_round_trip),
+    ("kustomization", kustomization),
+    ("strategic_merge", strategic_merge),
+    ("json_patch", json_patch),
+    ("template", template),
+];

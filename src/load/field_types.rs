@@ -1,0 +1,399 @@
+//! The types of a kustomization's fields, checked the way Kustomize's Go types check them.
+//!
+//! Kustomize decodes a kustomization file with go-yaml v2 (YAML 1.1) into Go structs
+//! through JSON: a string field refuses a number or a boolean (`newTag: 1.0`,
+//! `namePrefix: yes`), a boolean field takes `yes`/`on`, an integer field takes `2.0` but not
+//! `"2"`, and keys match whatever their case. `check` walks the parsed file against the
+//! table below and reports the first mismatch at its line, with the fix.
+
+use crate::error::{Error, closest};
+use crate::yaml::{Map, Value};
+
+/// A field's type.
+#[derive(Clone, Copy)]
+pub enum T {
+    Str,
+    Bool,
+    Int,
+    /// Anything (helm values, plugin configuration).
+    Any,
+    StrList,
+    StrMap,
+    BoolMap,
+    Obj(&'static [(&'static str, T)]),
+    List(&'static T),
+}
+
+const SELECTOR: &[(&str, T)] = &[
+    ("group", T::Str),
+    ("version", T::Str),
+    ("kind", T::Str),
+    ("name", T::Str),
+    ("namespace", T::Str),
+    ("annotationSelector", T::Str),
+    ("labelSelector", T::Str),
+];
+const SELECTOR_T: T = T::Obj(SELECTOR);
+const PATCH: T = T::Obj(&[
+    ("path", T::Str),
+    ("patch", T::Str),
+    ("target", SELECTOR_T),
+    ("options", T::BoolMap),
+]);
+const IMAGE: T = T::Obj(&[
+    ("name", T::Str),
+    ("newName", T::Str),
+    ("tagSuffix", T::Str),
+    ("newTag", T::Str),
+    ("digest", T::Str),
+]);
+const FIELD_OPTIONS: T = T::Obj(&[
+    ("delimiter", T::Str),
+    ("index", T::Int),
+    ("encoding", T::Str),
+    ("create", T::Bool),
+]);
+const REPLACEMENT: T = T::Obj(&[
+    ("path", T::Str),
+    (
+        "source",
+        T::Obj(&[
+            ("group", T::Str),
+            ("version", T::Str),
+            ("kind", T::Str),
+            ("name", T::Str),
+            ("namespace", T::Str),
+            ("fieldPath", T::Str),
+            ("options", FIELD_OPTIONS),
+        ]),
+    ),
+    (
+        "targets",
+        T::List(&T::Obj(&[
+            ("select", SELECTOR_T),
+            ("reject", T::List(&SELECTOR_T)),
+            ("fieldPaths", T::StrList),
+            ("options", FIELD_OPTIONS),
+        ])),
+    ),
+]);
+const FIELD_SPEC: T = T::Obj(&[
+    ("group", T::Str),
+    ("version", T::Str),
+    ("kind", T::Str),
+    ("path", T::Str),
+    ("create", T::Bool),
+]);
+const GENERATOR_OPTIONS: T = T::Obj(&[
+    ("labels", T::StrMap),
+    ("annotations", T::StrMap),
+    ("disableNameSuffixHash", T::Bool),
+    ("immutable", T::Bool),
+]);
+const GENERATOR_ARGS: &[(&str, T)] = &[
+    ("namespace", T::Str),
+    ("name", T::Str),
+    ("behavior", T::Str),
+    ("literals", T::StrList),
+    ("files", T::StrList),
+    ("envs", T::StrList),
+    ("env", T::Str),
+    ("options", GENERATOR_OPTIONS),
+];
+const SECRET_ARGS: &[(&str, T)] = &[
+    ("namespace", T::Str),
+    ("name", T::Str),
+    ("behavior", T::Str),
+    ("literals", T::StrList),
+    ("files", T::StrList),
+    ("envs", T::StrList),
+    ("env", T::Str),
+    ("options", GENERATOR_OPTIONS),
+    ("type", T::Str),
+];
+const HELM_CHART: T = T::Obj(&[
+    ("name", T::Str),
+    ("version", T::Str),
+    ("repo", T::Str),
+    ("releaseName", T::Str),
+    ("namespace", T::Str),
+    ("additionalValuesFiles", T::StrList),
+    ("valuesFile", T::Str),
+    ("valuesInline", T::Any),
+    ("valuesMerge", T::Str),
+    ("includeCRDs", T::Bool),
+    ("skipHooks", T::Bool),
+    ("apiVersions", T::StrList),
+    ("kubeVersion", T::Str),
+    ("nameTemplate", T::Str),
+    ("skipTests", T::Bool),
+    ("devel", T::Bool),
+]);
+
+/// The type of each top-level field (names as in `kustomization::FIELDS`).
+pub fn top(field: &str) -> T {
+    match field {
+        "apiVersion" | "kind" | "namePrefix" | "nameSuffix" | "namespace" => T::Str,
+        "metadata" => T::Obj(&[
+            ("name", T::Str),
+            ("namespace", T::Str),
+            ("labels", T::StrMap),
+            ("annotations", T::StrMap),
+        ]),
+        "openapi" | "commonLabels" | "commonAnnotations" => T::StrMap,
+        "labels" => T::List(&T::Obj(&[
+            ("pairs", T::StrMap),
+            ("includeSelectors", T::Bool),
+            ("includeTemplates", T::Bool),
+            ("fields", T::List(&FIELD_SPEC)),
+        ])),
+        "patchesStrategicMerge"
+        | "resources"
+        | "components"
+        | "crds"
+        | "bases"
+        | "configurations"
+        | "generators"
+        | "transformers"
+        | "validators"
+        | "buildMetadata" => T::StrList,
+        "patchesJson6902" | "patches" => T::List(&PATCH),
+        "images" | "imageTags" => T::List(&IMAGE),
+        "replacements" => T::List(&REPLACEMENT),
+        "replicas" => T::List(&T::Obj(&[("name", T::Str), ("count", T::Int)])),
+        "vars" => T::List(&T::Obj(&[
+            ("name", T::Str),
+            (
+                "objref",
+                T::Obj(&[
+                    ("apiVersion", T::Str),
+                    ("group", T::Str),
+                    ("version", T::Str),
+                    ("kind", T::Str),
+                    ("name", T::Str),
+                    ("namespace", T::Str),
+                ]),
+            ),
+            ("fieldref", T::Obj(&[("fieldPath", T::Str)])),
+        ])),
+        "sortOptions" => T::Obj(&[
+            ("order", T::Str),
+            (
+                "legacySortOptions",
+                T::Obj(&[("orderFirst", T::StrList), ("orderLast", T::StrList)]),
+            ),
+        ]),
+        "configMapGenerator" => T::List(&T::Obj(GENERATOR_ARGS)),
+        "secretGenerator" => T::List(&T::Obj(SECRET_ARGS)),
+        "helmGlobals" => T::Obj(&[("chartHome", T::Str), ("configHome", T::Str)]),
+        "helmCharts" => T::List(&HELM_CHART),
+        "generatorOptions" => GENERATOR_OPTIONS,
+        _ => T::Any,
+    }
+}
+
+/// A type mismatch or unknown field: the path to it, the message and the help.
+pub struct Mismatch {
+    pub path: Vec<String>,
+    pub message: String,
+    pub help: String,
+}
+
+/// Check every top-level field of a kustomization against its type.
+pub fn check(fields: &Map) -> Result<(), Mismatch> {
+    for (name, value) in fields {
+        let mut path = vec![name.clone()];
+        check_value(value, top(name), &mut path)?;
+    }
+    Ok(())
+}
+
+fn shown(path: &[String]) -> String {
+    path.join(".")
+}
+
+fn describe(v: &Value) -> &'static str {
+    crate::load::kustomization::describe(v)
+}
+
+fn mismatch(path: &[String], want: &str, found: &Value) -> Mismatch {
+    let text = found.scalar_text().unwrap_or_default();
+    let help = match (want, found) {
+        ("a string", Value::Bool(_)) => format!(
+            "quote it (`\"{text}\"`): in a kustomization an unquoted `yes`, `no`, `on`, `off`, `y` or `n` is a boolean"
+        ),
+        ("a string", Value::Int(_) | Value::UInt(_) | Value::Float(_)) => {
+            format!("quote it (`\"{text}\"`): Kustomize refuses a number where it takes text")
+        }
+        ("a boolean", Value::Str(_)) => "write `true` or `false` without quotes".to_string(),
+        ("a whole number", Value::Str(_)) => "write the number without quotes".to_string(),
+        _ => format!("`{}` takes {want}", shown(path)),
+    };
+    Mismatch {
+        path: path.to_vec(),
+        message: format!(
+            "`{}` must be {want}, found {}",
+            shown(path),
+            describe(found)
+        ),
+        help,
+    }
+}
+
+fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> {
+    if v.is_null() {
+        // Go's JSON decoder leaves the zero value for null.
+        return Ok(());
+    }
+    match t {
+        T::Any => Ok(()),
+        T::Str => match v {
+            Value::Str(_) => Ok(()),
+            other => Err(mismatch(path, "a string", other)),
+        },
+        T::Bool => match v {
+            Value::Bool(_) => Ok(()),
+            other => Err(mismatch(path, "a boolean", other)),
+        },
+        T::Int => match v {
+            Value::Int(_) | Value::UInt(_) => Ok(()),
+            Value::Float(f) if f.fract() == 0.0 => Ok(()),
+            other => Err(mismatch(path, "a whole number", other)),
+        },
+        T::StrList => each_item(v, path, |item, path| check_value(item, T::Str, path)),
+        T::List(inner) => each_item(v, path, |item, path| check_value(item, *inner, path)),
+        T::StrMap | T::BoolMap => {
+            let Value::Map(m) = v else {
+                return Err(mismatch(path, "a map", v));
+            };
+            let (want, scalar) = match t {
+                T::StrMap => ("a string", T::Str),
+                _ => ("a boolean", T::Bool),
+            };
+            for (k, item) in m {
+                path.push(k.clone());
+                if !item.is_null() {
+                    check_value(item, scalar, path).map_err(|_| mismatch(path, want, item))?;
+                }
+                path.pop();
+            }
+            Ok(())
+        }
+        T::Obj(fields) => {
+            let Value::Map(m) = v else {
+                return Err(mismatch(path, "a map", v));
+            };
+            for (k, item) in m {
+                let Some((_, ft)) = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k)) else {
+                    let names = fields.iter().map(|(f, _)| *f);
+                    let help = match closest(k, names.clone()) {
+                        Some(c) => format!("did you mean `{c}`?"),
+                        None => format!(
+                            "the fields of `{}` are {}",
+                            shown(path),
+                            names.collect::<Vec<_>>().join(", ")
+                        ),
+                    };
+                    let mut p = path.clone();
+                    p.push(k.clone());
+                    return Err(Mismatch {
+                        message: format!("unknown field `{k}` in `{}`", shown(path)),
+                        path: p,
+                        help,
+                    });
+                };
+                path.push(k.clone());
+                check_value(item, *ft, path)?;
+                path.pop();
+            }
+            Ok(())
+        }
+    }
+}
+
+fn each_item(
+    v: &Value,
+    path: &mut Vec<String>,
+    mut f: impl FnMut(&Value, &mut Vec<String>) -> Result<(), Mismatch>,
+) -> Result<(), Mismatch> {
+    let Value::Seq(items) = v else {
+        return Err(mismatch(path, "a list", v));
+    };
+    for (i, item) in items.iter().enumerate() {
+        path.push(i.to_string());
+        f(item, path)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+/// The error for a mismatch, at the field's line in the file's `text`; the help quotes the
+/// value as it is written there.
+pub fn error(m: Mismatch, text: &str, locate: impl Fn(&[&str]) -> crate::error::Location) -> Error {
+    let refs: Vec<&str> = m.path.iter().map(String::as_str).collect();
+    let at = locate(&refs);
+    let written = text
+        .lines()
+        .nth(at.line.saturating_sub(1))
+        .and_then(|l| l.split_once(": ").map(|(_, v)| v))
+        .map(|v| {
+            v.split(" #")
+                .next()
+                .unwrap_or(v)
+                .trim()
+                .trim_end_matches([',', '}'])
+        })
+        .filter(|v| !v.is_empty() && !v.contains([':', '{', '[']));
+    let help = match (written, m.help.find("(`\"")) {
+        (Some(w), Some(i)) => {
+            let end = m.help[i..].find("\"`)").map_or(m.help.len(), |e| i + e + 3);
+            format!("{}(`\"{w}\"`){}", &m.help[..i], &m.help[end..])
+        }
+        _ => m.help,
+    };
+    Error::new(m.message).at(at).with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(text: &str) -> Map {
+        let docs = crate::yaml::parse_kustomization_in(text, &Default::default()).expect("yaml");
+        docs.into_iter()
+            .next()
+            .and_then(|d| d.value.as_map().cloned())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn kustomize_types_hold() {
+        for (text, ok) in [
+            ("namePrefix: dev-\n", true),
+            ("namePrefix: 1\n", false),
+            ("namePrefix: yes\n", false),
+            ("namePrefix: 'yes'\n", true),
+            ("commonLabels: {a: y}\n", false),
+            ("images: [{name: nginx, newTag: 1.0}]\n", false),
+            ("images: [{name: n}]\n", false),
+            ("images: [{name: nginx, newTag: '1.0'}]\n", true),
+            ("generatorOptions: {disableNameSuffixHash: yes}\n", true),
+            ("generatorOptions: {disableNameSuffixHash: 'yes'}\n", false),
+            ("replicas: [{name: d, count: 2.0}]\n", true),
+            ("replicas: [{name: d, count: '2'}]\n", false),
+            ("replicas: [{name: d, Count: 2}]\n", true),
+            (
+                "patches: [{path: p.yaml, target: {kind: X, nmae: y}}]\n",
+                false,
+            ),
+            ("resources: [a.yaml, 1]\n", false),
+            ("namespace:\n", true),
+            (
+                "helmCharts: [{name: c, valuesInline: {a: [1, yes]}}]\n",
+                true,
+            ),
+        ] {
+            assert_eq!(check(&fields(text)).is_ok(), ok, "{text}");
+        }
+    }
+}

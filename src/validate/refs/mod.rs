@@ -222,15 +222,23 @@ impl<'a> Index<'a> {
         self.ids.contains(&(kind, ns, name))
     }
 
+    /// The pod templates of `ns` that have one `key: value` of `labels`: the fewest such
+    /// (the most selective label), or `None` when `labels` has no string pair.
+    fn candidates(&self, ns: &'a str, labels: &'a Map) -> Option<&[usize]> {
+        labels
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+            .map(|(k, v)| {
+                self.by_label
+                    .get(&(ns, k, v))
+                    .map_or(&[][..], Vec::as_slice)
+            })
+            .min_by_key(|c| c.len())
+    }
+
     /// Whether a pod template of `ns` has every `key: value` of `labels`.
     fn selected(&self, ns: &'a str, labels: &'a Map) -> bool {
-        let mut pairs = labels
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)));
-        let Some((k0, v0)) = pairs.next() else {
-            return false;
-        };
-        let Some(candidates) = self.by_label.get(&(ns, k0, v0)) else {
+        let Some(candidates) = self.candidates(ns, labels) else {
             return false;
         };
         candidates.iter().any(|&p| {
@@ -291,12 +299,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
 /// generated name (`app-config-5h2k8f7g9c`) is offered by its stem when that is closer:
 /// it is the name the kustomization gives.
 fn nearest<'n>(name: &str, candidates: &[&'n str]) -> Option<(&'n str, bool)> {
-    let (distance, best) = candidates
-        .iter()
-        .flat_map(|c| [*c, stem(c)])
-        .map(|c| (edit_distance(name, c), c))
-        .min_by_key(|(d, _)| *d)?;
-    Some((best, distance <= (name.chars().count() / 3).max(2)))
+    let len = name.chars().count();
+    let mut best: Option<(usize, &'n str)> = None;
+    for c in candidates.iter().flat_map(|c| [*c, stem(c)]) {
+        // The distance is at least the difference in length: skip what cannot be closer.
+        if best.is_some_and(|(d, _)| c.chars().count().abs_diff(len) >= d) {
+            continue;
+        }
+        let d = edit_distance(name, c);
+        if best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(d, c)| (c, d <= (len / 3).max(2)))
 }
 
 /// `help:` for a reference to a missing `kind` `name`.

@@ -162,13 +162,21 @@ fn disruption_budget<'a>(
     };
     let reqs = requirements(selector);
     // An empty selector selects every pod of the namespace.
-    if reqs.is_empty()
-        || !index.has_pods(ns)
-        || index
+    if reqs.is_empty() || !index.has_pods(ns) {
+        return;
+    }
+    // The pods `matchLabels` narrows to, or every pod of the namespace.
+    let labels = selector.get("matchLabels").and_then(Value::as_map);
+    let selected = match labels.and_then(|l| index.candidates(ns, l)) {
+        Some(candidates) => candidates
+            .iter()
+            .any(|&p| matches(&reqs, index.pods[p].labels)),
+        None => index
             .pods
             .iter()
-            .any(|p| p.namespace == ns && matches(&reqs, p.labels))
-    {
+            .any(|p| p.namespace == ns && matches(&reqs, p.labels)),
+    };
+    if selected {
         return;
     }
     let mut at = path(&["spec", "selector"]);

@@ -7,9 +7,11 @@ usage: python3 scripts/gen_schemas.py [--out schemas] [--wheel PATH] [--check]
 
 For every Kubernetes minor version the package covers it writes schemas/k8s-1.NN.json.zz:
 zlib-compressed compact JSON {"version", "index": {"group/version/Kind": definition}, "defs"}
-with descriptions stripped and $refs made local. Only the non-strict definitions are kept:
-strata derives the strict variant (additionalProperties: false on every object with
-properties), and this script checks that derivation against the package's strict files.
+with documentation stripped (the `description` keyword, never a property of that name: the
+property names of every definition are checked against the source's) and $refs made local.
+Only the non-strict definitions are kept: strata derives the strict variant
+(additionalProperties: false on every object with properties), and this script checks that
+derivation against the package's strict files.
 --check regenerates into memory and exits 1 if the committed files differ.
 """
 import argparse, io, json, os, re, subprocess, sys, tempfile, zipfile, zlib
@@ -31,19 +33,62 @@ def wheel_path(given):
     return os.path.join(tmp, names[0])
 
 
-def strip(o):
-    if isinstance(o, dict):
-        out = {}
-        for k, v in o.items():
-            if k == 'description':
-                continue
-            if k == '$ref' and isinstance(v, str):
-                v = re.sub(r'^.*#/\$defs/', '#/$defs/', v)
-            out[k] = strip(v)
+# Keys of a schema node whose value is a map of property names to schemas, one schema, or a
+# list of schemas. Everything else in a node is a keyword whose value is data (`enum`,
+# `default`, `required`, `x-kubernetes-*`) and is copied as it is.
+NAMED_SCHEMAS = ('properties', 'patternProperties', '$defs', 'definitions')
+ONE_SCHEMA = ('items', 'additionalProperties', 'not')
+SCHEMA_LISTS = ('allOf', 'anyOf', 'oneOf')
+
+
+def strip(node):
+    """A schema node without its documentation (`description`) and with local $refs.
+
+    Only the keyword is removed: a property *named* `description` (PriorityClass,
+    JSONSchemaProps, CustomResourceColumnDefinition, ExternalDocumentation) is a property
+    like any other and stays, as do keys inside `enum`/`default` values."""
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for k, v in node.items():
+        if k == 'description':
+            continue
+        if k == '$ref' and isinstance(v, str):
+            v = re.sub(r'^.*#/\$defs/', '#/$defs/', v)
+        elif k in NAMED_SCHEMAS and isinstance(v, dict):
+            v = {name: strip(s) for name, s in v.items()}
+        elif k in ONE_SCHEMA:
+            v = strip(v)
+        elif k in SCHEMA_LISTS and isinstance(v, list):
+            v = [strip(s) for s in v]
+        out[k] = v
+    return out
+
+
+def property_names(node, path, out):
+    """Every schema path with properties, and the set of their names."""
+    if not isinstance(node, dict):
         return out
-    if isinstance(o, list):
-        return [strip(x) for x in o]
-    return o
+    for k, v in node.items():
+        if k in NAMED_SCHEMAS and isinstance(v, dict):
+            if k == 'properties':
+                out[path] = set(v)
+            for name, s in v.items():
+                property_names(s, path + (k, name), out)
+        elif k in ONE_SCHEMA:
+            property_names(v, path + (k,), out)
+        elif k in SCHEMA_LISTS and isinstance(v, list):
+            for i, s in enumerate(v):
+                property_names(s, path + (k, i), out)
+    return out
+
+
+def check_properties(version, source, stripped):
+    """Stripping documentation must never drop a property: compare the property names of
+    every definition, at every depth, with the source's."""
+    for name, d in source.items():
+        if property_names(d, (), {}) != property_names(stripped.get(name), (), {}):
+            sys.exit('v%s: %s lost properties while stripping descriptions' % (version, name))
 
 
 def strict_of(o):
@@ -69,14 +114,16 @@ def bundles(wheel):
     for v in versions:
         defs = json.loads(z.read(base + 'v%s.0-local/_definitions.json' % v))['$defs']
         strict = json.loads(z.read(base + 'v%s.0-local-strict/_definitions.json' % v))['$defs']
-        if strip(strict) != strict_of(strip(defs)):
+        if {n: strip(d) for n, d in strict.items()} != strict_of({n: strip(d) for n, d in defs.items()}):
             sys.exit('v%s: the strict schemas are not the non-strict ones with additionalProperties: false' % v)
         index = {}
         for name, d in defs.items():
             for gvk in d.get('x-kubernetes-group-version-kind', []):
                 api = (gvk['group'] + '/' if gvk['group'] else '') + gvk['version']
                 index['%s/%s' % (api, gvk['kind'])] = name
-        doc = {'version': v, 'index': dict(sorted(index.items())), 'defs': strip(defs)}
+        stripped = {name: strip(d) for name, d in defs.items()}
+        check_properties(v, defs, stripped)
+        doc = {'version': v, 'index': dict(sorted(index.items())), 'defs': stripped}
         data = json.dumps(doc, separators=(',', ':'), sort_keys=True).encode()
         out['k8s-%s.json.zz' % v] = zlib.compress(data, 9)
     return out

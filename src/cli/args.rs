@@ -22,7 +22,7 @@ pub enum Command {
     Render(Render),
     /// Print an environment's merged values, each with the file and line it came from
     Values(ValuesCmd),
-    /// Validate manifests (files, or `-` for stdin) against Kubernetes schemas
+    /// Validate manifests (files, directories, or `-` for stdin) against Kubernetes schemas
     Validate(ValidateCmd),
     /// Flux OCI artifacts: pack rendered environments, push them to a registry
     #[command(subcommand)]
@@ -35,9 +35,10 @@ pub struct ValidateArgs {
     /// Kubernetes version to validate for, `X.Y` (default: the newest shipped)
     #[arg(long, value_name = "X.Y")]
     pub kube_version: Option<String>,
-    /// Allow unknown fields (strict by default, as the API server's strict validation)
-    #[arg(long)]
-    pub no_strict: bool,
+    /// Accept fields the schema does not have (by default an unknown field is an error, as
+    /// with the API server's strict field validation)
+    #[arg(long, alias = "no-strict")]
+    pub allow_unknown_fields: bool,
     /// Kinds with neither a built-in schema nor a CRD
     #[arg(long, value_enum, default_value = "warn")]
     pub missing_schemas: MissingArg,
@@ -47,9 +48,16 @@ pub struct ValidateArgs {
     /// Files or directories of CustomResourceDefinitions for custom resources
     #[arg(long, value_name = "PATH")]
     pub crds: Vec<PathBuf>,
-    /// `text` reports, or `json` lines for CI annotations
-    #[arg(long, value_enum, default_value = "text")]
-    pub error_format: ErrorFormat,
+    /// Do not check references between objects (selectors, ConfigMaps, Secrets, Services,
+    /// scale targets, ServiceAccounts)
+    #[arg(long)]
+    pub no_reference_checks: bool,
+    /// Count resources per kind: valid, invalid, skipped
+    #[arg(long)]
+    pub summary: bool,
+    /// The old name of the report format (`json`: `--output json`)
+    #[arg(long, value_enum, hide = true)]
+    pub error_format: Option<Format>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,16 +67,30 @@ pub enum MissingArg {
     Ignore,
 }
 
+/// A validation report's format.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorFormat {
+pub enum Format {
+    /// Diagnostics with source snippets (standard error)
     Text,
+    /// One JSON object per finding, one per line
     Json,
+    /// JUnit XML: a test case per resource (GitLab, Jenkins)
+    Junit,
+    /// SARIF 2.1.0 (GitHub code scanning)
+    Sarif,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ValidateCmd {
-    /// Manifest files (`-` or none: standard input)
+    /// Manifest files or directories (`-` or none: standard input)
     pub files: Vec<PathBuf>,
+    /// The report on standard output: `text` (diagnostics go to standard error), `json`,
+    /// `junit` or `sarif`
+    #[arg(short = 'o', long, value_enum, value_name = "FORMAT")]
+    pub output: Option<Format>,
+    /// Treat warnings (deprecated APIs, missing schemas, references) as errors
+    #[arg(long)]
+    pub warnings_as_errors: bool,
     #[command(flatten)]
     pub validate: ValidateArgs,
 }
@@ -81,9 +103,10 @@ pub struct Common {
     /// Output order: `legacy` (by kind) or `none` (input order)
     #[arg(long, value_enum)]
     pub reorder: Option<ReorderArg>,
-    /// Treat strata's warnings (a patch target matching nothing) as errors
-    #[arg(long)]
-    pub strict: bool,
+    /// Treat warnings as errors (a patch target matching nothing, and with `--validate`
+    /// deprecated APIs, missing schemas and references)
+    #[arg(long, alias = "strict")]
+    pub warnings_as_errors: bool,
     /// Use only cached remote resources; never fetch
     #[arg(long)]
     pub offline: bool,
@@ -100,6 +123,13 @@ pub struct Common {
     /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
     #[arg(long)]
     pub validate: bool,
+    /// With `--validate`: also write a validation report to FILE
+    #[arg(long, value_name = "FILE", requires = "validate")]
+    pub report: Option<PathBuf>,
+    /// The format of `--report` (default: from its extension, `.json`, `.xml` for JUnit,
+    /// `.sarif`; else text)
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "report")]
+    pub report_format: Option<Format>,
     #[command(flatten)]
     pub validation: ValidateArgs,
 }

@@ -48,7 +48,8 @@ fn render(
         super::warn(&o.warnings);
     }
     if a.common.validate {
-        super::check_output(&outputs, &a.common.validation)?;
+        let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
+        super::validation::check_outputs(&outputs, &labels, true, &a.common)?;
     }
     Ok((envs, outputs))
 }

@@ -6,7 +6,9 @@
 
 mod args;
 mod artifact;
+mod formats;
 mod report;
+mod validation;
 
 use args::{Args, Command, Common, ValuesArgs};
 use clap::Parser;
@@ -14,7 +16,6 @@ use std::io::Write;
 use std::process::ExitCode;
 use strata::resolve::ValuesOptions;
 use strata::transform::helm::HelmOptions;
-use strata::validate::{Doc, Missing, Severity, ValidateOptions, Violation};
 use strata::{BuildOptions, Error, Loader};
 
 /// Stack size of the worker threads: deep (but bounded) layer chains and documents
@@ -41,7 +42,7 @@ pub fn run() -> ExitCode {
             Command::Build(b) => build(b),
             Command::Render(r) => render(r),
             Command::Values(v) => values(v),
-            Command::Validate(v) => validate_cmd(v),
+            Command::Validate(v) => validation::validate_cmd(v),
             Command::Artifact(a) => artifact::run(a),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
@@ -120,7 +121,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
     ));
     let options = BuildOptions {
         reorder: c.reorder.map(Into::into).unwrap_or_default(),
-        strict: c.strict,
+        strict: c.warnings_as_errors,
         helm: HelmOptions {
             enabled: c.enable_helm,
             command: c.helm_command.clone(),
@@ -140,7 +141,8 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
     warn(&output.warnings);
     if b.common.validate {
-        check_output(std::slice::from_ref(&output), &b.common.validation)?;
+        let label = report::shown(&b.dir);
+        validation::check_outputs(std::slice::from_ref(&output), &[label], false, &b.common)?;
     }
     match b.output {
         None => stdout(&output),
@@ -214,7 +216,8 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
         }
     }
     if r.common.validate {
-        check_output(&outputs, &r.common.validation)?;
+        let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
+        validation::check_outputs(&outputs, &labels, true, &r.common)?;
     }
     match r.out {
         None => stdout(&outputs[0]),
@@ -242,170 +245,4 @@ fn values(v: args::ValuesCmd) -> Result<(), Vec<Error>> {
         .top_values()
         .map_err(|e| vec![e])?;
     print(&values.annotated())
-}
-
-fn validate_options(v: &args::ValidateArgs) -> Result<ValidateOptions, Vec<Error>> {
-    let mut opts = ValidateOptions {
-        strict: !v.no_strict,
-        missing: match v.missing_schemas {
-            args::MissingArg::Warn => Missing::Warn,
-            args::MissingArg::Error => Missing::Error,
-            args::MissingArg::Ignore => Missing::Ignore,
-        },
-        skip_kinds: v.skip_kinds.clone(),
-        ..ValidateOptions::default()
-    };
-    if let Some(k) = &v.kube_version {
-        let k = k.trim_start_matches('v');
-        let minor: String = k.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
-        if !strata::validate::bundle::versions().contains(&minor.as_str()) {
-            return Err(vec![
-                Error::new(format!("no schemas for Kubernetes `{k}`")).with_help(format!(
-                    "--kube-version takes one of {}",
-                    strata::validate::bundle::versions().join(", ")
-                )),
-            ]);
-        }
-        opts.kube_version = minor;
-    }
-    for path in &v.crds {
-        let files: Vec<std::path::PathBuf> = if path.is_dir() {
-            let mut f: Vec<_> = std::fs::read_dir(path)
-                .map_err(|e| vec![Error::new(format!("cannot read `{}`: {e}", path.display()))])?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.extension()
-                        .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-                })
-                .collect();
-            f.sort();
-            f
-        } else {
-            vec![path.clone()]
-        };
-        for f in files {
-            let text = strata::load::read_text(&f).map_err(|e| vec![e])?;
-            let docs = strata::yaml::parse_documents(&text)
-                .map_err(|e| vec![strata::load::kustomization::yaml_error(&f, e)])?;
-            opts.crds.extend(docs.into_iter().map(|d| d.value));
-        }
-    }
-    Ok(opts)
-}
-
-/// Report violations; `Err` (nothing printed on stdout) when any is an error.
-fn report_violations(
-    violations: &[Violation],
-    format: args::ErrorFormat,
-    json_to_stdout: bool,
-) -> Result<(), Vec<Error>> {
-    let errors = violations
-        .iter()
-        .filter(|v| v.severity == Severity::Error)
-        .count();
-    if format == args::ErrorFormat::Json {
-        let mut text: String = violations.iter().map(|v| v.to_json_line() + "\n").collect();
-        if text.is_empty() {
-            text = String::new();
-        }
-        if json_to_stdout {
-            print(&text)?;
-        } else {
-            let _ = std::io::stderr().lock().write_all(text.as_bytes());
-        }
-        return if errors > 0 { Err(Vec::new()) } else { Ok(()) };
-    }
-    let warnings: Vec<String> = violations
-        .iter()
-        .filter(|v| v.severity == Severity::Warning)
-        .map(|v| {
-            let place = v
-                .file
-                .as_ref()
-                .map(|f| format!("{}:{}: ", f.display(), v.line))
-                .unwrap_or_default();
-            let path = if v.path.is_empty() {
-                String::new()
-            } else {
-                format!(" at `{}`", v.path)
-            };
-            format!("warning: {place}{}{path}: {}", v.resource, v.message)
-        })
-        .collect();
-    warn(&warnings);
-    let errs: Vec<Error> = violations
-        .iter()
-        .filter(|v| v.severity == Severity::Error)
-        .map(Violation::to_error)
-        .collect();
-    if errs.is_empty() { Ok(()) } else { Err(errs) }
-}
-
-fn check_output(outputs: &[strata::Output], v: &args::ValidateArgs) -> Result<(), Vec<Error>> {
-    let opts = validate_options(v)?;
-    let docs: Vec<Doc> = outputs
-        .iter()
-        .flat_map(|o| o.resources.iter())
-        .map(|r| Doc {
-            value: &r.doc,
-            file: Some(r.origin.file.clone()).filter(|f| !f.as_os_str().is_empty()),
-            line: r.origin.line,
-            source: None,
-        })
-        .collect();
-    let violations = strata::validate::validate(&docs, &opts).map_err(|e| vec![e])?;
-    report_violations(&violations, v.error_format, false)
-}
-
-fn validate_cmd(v: args::ValidateCmd) -> Result<(), Vec<Error>> {
-    let opts = validate_options(&v.validate)?;
-    let mut sources: Vec<(Option<std::path::PathBuf>, String)> = Vec::new();
-    if v.files.is_empty() || v.files.iter().any(|f| f.as_os_str() == "-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| vec![Error::new(format!("cannot read standard input: {e}"))])?;
-        sources.push((None, text));
-    }
-    for f in v.files.iter().filter(|f| f.as_os_str() != "-") {
-        sources.push((
-            Some(f.clone()),
-            strata::load::read_text(f).map_err(|e| vec![e])?,
-        ));
-    }
-    let mut parsed: Vec<(
-        &Option<std::path::PathBuf>,
-        &str,
-        Vec<strata::yaml::Document>,
-    )> = Vec::new();
-    let mut errors = Vec::new();
-    for (file, text) in &sources {
-        match strata::yaml::parse_documents(text) {
-            Ok(docs) => parsed.push((file, text, docs)),
-            Err(e) => errors.push(match file {
-                Some(f) => strata::load::kustomization::yaml_error(f, e),
-                None => Error::new(format!("<stdin>:{}:{}: {}", e.line, e.col, e.message)),
-            }),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let docs: Vec<Doc> = parsed
-        .iter()
-        .flat_map(|(file, text, docs)| {
-            docs.iter()
-                .enumerate()
-                .filter(|(_, d)| !d.value.is_null())
-                .map(move |(i, d)| Doc {
-                    value: &d.value,
-                    file: (*file).clone(),
-                    line: d.line,
-                    // Field lines are looked up in files (standard input reports the
-                    // document's line).
-                    source: file.as_ref().map(|_| (*text, i)),
-                })
-        })
-        .collect();
-    let violations = strata::validate::validate(&docs, &opts).map_err(|e| vec![e])?;
-    report_violations(&violations, v.validate.error_format, true)
 }

@@ -17,7 +17,7 @@ const WIDTH: usize = 160;
 const MAX_SNIPPET_FILE: u64 = 16 << 20;
 
 /// A path as the user would type it: relative to the working directory when below it.
-fn shown(path: &Path) -> String {
+pub fn shown(path: &Path) -> String {
     let cwd = std::env::current_dir().unwrap_or_default();
     let real_cwd = std::fs::canonicalize(&cwd).unwrap_or_else(|_| cwd.clone());
     path.strip_prefix(&cwd)
@@ -139,16 +139,24 @@ fn snippet_text(file: &Path) -> Option<String> {
 
 /// Print one error on stderr (a closed stderr is not an error of its own).
 pub fn print(e: &Error) {
+    let source = e
+        .location
+        .as_ref()
+        .and_then(|l| snippet_text(&l.file).map(|t| (shown(&l.file), t)));
+    print_in(e, source);
+}
+
+/// Print `e` with its snippet taken from `source` (a name and its text) rather than from
+/// the file its location names: standard input, or a rendered stream.
+pub fn print_in(e: &Error, source: Option<(String, String)>) {
     let mut diag = MietteDiagnostic::new(relative_message(&e.message));
     if let Some(help) = &e.help {
         diag = diag.with_help(relative_message(help));
     }
-    let source = e
-        .location
-        .as_ref()
-        .and_then(|l| snippet_text(&l.file).map(|t| (l, t)));
-    let report = match source {
-        Some((loc, text)) if loc.line >= 1 && loc.line <= text.lines().count().max(1) => {
+    let report = match (e.location.as_ref(), source) {
+        (Some(loc), Some((name, text)))
+            if loc.line >= 1 && loc.line <= text.lines().count().max(1) =>
+        {
             let (win, at, first_line) = window(&text, loc.line, loc.col);
             let len = win[at..]
                 .find('\n')
@@ -157,7 +165,7 @@ pub fn print(e: &Error) {
             let len = len.min(win.len().saturating_sub(at));
             diag = diag.with_label(LabeledSpan::at(at..at + len, "here"));
             Report::new(diag).with_source_code(Window {
-                name: shown(&loc.file),
+                name,
                 text: win,
                 first_line,
             })

@@ -147,6 +147,11 @@ impl Bundle {
             .map(String::as_str)
     }
 
+    /// Every definition by name (`io.k8s.api.apps.v1.Deployment`), documentation stripped.
+    pub fn definitions(&self) -> &serde_json::Value {
+        &self.defs
+    }
+
     /// Whether any version of `kind` exists in this bundle (for better messages).
     pub fn versions_of(&self, kind: &str) -> Vec<String> {
         let mut v: Vec<String> = self

@@ -1,8 +1,9 @@
 //! Schemas of custom resources, taken from the CustomResourceDefinitions in a render (or
 //! given with `--crds`).
 //!
-//! A CRD's `spec.versions[].schema.openAPIV3Schema` becomes a JSON Schema: `nullable`
-//! admits null, `x-kubernetes-int-or-string` admits an integer or a string,
+//! A CRD's `spec.versions[].schema.openAPIV3Schema` becomes a JSON Schema: null is admitted
+//! everywhere (the API server prunes null fields, or keeps them when `nullable`), and
+//! `x-kubernetes-int-or-string` admits an integer or a string,
 //! `x-kubernetes-preserve-unknown-fields` keeps unknown fields allowed even when strict.
 //! The object's `apiVersion`, `kind` and `metadata` are always allowed.
 
@@ -117,23 +118,24 @@ pub fn convert(v: &J) -> J {
                 };
                 out.insert(k.clone(), converted);
             }
+            // The API server prunes a null field before validating a custom resource
+            // (unless the field is `nullable`, which keeps it): null is accepted either way.
             if m.get("x-kubernetes-int-or-string").and_then(J::as_bool) == Some(true) {
                 out.remove("type");
                 out.insert(
                     "anyOf".into(),
-                    json!([{"type": "integer"}, {"type": "string"}]),
+                    json!([{"type": "integer"}, {"type": "string"}, {"type": "null"}]),
                 );
             }
-            if m.get("nullable").and_then(J::as_bool) == Some(true) {
-                match out.get("type").cloned() {
-                    Some(J::String(t)) => {
-                        out.insert("type".into(), json!([t, "null"]));
-                    }
-                    Some(_) | None => {
-                        let inner = J::Object(out);
-                        return json!({"anyOf": [{"type": "null"}, inner]});
-                    }
+            match out.get("type").cloned() {
+                Some(J::String(t)) => {
+                    out.insert("type".into(), json!([t, "null"]));
                 }
+                Some(J::Array(mut types)) if !types.contains(&json!("null")) => {
+                    types.push(json!("null"));
+                    out.insert("type".into(), J::Array(types));
+                }
+                _ => {}
             }
             J::Object(out)
         }
@@ -160,6 +162,10 @@ mod tests {
         let v = jsonschema::validator_for(&c).expect("compiles");
         assert!(v.is_valid(&json!({"port": 80, "note": null, "free": {"any": 1}})));
         assert!(v.is_valid(&json!({"port": "http"})));
+        assert!(
+            v.is_valid(&json!({"port": null, "free": null})),
+            "null is pruned"
+        );
         assert!(!v.is_valid(&json!({"port": true})));
         assert!(!v.is_valid(&json!({"extra": 1})));
     }

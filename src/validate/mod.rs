@@ -1,18 +1,22 @@
-//! Validation against Kubernetes schemas: catch the bad manifest before the cluster does.
+//! Validation: catch the bad manifest before the cluster does.
 //!
 //! Each document is checked against the schema of its `apiVersion`/`kind` for the target
-//! Kubernetes version (embedded bundles, see `bundle.rs`) or the CRD that defines it
-//! (`crd.rs`). Strict by default, as the API server's strict field validation: an unknown
-//! field is an error. Removed API versions are errors naming the replacement, deprecated
-//! ones are warnings. Documents are validated in parallel and every violation is kept, in
-//! input order.
+//! Kubernetes version (embedded bundles, `bundle.rs`) or the CRD that defines it
+//! (`crd.rs`), in parallel (`schema.rs`). Unknown fields are errors unless
+//! `allow_unknown_fields` (the API server's strict field validation). Removed API versions
+//! are errors naming the replacement, deprecated ones warnings (`apis.rs`). Within one
+//! render, references between objects are checked too (`refs.rs`: a Service selecting no
+//! pods, a missing ConfigMap, …), as warnings. Every finding is a `Violation` (data: a rule,
+//! the document, the field path), in input order; `locate.rs` finds the line of its field.
 
 pub mod apis;
 pub mod bundle;
 pub mod crd;
+pub mod locate;
+pub mod refs;
+mod schema;
 
-use crate::error::{Error, Result};
-use crate::template::schema::to_json;
+use crate::error::Result;
 use crate::yaml::Value;
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -30,11 +34,16 @@ pub enum Missing {
 pub struct ValidateOptions {
     /// `1.NN`; default the newest shipped.
     pub kube_version: String,
+    /// Strict field validation: an unknown field is an error.
     pub strict: bool,
     pub missing: Missing,
     pub skip_kinds: Vec<String>,
     /// CRD documents given with `--crds`.
     pub crds: Vec<Value>,
+    /// Check references between the objects of a render (`refs.rs`).
+    pub references: bool,
+    /// Every warning is an error.
+    pub warnings_as_errors: bool,
 }
 
 impl Default for ValidateOptions {
@@ -45,6 +54,35 @@ impl Default for ValidateOptions {
             missing: Missing::Warn,
             skip_kinds: Vec::new(),
             crds: Vec::new(),
+            references: false,
+            warnings_as_errors: false,
+        }
+    }
+}
+
+/// The text a document was read from, so that a field's own line can be found.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The document's text (from its first line to the next document).
+    pub text: &'a str,
+    /// The line and column (1-based) `text` starts at in its file.
+    pub line: usize,
+    pub col: usize,
+}
+
+impl<'a> Source<'a> {
+    /// The text of `doc` (one of `docs`, as `yaml::parse_documents` returned them) in `text`.
+    pub fn of(text: &'a str, docs: &[crate::yaml::Document], index: usize) -> Source<'a> {
+        let start = docs.get(index).map_or(0, |d| d.offset).min(text.len());
+        let end = docs
+            .get(index + 1)
+            .map_or(text.len(), |d| d.offset)
+            .clamp(start, text.len());
+        let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+        Source {
+            text: &text[start..end],
+            line: docs.get(index).map_or(1, |d| d.line),
+            col: text[line_start..start].chars().count() + 1,
         }
     }
 }
@@ -54,12 +92,16 @@ impl Default for ValidateOptions {
 pub struct Doc<'a> {
     pub value: &'a Value,
     pub file: Option<PathBuf>,
+    /// The line the document starts on in `file`.
     pub line: usize,
-    /// The text of its file and the document's index there (to find a field's own line).
-    pub source: Option<(&'a str, usize)>,
+    /// Its text, when the document is exactly what was read (`strata validate`); a build's
+    /// resources leave it out and `locate::Locator` reads their files when needed.
+    pub source: Option<Source<'a>>,
+    /// Documents of one render share a group: references are checked within a group.
+    pub group: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
     Warning,
@@ -68,19 +110,116 @@ pub enum Severity {
 #[derive(Debug, Clone)]
 pub struct Violation {
     pub severity: Severity,
+    /// A stable id for reports (`unknown-field`, `missing-configmap`, …; see `RULES`).
+    pub rule: &'static str,
+    /// The index of the document in the validated input.
+    pub doc: usize,
     /// `Deployment/web`
     pub resource: String,
     pub namespace: String,
     /// Dotted field path (`spec.replicas`), empty for the whole object.
     pub path: String,
+    /// The same path as keys and list indexes.
+    pub segments: Vec<String>,
     pub message: String,
     pub help: Option<String>,
+    /// The source file of the document (`None`: standard input).
     pub file: Option<PathBuf>,
+    /// 1-based line and column: in `file`, or in the rendered output when `rendered`.
     pub line: usize,
+    pub col: usize,
+    /// The field is not in the source file (a patch or transformer produced it): `line` and
+    /// `col` are in the rendered output of the document's group.
+    pub rendered: bool,
 }
 
+/// Every rule a violation can have, with a one-line description (SARIF lists them).
+pub const RULES: &[(&str, &str)] = &[
+    ("unknown-field", "a field the schema does not have"),
+    ("wrong-type", "a value of the wrong type"),
+    ("required-field", "a required field is missing"),
+    ("schema", "a value the schema does not allow"),
+    ("missing-kind", "a document without `apiVersion` or `kind`"),
+    ("removed-api", "an API version Kubernetes no longer serves"),
+    ("deprecated-api", "an API version Kubernetes will remove"),
+    (
+        "no-schema",
+        "a kind with neither a built-in schema nor a CRD",
+    ),
+    ("bad-schema", "a schema that cannot be compiled"),
+    (
+        "service-selector",
+        "a Service whose selector matches no pod template",
+    ),
+    (
+        "missing-configmap",
+        "a ConfigMap reference to a ConfigMap not in the render",
+    ),
+    (
+        "missing-secret",
+        "a Secret reference to a Secret not in the render",
+    ),
+    (
+        "missing-service",
+        "a backend naming a Service not in the render",
+    ),
+    (
+        "missing-service-port",
+        "a backend naming a port its Service does not have",
+    ),
+    (
+        "missing-scale-target",
+        "a HorizontalPodAutoscaler whose target is not in the render",
+    ),
+    (
+        "pdb-selector",
+        "a PodDisruptionBudget whose selector matches no pod template",
+    ),
+    (
+        "missing-serviceaccount",
+        "a RoleBinding to a ServiceAccount not in the render",
+    ),
+];
+
 impl Violation {
-    pub fn to_error(&self) -> Error {
+    /// A violation of `doc` (fields from its id) at `segments`, placed at the document's line.
+    pub fn of(
+        d: &Doc,
+        doc: usize,
+        severity: Severity,
+        rule: &'static str,
+        segments: Vec<String>,
+        message: String,
+        help: Option<String>,
+    ) -> Violation {
+        let kind = d.value.str_at(&["kind"]).unwrap_or("");
+        Violation {
+            severity,
+            rule,
+            doc,
+            resource: format!(
+                "{}/{}",
+                if kind.is_empty() { "?" } else { kind },
+                d.value.str_at(&["metadata", "name"]).unwrap_or("")
+            ),
+            namespace: d
+                .value
+                .str_at(&["metadata", "namespace"])
+                .unwrap_or("")
+                .to_string(),
+            path: segments.join("."),
+            segments,
+            message,
+            help,
+            file: d.file.clone(),
+            line: d.line,
+            col: 0,
+            rendered: false,
+        }
+    }
+
+    /// `Deployment/web in namespace `a` at `spec.x``: what the violation is about.
+    pub fn subject(&self) -> String {
         let ns = if self.namespace.is_empty() {
             String::new()
         } else {
@@ -91,35 +230,16 @@ impl Violation {
         } else {
             format!(" at `{}`", self.path)
         };
-        let mut e = Error::new(format!("{}{ns}{at}: {}", self.resource, self.message));
-        if let Some(f) = &self.file {
-            e = e.at(crate::error::Location {
-                file: f.clone(),
-                line: self.line.max(1),
-                col: 1,
-                offset: 0,
-            });
-        }
-        match &self.help {
-            Some(h) => e.with_help(h.clone()),
-            None => e,
-        }
+        format!("{}{ns}{at}", self.resource)
     }
+}
 
-    /// One JSON line for `--error-format json`.
-    pub fn to_json_line(&self) -> String {
-        serde_json::json!({
-            "severity": match self.severity { Severity::Error => "error", Severity::Warning => "warning" },
-            "resource": self.resource,
-            "namespace": self.namespace,
-            "path": self.path,
-            "message": self.message,
-            "help": self.help,
-            "file": self.file.as_ref().map(|f| f.display().to_string()),
-            "line": self.line,
-        })
-        .to_string()
-    }
+/// What validation found, and which documents it could not check.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub violations: Vec<Violation>,
+    /// Per document: not checked against a schema (skipped kind, or no schema).
+    pub skipped: Vec<bool>,
 }
 
 fn minor(version: &str) -> u32 {
@@ -130,8 +250,14 @@ fn minor(version: &str) -> u32 {
         .unwrap_or(0)
 }
 
-/// Validate documents; violations come back in input order.
+/// Validate documents; violations come back in input order (schema findings first, then
+/// references), located in the documents' sources when they have one.
 pub fn validate(docs: &[Doc], opts: &ValidateOptions) -> Result<Vec<Violation>> {
+    validate_docs(docs, opts).map(|o| o.violations)
+}
+
+/// `validate`, also saying which documents had no schema to check against.
+pub fn validate_docs(docs: &[Doc], opts: &ValidateOptions) -> Result<Outcome> {
     let bundle = bundle::bundle(&opts.kube_version)?;
     let mut crds = crd::Crds::default();
     for c in &opts.crds {
@@ -141,207 +267,35 @@ pub fn validate(docs: &[Doc], opts: &ValidateOptions) -> Result<Vec<Violation>> 
         crds.add(d.value);
     }
     let m = minor(&opts.kube_version);
-    let per_doc: Vec<Vec<Violation>> = docs
-        .par_iter()
-        .map(|d| check(d, &bundle, &crds, opts, m))
-        .collect();
-    Ok(per_doc.into_iter().flatten().collect())
-}
-
-fn check(
-    d: &Doc,
-    bundle: &bundle::Bundle,
-    crds: &crd::Crds,
-    opts: &ValidateOptions,
-    minor: u32,
-) -> Vec<Violation> {
-    let api = d.value.str_at(&["apiVersion"]).unwrap_or("");
-    let kind = d.value.str_at(&["kind"]).unwrap_or("");
-    let name = d.value.str_at(&["metadata", "name"]).unwrap_or("");
-    let violation =
-        |severity, path: String, message: String, help: Option<String>, line: usize| Violation {
-            severity,
-            resource: format!("{}/{}", if kind.is_empty() { "?" } else { kind }, name),
-            namespace: d
-                .value
-                .str_at(&["metadata", "namespace"])
-                .unwrap_or("")
-                .to_string(),
-            path,
-            message,
-            help,
-            file: d.file.clone(),
-            line,
-        };
-    if api.is_empty() || kind.is_empty() {
-        return vec![violation(
-            Severity::Error,
-            String::new(),
-            "missing `apiVersion` or `kind`".into(),
-            Some("every Kubernetes object names its apiVersion and kind".into()),
-            d.line,
-        )];
-    }
-    if opts.skip_kinds.iter().any(|k| k == kind) {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    match apis::change(api, kind, minor) {
-        Some(apis::Change::Removed { since, replacement }) => {
-            let help = if replacement.is_empty() {
-                format!("{kind} no longer exists; remove it or replace it with its successor")
+    // Reference checks are serial: they overlap the parallel schema checks.
+    let (per_doc, references) = rayon::join(
+        || -> Vec<(Vec<Violation>, bool)> {
+            docs.par_iter()
+                .enumerate()
+                .map(|(i, d)| schema::check(i, d, &bundle, &crds, opts, m))
+                .collect()
+        },
+        || {
+            if opts.references {
+                refs::check(docs)
             } else {
-                format!("use `apiVersion: {replacement}`")
-            };
-            out.push(violation(
-                Severity::Error,
-                "apiVersion".into(),
-                format!(
-                    "`{api}` {kind} was removed in Kubernetes 1.{since} (validating for {})",
-                    opts.kube_version
-                ),
-                Some(help),
-                field_line(d, &["apiVersion"]),
-            ));
-            return out;
-        }
-        Some(apis::Change::Deprecated {
-            removal,
-            replacement,
-        }) => {
-            out.push(violation(
-                Severity::Warning,
-                "apiVersion".into(),
-                format!("`{api}` {kind} is deprecated and removed in Kubernetes 1.{removal}"),
-                Some(if replacement.is_empty() {
-                    format!("plan to remove {kind}")
-                } else {
-                    format!("move to `apiVersion: {replacement}`")
-                }),
-                field_line(d, &["apiVersion"]),
-            ));
-        }
-        None => {}
-    }
-    let validator = match bundle.definition(api, kind) {
-        Some(def) => bundle.validator(def, opts.strict).map_err(|e| e.message),
-        None => match crds.validator(api, kind, opts.strict) {
-            Some(v) => v,
-            None => {
-                let known = bundle.versions_of(kind);
-                let (message, help) = if known.is_empty() {
-                    (
-                        format!("no schema for `{api}` {kind} (not a built-in kind, and no CRD in the input)"),
-                        "include its CustomResourceDefinition, pass `--crds FILE`, or `--skip-kinds`".to_string(),
-                    )
-                } else {
-                    (
-                        format!("Kubernetes {} has no `{api}` {kind}", opts.kube_version),
-                        format!("{kind} is served as {}", known.join(", ")),
-                    )
-                };
-                let severity = match opts.missing {
-                    Missing::Ignore => return out,
-                    Missing::Warn if known.is_empty() => Severity::Warning,
-                    _ => Severity::Error,
-                };
-                out.push(violation(
-                    severity,
-                    String::new(),
-                    message,
-                    Some(help),
-                    d.line,
-                ));
-                return out;
+                Vec::new()
             }
         },
-    };
-    let validator = match validator {
-        Ok(v) => v,
-        Err(e) => {
-            out.push(violation(Severity::Error, String::new(), e, None, d.line));
-            return out;
+    );
+    let skipped = per_doc.iter().map(|(_, s)| *s).collect();
+    let mut violations: Vec<Violation> = per_doc.into_iter().flat_map(|(v, _)| v).collect();
+    violations.extend(references);
+    if opts.warnings_as_errors {
+        for v in &mut violations {
+            v.severity = Severity::Error;
         }
-    };
-    let instance = to_json(d.value);
-    for e in validator.iter_errors(&instance) {
-        let segments: Vec<String> = e
-            .instance_path()
-            .to_string()
-            .split('/')
-            .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
-        let (path, message, help, line) = match e.kind() {
-            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let field = unexpected.first().cloned().unwrap_or_default();
-                let mut full = segments.clone();
-                full.push(field.clone());
-                let line = field_line(d, &full.iter().map(String::as_str).collect::<Vec<_>>());
-                (
-                    full.join("."),
-                    format!("unknown field `{field}`"),
-                    Some(if opts.strict {
-                        "remove it or fix its spelling (strict validation; `--no-strict` allows unknown fields)".to_string()
-                    } else {
-                        "remove it or fix its spelling".to_string()
-                    }),
-                    line,
-                )
-            }
-            _ => {
-                let line = field_line(d, &segments.iter().map(String::as_str).collect::<Vec<_>>());
-                let (message, help) = match e.kind() {
-                    jsonschema::error::ValidationErrorKind::Type { kind } => {
-                        let expected = format!("{kind:?}")
-                            .to_lowercase()
-                            .replace("single(", "")
-                            .replace("multiple(", "")
-                            .replace(['(', ')', '[', ']'], "")
-                            .split(", ")
-                            .filter(|t| *t != "null")
-                            .map(str::to_string)
-                            .collect::<Vec<_>>()
-                            .join(" or ");
-                        let found = match e.instance().as_ref() {
-                            serde_json::Value::String(s) => format!("the string `{s}`"),
-                            serde_json::Value::Number(n) => format!("the number `{n}`"),
-                            serde_json::Value::Bool(b) => format!("`{b}`"),
-                            serde_json::Value::Array(_) => "a list".to_string(),
-                            serde_json::Value::Object(_) => "a map".to_string(),
-                            serde_json::Value::Null => "null".to_string(),
-                        };
-                        (
-                            format!("expected {expected}, found {found}"),
-                            Some("fix the value's type (quotes make a string)".to_string()),
-                        )
-                    }
-                    jsonschema::error::ValidationErrorKind::Required { .. } => {
-                        (e.to_string(), Some("add the missing field".to_string()))
-                    }
-                    _ => (e.to_string(), None),
-                };
-                (segments.join("."), message, help, line)
-            }
-        };
-        out.push(violation(Severity::Error, path, message, help, line));
     }
-    out
-}
-
-/// The line of a field in the document's source file, or the document's first line.
-fn field_line(d: &Doc, path: &[&str]) -> usize {
-    let Some((text, index)) = d.source else {
-        return d.line;
-    };
-    let mut p: Vec<&str> = path.to_vec();
-    while !p.is_empty() {
-        if let Some((line, _, _)) = crate::yaml::locate(text, index, &p) {
-            return line;
-        }
-        p.pop();
-    }
-    d.line
+    locate::in_documents(&mut violations, docs);
+    Ok(Outcome {
+        violations,
+        skipped,
+    })
 }
 
 #[cfg(test)]
@@ -349,19 +303,17 @@ mod tests {
     use super::*;
     use crate::yaml::parse_documents;
 
-    fn check_text(text: &str, opts: &ValidateOptions) -> Vec<Violation> {
-        let docs: Vec<Value> = parse_documents(text)
-            .expect("yaml")
-            .into_iter()
-            .map(|d| d.value)
-            .collect();
-        let refs: Vec<Doc> = docs
+    pub(crate) fn check_text(text: &str, opts: &ValidateOptions) -> Vec<Violation> {
+        let parsed = parse_documents(text).expect("yaml");
+        let refs: Vec<Doc> = parsed
             .iter()
-            .map(|v| Doc {
-                value: v,
+            .enumerate()
+            .map(|(i, d)| Doc {
+                value: &d.value,
                 file: None,
-                line: 1,
-                source: None,
+                line: d.line,
+                source: Some(Source::of(text, &parsed, i)),
+                group: 0,
             })
             .collect();
         validate(&refs, opts).expect("validates")
@@ -375,10 +327,15 @@ mod tests {
         let wrong_type = ok.replace("spec:\n  selector", "spec:\n  replicas: three\n  selector");
         let v = check_text(&wrong_type, &opts);
         assert_eq!(v.len(), 1, "{v:?}");
-        assert_eq!(v[0].path, "spec.replicas");
+        assert_eq!(
+            (v[0].path.as_str(), v[0].rule),
+            ("spec.replicas", "wrong-type")
+        );
+        assert_eq!((v[0].line, v[0].col), (5, 3));
         let unknown = ok.replace("spec:\n  selector", "spec:\n  replicaz: 2\n  selector");
         let v = check_text(&unknown, &opts);
         assert_eq!(v[0].message, "unknown field `replicaz`");
+        assert_eq!((v[0].line, v[0].rule), (5, "unknown-field"));
         let loose = ValidateOptions {
             strict: false,
             ..ValidateOptions::default()
@@ -391,7 +348,24 @@ mod tests {
         assert!(
             check_text(&missing, &opts)
                 .iter()
-                .any(|v| v.message.contains("containers"))
+                .any(|v| v.message.contains("containers") && v.rule == "required-field")
+        );
+    }
+
+    #[test]
+    fn properties_named_description_are_properties() {
+        let opts = ValidateOptions::default();
+        let pc = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\ndescription: for the important pods\n";
+        assert!(
+            check_text(pc, &opts).is_empty(),
+            "{:?}",
+            check_text(pc, &opts)
+        );
+        let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: foos.example.com}\nspec:\n  group: example.com\n  names: {kind: Foo, plural: foos}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    additionalPrinterColumns:\n    - {name: Size, type: integer, jsonPath: .spec.size, description: how big}\n    schema:\n      openAPIV3Schema:\n        type: object\n        description: a foo\n        properties:\n          spec: {type: object, description: what it is}\n";
+        assert!(
+            check_text(crd, &opts).is_empty(),
+            "{:?}",
+            check_text(crd, &opts)
         );
     }
 
@@ -408,6 +382,11 @@ mod tests {
         );
         let foo = "apiVersion: example.com/v1\nkind: Foo\nmetadata: {name: f}\n";
         assert_eq!(check_text(foo, &opts)[0].severity, Severity::Warning);
+        let promoted = ValidateOptions {
+            warnings_as_errors: true,
+            ..ValidateOptions::default()
+        };
+        assert_eq!(check_text(foo, &promoted)[0].severity, Severity::Error);
         let err = ValidateOptions {
             missing: Missing::Error,
             ..ValidateOptions::default()
@@ -437,6 +416,9 @@ mod tests {
         );
         let v = check_text(&bad, &opts);
         assert_eq!(v.len(), 1, "{v:?}");
-        assert_eq!(v[0].path, "spec.size");
+        assert_eq!(
+            (v[0].path.as_str(), v[0].doc, v[0].line),
+            ("spec.size", 1, 25)
+        );
     }
 }

@@ -1,0 +1,135 @@
+//! The text report: errors as diagnostics with a snippet of the field's line, warnings as
+//! `warning:` lines with their help, on standard error. `plain` is the same without
+//! snippets, for `--report FILE`.
+
+use super::Report;
+use crate::cli::report;
+use strata::Error;
+use strata::error::Location;
+use strata::validate::{Severity, Violation};
+
+/// Help, plus where a field only in the rendered output came from.
+fn help(report: &Report, v: &Violation) -> Option<String> {
+    if !v.rendered {
+        return v.help.clone();
+    }
+    let file = report.entries.get(v.doc).map(|e| &*e.file).unwrap_or("");
+    let note = if file.ends_with(".j2") {
+        format!("the field is in the output of template `{file}`")
+    } else if file.is_empty() {
+        "a patch or transformer set this field (a generator made the resource)".to_string()
+    } else {
+        format!("a patch or transformer set this field (the resource comes from `{file}`)")
+    };
+    Some(match &v.help {
+        Some(h) => format!("{h}; {note}"),
+        None => note,
+    })
+}
+
+/// `file:line:col`, `<stdin>:line:col` or `<rendered overlays/prod>:line:col`.
+fn place(report: &Report, v: &Violation) -> String {
+    let entry = report.entries.get(v.doc);
+    let name = if v.rendered {
+        entry
+            .and_then(|e| report.rendered.get(e.group))
+            .and_then(Option::as_ref)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    } else {
+        entry.map(|e| e.file.to_string()).unwrap_or_default()
+    };
+    if name.is_empty() {
+        return String::new();
+    }
+    format!("{name}:{}:{}: ", v.line.max(1), v.col.max(1))
+}
+
+fn warning_line(report: &Report, v: &Violation) -> String {
+    let mut line = format!(
+        "warning: {}{}: {}\n",
+        place(report, v),
+        v.subject(),
+        v.message
+    );
+    if let Some(h) = help(report, v) {
+        line.push_str(&format!("  help: {h}\n"));
+    }
+    line
+}
+
+/// Print the findings on standard error: warnings first, then every error.
+pub fn print(report: &Report) {
+    let warnings: String = report
+        .violations
+        .iter()
+        .filter(|v| v.severity == Severity::Warning)
+        .map(|v| warning_line(report, v))
+        .collect();
+    if !warnings.is_empty() {
+        eprint!("{warnings}");
+    }
+    for v in report
+        .violations
+        .iter()
+        .filter(|v| v.severity == Severity::Error)
+    {
+        let mut e = Error::new(format!("{}: {}", v.subject(), v.message));
+        if let Some(h) = help(report, v) {
+            e = e.with_help(h);
+        }
+        let entry = report.entries.get(v.doc);
+        let located = |file: std::path::PathBuf| Location {
+            file,
+            line: v.line.max(1),
+            col: v.col.max(1),
+            offset: 0,
+        };
+        if v.rendered {
+            let rendered = entry
+                .and_then(|e| report.rendered.get(e.group))
+                .and_then(Option::as_ref);
+            if let Some(r) = rendered {
+                e = e.at(located(r.name.clone().into()));
+                report::print_in(&e, Some((r.name.clone(), r.text.clone())));
+                continue;
+            }
+        }
+        match (&v.file, report.stdin) {
+            (Some(f), _) => {
+                e = e.at(located(f.clone()));
+                report::print(&e);
+            }
+            (None, Some(text)) => {
+                e = e.at(located("<stdin>".into()));
+                report::print_in(&e, Some(("<stdin>".into(), text.to_string())));
+            }
+            (None, None) => report::print(&e),
+        }
+    }
+}
+
+/// The findings as plain lines (`error: file:line:col: …`, then `help:`), and the summary
+/// with `--summary`.
+pub fn plain(report: &Report) -> String {
+    let mut out = String::new();
+    for v in report.violations {
+        if v.severity == Severity::Warning {
+            out.push_str(&warning_line(report, v));
+            continue;
+        }
+        out.push_str(&format!(
+            "error: {}{}: {}\n",
+            place(report, v),
+            v.subject(),
+            v.message
+        ));
+        if let Some(h) = help(report, v) {
+            out.push_str(&format!("  help: {h}\n"));
+        }
+    }
+    if report.summary {
+        out.push_str(&report.summary().text());
+    }
+    out
+}

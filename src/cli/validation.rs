@@ -1,0 +1,372 @@
+//! `strata validate` and `build/render --validate`: arguments → `ValidateOptions`, the
+//! documents to validate, the findings located at their fields, and the report.
+//!
+//! `strata validate` reads files, directories (every `.yaml`, `.yml` and `.json` below
+//! them, sorted) or standard input, and prints its report on standard output (text
+//! diagnostics go to standard error). `--validate` checks a finished build before anything
+//! is printed: diagnostics on standard error, and the report in `--report FILE`.
+
+use super::args::{Common, Format, MissingArg, ValidateArgs, ValidateCmd};
+use super::formats::{self, Entry, Rendered, Report};
+use super::report::shown;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use strata::Error;
+use strata::validate::{self, Doc, Missing, Source, ValidateOptions, Violation, locate};
+
+pub fn options(v: &ValidateArgs, warnings_as_errors: bool) -> Result<ValidateOptions, Vec<Error>> {
+    let mut opts = ValidateOptions {
+        strict: !v.allow_unknown_fields,
+        missing: match v.missing_schemas {
+            MissingArg::Warn => Missing::Warn,
+            MissingArg::Error => Missing::Error,
+            MissingArg::Ignore => Missing::Ignore,
+        },
+        skip_kinds: v.skip_kinds.clone(),
+        references: !v.no_reference_checks,
+        warnings_as_errors,
+        ..ValidateOptions::default()
+    };
+    if let Some(k) = &v.kube_version {
+        let k = k.trim_start_matches('v');
+        let minor: String = k.splitn(3, '.').take(2).collect::<Vec<_>>().join(".");
+        if !validate::bundle::versions().contains(&minor.as_str()) {
+            return Err(vec![
+                Error::new(format!("no schemas for Kubernetes `{k}`")).with_help(format!(
+                    "--kube-version takes one of {}",
+                    validate::bundle::versions().join(", ")
+                )),
+            ]);
+        }
+        opts.kube_version = minor;
+    }
+    for path in &v.crds {
+        let files = if path.is_dir() {
+            manifest_files(path)?
+        } else {
+            vec![path.clone()]
+        };
+        for f in files {
+            let text = strata::load::read_text(&f).map_err(|e| vec![e])?;
+            let docs = strata::yaml::parse_documents(&text)
+                .map_err(|e| vec![strata::load::kustomization::yaml_error(&f, e)])?;
+            opts.crds.extend(docs.into_iter().map(|d| d.value));
+        }
+    }
+    Ok(opts)
+}
+
+/// How deep `manifest_files` goes below a directory argument.
+const MAX_DEPTH: usize = 32;
+
+/// Files in a directory that are not manifests: a layer's kustomization and values.
+const NOT_MANIFESTS: &[&str] = &[
+    "kustomization.yaml",
+    "kustomization.yml",
+    "Kustomization",
+    "values.yaml",
+    "values.schema.json",
+];
+
+/// The manifest files below `dir` (`.yaml`, `.yml`, `.json`), sorted by path. Symbolic
+/// links to directories are not followed (no cycles); hidden entries, kustomizations and
+/// values files are skipped.
+fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>, Vec<Error>> {
+    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            return Err(Error::new(format!(
+                "`{}` is more than {MAX_DEPTH} directories deep",
+                dir.display()
+            ))
+            .with_help("pass a directory nearer to the manifests"));
+        }
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::new(format!("cannot read `{}`: {e}", dir.display())))?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths {
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if name.starts_with('.') || NOT_MANIFESTS.contains(&name.as_str()) {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&p)
+                .map_err(|e| Error::new(format!("cannot read `{}`: {e}", p.display())))?;
+            if meta.is_dir() {
+                walk(&p, depth + 1, out)?;
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
+                && p.is_file()
+            {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, 0, &mut out).map_err(|e| vec![e])?;
+    Ok(out)
+}
+
+/// Write `--report FILE`.
+fn write_report(path: &Path, text: &str) -> Result<(), Vec<Error>> {
+    std::fs::write(path, text).map_err(|e| {
+        vec![
+            Error::new(format!("cannot write the report `{}`: {e}", path.display()))
+                .with_help("check that its directory exists and is writable"),
+        ]
+    })
+}
+
+/// Validate finished builds (one group each, named by `labels`: environments when `render`)
+/// before they are printed.
+pub fn check_outputs(
+    outputs: &[strata::Output],
+    labels: &[String],
+    render: bool,
+    c: &Common,
+) -> Result<(), Vec<Error>> {
+    let opts = options(&c.validation, c.warnings_as_errors)?;
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut first = Vec::new();
+    for (g, o) in outputs.iter().enumerate() {
+        first.push(docs.len());
+        docs.extend(o.resources.iter().map(|r| Doc {
+            value: &r.doc,
+            file: Some(r.origin.file.clone()).filter(|f| !f.as_os_str().is_empty()),
+            line: r.origin.line,
+            source: None,
+            group: g,
+        }));
+    }
+    let outcome = validate::validate_docs(&docs, &opts).map_err(|e| vec![e])?;
+    let mut violations = outcome.violations;
+    let rendered = place_in_sources(&mut violations, &docs, outputs, &first);
+    let rendered = rendered
+        .into_iter()
+        .zip(labels)
+        .map(|(text, label)| {
+            text.map(|text| Rendered {
+                name: format!("<rendered {label}>"),
+                text,
+            })
+        })
+        .collect();
+    let mut shown_files = HashMap::new();
+    let entries = docs
+        .iter()
+        .zip(&outcome.skipped)
+        .map(|(d, skipped)| entry(d, d.group, *skipped, &mut shown_files, ""))
+        .collect();
+    let report = Report {
+        entries,
+        violations: &violations,
+        groups: labels.to_vec(),
+        rendered,
+        stdin: None,
+        files: outputs.len(),
+        unit: if render {
+            ("environment", "environments")
+        } else {
+            ("build", "builds")
+        },
+        summary: c.validation.summary,
+    };
+    if c.validation.error_format == Some(Format::Json) {
+        eprint!("{}", report.document(Format::Json));
+    } else {
+        formats::text::print(&report);
+        if report.summary {
+            eprint!("{}", report.summary().text());
+        }
+    }
+    if let Some(path) = &c.report {
+        let format = c.report_format.unwrap_or_else(|| formats::format_of(path));
+        write_report(path, &report.document(format))?;
+    }
+    if report.errors() > 0 {
+        Err(Vec::new())
+    } else {
+        Ok(())
+    }
+}
+
+/// Move a build's findings to their field's line in its source file, or else into the
+/// rendered output; the rendered stream of each group that needed it.
+fn place_in_sources(
+    violations: &mut [Violation],
+    docs: &[Doc],
+    outputs: &[strata::Output],
+    first: &[usize],
+) -> Vec<Option<String>> {
+    let mut locator = locate::Locator::default();
+    let mut pending = Vec::new();
+    for (n, v) in violations.iter_mut().enumerate() {
+        if !locator.in_source_file(v, &docs[v.doc]) {
+            pending.push(n);
+        }
+    }
+    let mut texts: Vec<Option<String>> = vec![None; outputs.len()];
+    for &n in &pending {
+        let g = docs[violations[n].doc].group;
+        if texts[g].is_none() {
+            texts[g] = Some(outputs[g].yaml());
+        }
+    }
+    let split: Vec<Vec<Source>> = texts
+        .iter()
+        .map(|t| {
+            t.as_deref()
+                .map(locate::rendered_documents)
+                .unwrap_or_default()
+        })
+        .collect();
+    for n in pending {
+        let v = &mut violations[n];
+        let g = docs[v.doc].group;
+        if let Some(doc) = split[g].get(v.doc - first[g]) {
+            locate::in_rendered(v, doc);
+        }
+    }
+    texts
+}
+
+/// The report's entry of a document; `shown_files` caches how each file is shown, `none`
+/// names a document without a file (standard input, or a generated object: empty).
+fn entry<'a>(
+    d: &Doc<'a>,
+    group: usize,
+    skipped: bool,
+    shown_files: &mut HashMap<PathBuf, Rc<str>>,
+    none: &str,
+) -> Entry<'a> {
+    let value = d.value;
+    let s = |path: &[&str]| value.str_at(path).unwrap_or("");
+    let file = match &d.file {
+        Some(f) => shown_files
+            .entry(f.clone())
+            .or_insert_with(|| shown(f).into())
+            .clone(),
+        None => none.into(),
+    };
+    Entry {
+        api_version: s(&["apiVersion"]),
+        kind: s(&["kind"]),
+        name: s(&["metadata", "name"]),
+        namespace: s(&["metadata", "namespace"]),
+        file,
+        line: d.line,
+        group,
+        skipped,
+    }
+}
+
+pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
+    let opts = options(&v.validate, v.warnings_as_errors)?;
+    let format = v.output.or(v.validate.error_format).unwrap_or(Format::Text);
+    let mut inputs: Vec<(Option<PathBuf>, String)> = Vec::new();
+    if v.files.is_empty() || v.files.iter().any(|f| f.as_os_str() == "-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| vec![Error::new(format!("cannot read standard input: {e}"))])?;
+        inputs.push((None, text));
+    }
+    for f in v.files.iter().filter(|f| f.as_os_str() != "-") {
+        let files = if f.is_dir() {
+            let found = manifest_files(f)?;
+            if found.is_empty() {
+                return Err(vec![
+                    Error::new(format!("no manifests under `{}`", f.display()))
+                        .with_help("a directory is searched for `.yaml`, `.yml` and `.json` files"),
+                ]);
+            }
+            found
+        } else {
+            vec![f.clone()]
+        };
+        for file in files {
+            let text = strata::load::read_text(&file).map_err(|e| vec![e])?;
+            inputs.push((Some(file), text));
+        }
+    }
+    let mut parsed = Vec::new();
+    let mut errors = Vec::new();
+    for (file, text) in &inputs {
+        match strata::yaml::parse_documents(text) {
+            Ok(docs) => parsed.push((file, text.as_str(), docs)),
+            Err(e) => errors.push(match file {
+                Some(f) => strata::load::kustomization::yaml_error(f, e),
+                None => Error::new(format!("<stdin>:{}:{}: {}", e.line, e.col, e.message)),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut groups = Vec::new();
+    for (file, text, parsed_docs) in &parsed {
+        groups.push(
+            file.as_deref()
+                .map(shown)
+                .unwrap_or_else(|| "<stdin>".into()),
+        );
+        for (i, d) in parsed_docs.iter().enumerate() {
+            if d.value.is_null() {
+                continue;
+            }
+            docs.push(Doc {
+                value: &d.value,
+                file: (*file).clone(),
+                line: d.line,
+                source: Some(Source::of(text, parsed_docs, i)),
+                // The inputs are one render: references may cross files.
+                group: 0,
+            });
+        }
+    }
+    let outcome = validate::validate_docs(&docs, &opts).map_err(|e| vec![e])?;
+    // The report groups resources by file.
+    let mut file_of = Vec::new();
+    for (g, (_, _, parsed_docs)) in parsed.iter().enumerate() {
+        file_of.extend(parsed_docs.iter().filter(|d| !d.value.is_null()).map(|_| g));
+    }
+    let mut shown_files = HashMap::new();
+    let entries = docs
+        .iter()
+        .zip(&outcome.skipped)
+        .zip(&file_of)
+        .map(|((d, skipped), g)| entry(d, *g, *skipped, &mut shown_files, "<stdin>"))
+        .collect();
+    let report = Report {
+        entries,
+        violations: &outcome.violations,
+        rendered: groups.iter().map(|_| None).collect(),
+        groups,
+        stdin: inputs
+            .iter()
+            .find(|(f, _)| f.is_none())
+            .map(|(_, t)| t.as_str()),
+        files: parsed.len(),
+        unit: ("file", "files"),
+        summary: v.validate.summary,
+    };
+    match format {
+        Format::Text => {
+            formats::text::print(&report);
+            if report.summary {
+                super::print(&report.summary().text())?;
+            }
+        }
+        other => super::print(&report.document(other))?,
+    }
+    if report.errors() > 0 {
+        Err(Vec::new())
+    } else {
+        Ok(())
+    }
+}

@@ -23,7 +23,8 @@ fn budget() -> AliasBudget {
 }
 
 /// Value equality as kubectl's output preserves it: numbers by value (a float with a whole
-/// value prints as an integer, as through Kustomize's JSON round trip), NaN equal to itself.
+/// value prints as an integer, as through Kustomize's JSON round trip), NaN equal to itself,
+/// strings and keys after the NEL folding kubectl's output applies (`yaml::json_round_trip`).
 fn same(a: &Value, b: &Value) -> bool {
     let num = |v: &Value| match v {
         Value::Int(i) => Some(*i as f64),
@@ -39,8 +40,13 @@ fn same(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+            x.len() == y.len()
+                && x.iter().all(|(k, v)| {
+                    y.get(yaml::json_round_trip(k).as_ref())
+                        .is_some_and(|w| same(v, w))
+                })
         }
+        (Value::Str(x), Value::Str(y)) => yaml::json_round_trip(x) == y.as_str(),
         _ => a == b,
     }
 }

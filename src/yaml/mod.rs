@@ -16,7 +16,7 @@ pub use parse::{
     parse_documents_lenient, parse_kustomization_in, parse_objects_in, parse_yaml11_in,
     plain_is_string, plain_scalar, refolded,
 };
-pub use print::to_yaml_string;
+pub use print::{json_round_trip, to_yaml_string};
 
 /// Whether kubectl can print `c`: its JSON encoder escapes C0 controls, but leaves DEL, the
 /// C1 controls (except NEL) and U+FFFE/U+FFFF raw, and its YAML reader then refuses them.

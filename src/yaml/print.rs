@@ -256,7 +256,7 @@ fn string_style(s: &str) -> Style {
 /// A quirk of the JSON round trip: Go's JSON encoder leaves U+0085 (NEL) raw and go-yaml v2
 /// reads it as a line break inside the quoted string, folding the run of spaces and NELs
 /// around it (one NEL becomes a space, n of them n-1 newlines).
-fn json_round_trip(s: &str) -> Cow<'_, str> {
+pub fn json_round_trip(s: &str) -> Cow<'_, str> {
     if !s.contains('\u{85}') {
         return Cow::Borrowed(s);
     }

@@ -247,10 +247,14 @@ fn entry<'a>(
     let value = d.value;
     let s = |path: &[&str]| value.str_at(path).unwrap_or("");
     let file = match &d.file {
-        Some(f) => shown_files
-            .entry(f.clone())
-            .or_insert_with(|| shown(f).into())
-            .clone(),
+        Some(f) => match shown_files.get(f) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Rc<str> = shown(f).into();
+                shown_files.insert(f.clone(), s.clone());
+                s
+            }
+        },
         None => none.into(),
     };
     Entry {

@@ -87,7 +87,12 @@ fn fixtures_build_as_kubectl_does() {
             Err(_) => {
                 let want = fs::read_to_string(case.join("expected_error.txt"))
                     .expect("expected.yaml or expected_error.txt");
-                let flat: String = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+                // The message as one line: the report's wrapping (and its `│`) undone.
+                let flat: String = stderr
+                    .split_whitespace()
+                    .filter(|w| *w != "│")
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 out.status.code() == Some(1)
                     && out.stdout.is_empty()
                     && flat.contains(want.trim())

@@ -91,6 +91,7 @@ pub fn apply_smp(
     allow_name: bool,
     allow_kind: bool,
     custom: Option<&std::sync::Arc<schema::Custom>>,
+    texts: &[(Vec<crate::yaml::PathSeg>, String)],
 ) -> Result<()> {
     let (name, ns, kind) = (
         r.name().to_string(),
@@ -102,8 +103,18 @@ pub fn apply_smp(
     }
     let pos = Position::root_with(&r.gvk(), custom);
     let aliased = r.alias_snapshot();
+    // How the target's strings were written is in its file (not for generated objects).
+    let origin = (r.origin.configured_by.is_none() && !texts.is_empty())
+        .then(|| (r.origin.file.clone(), r.origin.line));
+    let source = origin.as_ref().map(|(f, l)| (f.as_path(), *l));
     let empties = empty_fields(&r.doc, std::mem::take(&mut r.empty_nulls), &pos);
-    let merged = smp::merge(Some(std::mem::take(&mut r.doc)), patch, &pos, &Merge::Plain)?;
+    let merged = smp::merge(
+        Some(std::mem::take(&mut r.doc)),
+        patch,
+        &pos,
+        &Merge::Plain,
+        &mut smp::Walk::with_source(texts, source),
+    )?;
     r.doc = merged.unwrap_or(Value::Map(Map::default()));
     // Kustomize's merge walks the whole target and drops every field whose value was empty
     // in the source (`key:`); an explicit `null` stays. Lists are walked only when they
@@ -138,6 +149,39 @@ pub fn apply_smp(
         r.set_namespace(&ns);
     }
     Ok(())
+}
+
+/// The labels and annotations of a strategic merge patch as strings: each value's written
+/// text (`texts`, from `yaml::parse_patch_texts_in`), `""` for a collection. Kustomize reads
+/// them so for `patchesStrategicMerge` and targeted patches; a null is then the text
+/// `"null"` (or `"~"`), not a deletion.
+pub fn stringify_metadata(patch: &mut Value, texts: &[(Vec<crate::yaml::PathSeg>, String)]) {
+    use crate::yaml::PathSeg;
+    let Some(Value::Map(meta)) = patch.get_mut("metadata") else {
+        return;
+    };
+    for field in ["labels", "annotations"] {
+        let Some(Value::Map(m)) = meta.get_mut(field) else {
+            continue;
+        };
+        for (key, v) in m.iter_mut() {
+            let path = [
+                PathSeg::Key("metadata".into()),
+                PathSeg::Key(field.into()),
+                PathSeg::Key(key.clone()),
+            ];
+            // A timestamp reads as a string of another text: the recorded text wins.
+            let written = texts.iter().find(|(p, _)| p.as_slice() == path);
+            let text = match (&*v, written) {
+                (Value::Map(_) | Value::Seq(_), _) => String::new(),
+                (_, Some((_, t))) => t.clone(),
+                (Value::Str(_), None) => continue,
+                (Value::Null, None) => "null".to_string(),
+                (other, None) => other.scalar_text().unwrap_or_default(),
+            };
+            *v = Value::Str(text);
+        }
+    }
 }
 
 /// One step towards an empty field, by key in a map or by merge-key values in a list.
@@ -226,8 +270,18 @@ fn clear_empty(doc: &mut Value, steps: &[Step]) {
 
 /// A copy of `patch` that names `r`, so a targeted patch renames what it patches only
 /// when its options allow it.
-pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool) -> Value {
+pub fn retarget(
+    patch: &Value,
+    r: &Resource,
+    allow_name: bool,
+    allow_kind: bool,
+    texts: &[(Vec<crate::yaml::PathSeg>, String)],
+) -> Value {
     let mut p = patch.clone();
+    // Kustomize copies the patch's labels and annotations through its string-map accessors
+    // (`CopyMergeMetaDataFieldsFrom`): a targeted patch's `team: null` is the string
+    // `"null"`, not a deletion, and `1.10` is `"1.10"`.
+    stringify_metadata(&mut p, texts);
     let root = crate::resource::ensure_map(&mut p);
     if !allow_kind {
         root.insert("apiVersion".to_string(), Value::Str(r.gvk().api_version()));
@@ -235,22 +289,6 @@ pub fn retarget(patch: &Value, r: &Resource, allow_name: bool, allow_kind: bool)
     }
     let meta =
         crate::resource::ensure_map(root.entry("metadata".to_string()).or_insert(Value::Null));
-    // Kustomize copies the patch's labels and annotations through its string-map accessors
-    // (`CopyMergeMetaDataFieldsFrom`): a targeted patch's `team: null` is the string
-    // `"null"`, not a deletion, and `1` is `"1"`.
-    for field in ["labels", "annotations"] {
-        if let Some(Value::Map(m)) = meta.get_mut(field) {
-            for v in m.values_mut() {
-                let text = match &*v {
-                    Value::Str(_) => continue,
-                    Value::Null => "null".to_string(),
-                    Value::Map(_) | Value::Seq(_) => String::new(),
-                    scalar => scalar.scalar_text().unwrap_or_default(),
-                };
-                *v = Value::Str(text);
-            }
-        }
-    }
     if !allow_name {
         meta.insert("name".to_string(), Value::Str(r.name().to_string()));
     }

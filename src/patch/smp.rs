@@ -10,7 +10,85 @@
 
 use super::schema::{Merge, Position};
 use crate::error::{Error, Result};
-use crate::yaml::{Map, Value};
+use crate::yaml::{Map, PathSeg, Value};
+
+/// Where the merge is in the patch and in the target, with the written texts of the
+/// patch's typed plain scalars (`yaml::Document::plain_texts`). kyaml gives a patch's scalar
+/// the style of the target's: over a string that was quoted (or a block), `0x1F` stays the
+/// text `"0x1F"`.
+pub struct Walk<'t> {
+    texts: &'t [(Vec<PathSeg>, String)],
+    path: Vec<PathSeg>,
+    dest: Vec<PathSeg>,
+    /// The target's source file and the line its document starts on, read (once) only
+    /// when a typed patch scalar lands on a string that could have been written plain.
+    source: Option<(&'t std::path::Path, usize)>,
+    styled: Option<Vec<(Vec<PathSeg>, String)>>,
+}
+
+impl<'t> Walk<'t> {
+    pub fn new(texts: &'t [(Vec<PathSeg>, String)]) -> Walk<'t> {
+        Walk {
+            texts,
+            path: Vec::new(),
+            dest: Vec::new(),
+            source: None,
+            styled: None,
+        }
+    }
+
+    /// A walk that can look up how the target's strings were written in its source.
+    pub fn with_source(
+        texts: &'t [(Vec<PathSeg>, String)],
+        source: Option<(&'t std::path::Path, usize)>,
+    ) -> Walk<'t> {
+        Walk {
+            source,
+            ..Walk::new(texts)
+        }
+    }
+
+    /// The patch's scalar here, as it lands over `dest`.
+    fn scalar(&mut self, dest: Option<&Value>, patch: &Value) -> Value {
+        if let Some(Value::Str(d)) = dest
+            && !self.texts.is_empty()
+            && let Some((_, text)) = self.texts.iter().find(|(p, _)| *p == self.path)
+            && (!crate::yaml::prints_plain(d) || self.written_styled(d))
+        {
+            return Value::Str(text.clone());
+        }
+        patch.clone()
+    }
+
+    /// Whether the target's string `d` here was written quoted or as a block in its source.
+    fn written_styled(&mut self, d: &str) -> bool {
+        let source = self.source;
+        let styled = self.styled.get_or_insert_with(|| {
+            let Some((file, line)) = source else {
+                return Vec::new();
+            };
+            let Ok(text) = crate::load::fs::read_text(file) else {
+                return Vec::new();
+            };
+            let budget = crate::yaml::AliasBudget::default();
+            crate::yaml::parse_styled_strings_in(&text, &budget)
+                .ok()
+                .and_then(|docs| docs.into_iter().find(|(l, _)| *l == line))
+                .map(|(_, s)| s)
+                .unwrap_or_default()
+        });
+        styled.iter().any(|(p, v)| *p == self.dest && v == d)
+    }
+
+    fn enter<T>(&mut self, patch: PathSeg, dest: PathSeg, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.path.push(patch);
+        self.dest.push(dest);
+        let out = f(self);
+        self.path.pop();
+        self.dest.pop();
+        out
+    }
+}
 
 const DIRECTIVE: &str = "$patch";
 
@@ -44,6 +122,7 @@ pub fn merge(
     patch: &Value,
     pos: &Position,
     how: &Merge,
+    walk: &mut Walk<'_>,
 ) -> Result<Option<Value>> {
     // Kustomize refuses to merge a map, a list and a scalar into one another ("wrong node
     // kind"); null on either side is a deletion or an addition.
@@ -66,9 +145,9 @@ pub fn merge(
     }
     match patch {
         Value::Null => Ok(None),
-        Value::Map(p) => merge_map(dest, p, pos, how),
-        Value::Seq(p) => merge_seq(dest, p, pos, how),
-        scalar => Ok(Some(scalar.clone())),
+        Value::Map(p) => merge_map(dest, p, pos, how, walk),
+        Value::Seq(p) => merge_seq(dest, p, pos, how, walk),
+        scalar => Ok(Some(walk.scalar(dest.as_ref(), scalar))),
     }
 }
 
@@ -91,6 +170,7 @@ fn merge_map(
     patch: &Map,
     pos: &Position,
     how: &Merge,
+    walk: &mut Walk<'_>,
 ) -> Result<Option<Value>> {
     let directive = match patch.get(DIRECTIVE) {
         Some(v) => directive_of(v)?,
@@ -121,13 +201,17 @@ fn merge_map(
     for (k, pv) in &fields {
         let (child_how, child_pos) = pos.field(k);
         let current = out.get(k).cloned();
-        let merged = merge(current, pv, &child_pos, &child_how).map_err(|e| {
-            if e.message.starts_with("the patch has ") {
-                under(k, e)
-            } else {
-                e
-            }
-        })?;
+        let merged = walk
+            .enter(PathSeg::Key(k.clone()), PathSeg::Key(k.clone()), |w| {
+                merge(current, pv, &child_pos, &child_how, w)
+            })
+            .map_err(|e| {
+                if e.message.starts_with("the patch has ") {
+                    under(k, e)
+                } else {
+                    e
+                }
+            })?;
         match merged {
             Some(v) => {
                 out.insert(k.clone(), v);
@@ -141,10 +225,12 @@ fn merge_map(
 }
 
 /// A list-level `$patch` directive: an element that is a map holding only `$patch`.
-fn list_directive(patch: &[Value]) -> Result<(Directive, Vec<Value>)> {
+/// Returns the directive, the other items, and each one's index in the patch.
+fn list_directive(patch: &[Value]) -> Result<(Directive, Vec<Value>, Vec<usize>)> {
     let mut directive = Directive::None;
     let mut rest = Vec::with_capacity(patch.len());
-    for item in patch {
+    let mut at = Vec::with_capacity(patch.len());
+    for (i, item) in patch.iter().enumerate() {
         if let Value::Map(m) = item
             && m.len() == 1
             && let Some(d) = m.get(DIRECTIVE)
@@ -153,8 +239,9 @@ fn list_directive(patch: &[Value]) -> Result<(Directive, Vec<Value>)> {
             continue;
         }
         rest.push(item.clone());
+        at.push(i);
     }
-    Ok((directive, rest))
+    Ok((directive, rest, at))
 }
 
 fn merge_seq(
@@ -162,8 +249,9 @@ fn merge_seq(
     patch: &[Value],
     pos: &Position,
     how: &Merge,
+    walk: &mut Walk<'_>,
 ) -> Result<Option<Value>> {
-    let (directive, items) = list_directive(patch)?;
+    let (directive, items, at) = list_directive(patch)?;
     match directive {
         Directive::Delete => return Ok(None),
         Directive::Replace => return Ok(Some(Value::Seq(items))),
@@ -177,9 +265,11 @@ fn merge_seq(
     match how {
         // kyaml starts from the patch's own list when the target has none, and walks it.
         Merge::Keyed(keys) if missing => {
-            merge_associative(items.clone(), &items, &keys.list(), pos).map(Some)
+            merge_associative(items.clone(), &items, &at, &keys.list(), pos, walk).map(Some)
         }
-        Merge::Keyed(keys) => merge_associative(dest, &items, &keys.list(), pos).map(Some),
+        Merge::Keyed(keys) => {
+            merge_associative(dest, &items, &at, &keys.list(), pos, walk).map(Some)
+        }
         Merge::Primitive => Ok(Some(Value::Seq(merge_primitive(dest, &items)))),
         Merge::Plain | Merge::Replace => Ok(Some(Value::Seq(items))),
     }
@@ -199,8 +289,10 @@ fn merge_seq(
 fn merge_associative(
     dest: Vec<Value>,
     patch: &[Value],
+    at: &[usize],
     keys: &[&str],
     pos: &Position,
+    walk: &mut Walk<'_>,
 ) -> Result<Value> {
     let mut values_list: Vec<Vec<String>> = Vec::new();
     for item in patch.iter().chain(dest.iter()) {
@@ -221,9 +313,13 @@ fn merge_associative(
         let (k2, v2) = validate_keys(std::slice::from_ref(&vv), &vv, &vk);
         let di = element_list(&dest, &k2, &v2);
         let d = di.map(|i| dest[i].clone());
-        let p = element_list(patch, &k2, &v2).map(|i| &patch[i]);
+        let p = element_list(patch, &k2, &v2);
         let mut val = match p {
-            Some(p) => merge(d, p, pos, &Merge::Plain)?,
+            Some(i) => walk.enter(
+                PathSeg::Index(at[i]),
+                PathSeg::Index(di.unwrap_or(usize::MAX)),
+                |w| merge(d, &patch[i], pos, &Merge::Plain, w),
+            )?,
             None => d.map(|mut v| {
                 normalize(&mut v, pos, &Merge::Plain);
                 v
@@ -271,7 +367,7 @@ fn normalize(v: &mut Value, pos: &Position, how: &Merge) {
             let Value::Seq(items) = std::mem::take(v) else {
                 return;
             };
-            *v = merge_associative(items, &[], &keys.list(), pos)
+            *v = merge_associative(items, &[], &[], &keys.list(), pos, &mut Walk::new(&[]))
                 .unwrap_or_else(|_| Value::Seq(Vec::new()));
         }
         (v @ Value::Seq(_), Merge::Primitive) => {
@@ -486,7 +582,14 @@ mod tests {
 
     fn apply(api: &str, kind: &str, dest: &str, patch: &str) -> Option<Value> {
         let pos = Position::root(&Gvk::from_api_version(api, kind));
-        merge(Some(doc(dest)), &doc(patch), &pos, &Merge::Plain).expect("merges")
+        merge(
+            Some(doc(dest)),
+            &doc(patch),
+            &pos,
+            &Merge::Plain,
+            &mut Walk::new(&[]),
+        )
+        .expect("merges")
     }
 
     #[test]

@@ -29,12 +29,36 @@ pub struct Patch {
     pub at: Spot,
     /// The patch file, when the patch has one.
     pub file: Option<PathBuf>,
-    /// Per strategic-merge document: its re-folded scalars, raw.
-    pub folded: Vec<Folded>,
+    /// Per strategic-merge document: its re-folded scalars, raw, and its written texts.
+    pub raw: Raw,
 }
 
 /// The raw values of a document's re-folded scalars (see `yaml::Document::folded_raw`).
 pub type Folded = Vec<(Vec<yaml::PathSeg>, String)>;
+
+/// What the documents of a strategic merge patch were written as, per document.
+#[derive(Default)]
+pub struct Raw {
+    /// Re-folded scalars, raw.
+    pub folded: Vec<Folded>,
+    /// The texts of typed plain scalars (`yaml::parse_patch_texts_in`).
+    pub texts: Vec<Folded>,
+}
+
+impl Raw {
+    /// The written texts of document `d`.
+    fn texts(&self, d: usize) -> &[(Vec<yaml::PathSeg>, String)] {
+        self.texts.get(d).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The written texts of a strategic merge patch's documents (none for a JSON patch).
+fn plain_texts(values: &[Value], text: &str, loader: &Loader) -> Vec<Folded> {
+    if matches!(values, [Value::Seq(_)]) {
+        return Vec::new();
+    }
+    yaml::parse_patch_texts_in(text, &loader.aliases).unwrap_or_default()
+}
 
 /// Which field a `Patches` transformer came from (Kustomize names them differently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +192,7 @@ impl Patches {
                         &rm.items[i],
                         p.allow_name_change,
                         p.allow_kind_change,
+                        p.raw.texts(0),
                     );
                     patch::apply_smp(
                         &mut rm.items[i],
@@ -175,9 +200,10 @@ impl Patches {
                         p.allow_name_change,
                         p.allow_kind_change,
                         self.openapi.as_ref(),
+                        p.raw.texts(0),
                     )
                     .map_err(|e| e.context(format!("patch {}", p.source)))?;
-                    adopt_folded(&mut rm.items[i], &patch, p.folded.first());
+                    adopt_folded(&mut rm.items[i], &patch, p.raw.folded.first());
                 }
                 Ok(())
             }
@@ -185,6 +211,17 @@ impl Patches {
                 for (d, doc) in docs.iter().enumerate() {
                     let id = patch::patch_id(doc);
                     let found = patch::matching_any_id(rm, &id);
+                    // `patchesStrategicMerge` reads the patch's labels and annotations as
+                    // strings, as a targeted patch does; `patches:` keeps them typed.
+                    let stringified;
+                    let doc = if self.field == Field::StrategicMerge {
+                        let mut copy = doc.clone();
+                        patch::stringify_metadata(&mut copy, p.raw.texts(d));
+                        stringified = copy;
+                        &stringified
+                    } else {
+                        doc
+                    };
                     match found.as_slice() {
                         [i] => {
                             patch::apply_smp(
@@ -193,9 +230,10 @@ impl Patches {
                                 p.allow_name_change,
                                 p.allow_kind_change,
                                 self.openapi.as_ref(),
+                                p.raw.texts(d),
                             )
                             .map_err(|e| e.context(format!("patch {}", p.source)))?;
-                            adopt_folded(&mut rm.items[*i], doc, p.folded.get(d));
+                            adopt_folded(&mut rm.items[*i], doc, p.raw.folded.get(d));
                         }
                         [] => return Err(patch::no_target(rm, &id, &p.source)),
                         _ => {
@@ -274,7 +312,11 @@ fn apply_json(
     let result = json6902::apply(doc, ops);
     if let Some(Value::Map(meta)) = doc.get_mut("metadata") {
         // Kustomize reads annotations back as a string map: an empty one, or one the patch
-        // made something other than a map, is gone.
+        // made something other than a map, is gone; a list is read as key, value pairs.
+        if let Some(Value::Seq(items)) = meta.get("annotations") {
+            let pairs = annotation_pairs(items).map_err(|e| Box::new((ops.len(), e)))?;
+            meta.insert("annotations".into(), Value::Map(pairs));
+        }
         match meta.get("annotations") {
             Some(Value::Map(a)) if !a.is_empty() => {}
             Some(_) => {
@@ -295,8 +337,57 @@ fn apply_json(
         }
     }
     result?;
+    // Kustomize needs a name after the patch: a string, or a number or boolean it prints.
+    let name = doc.get("metadata").and_then(|m| m.get("name"));
+    if matches!(
+        name,
+        None | Some(Value::Null | Value::Map(_) | Value::Seq(_))
+    ) || name.and_then(Value::as_str) == Some("")
+    {
+        let e = Error::new("the patch leaves the resource without a `metadata.name`").with_help(
+            "a JSON patch may change `/metadata/name` to another name, not remove or empty it",
+        );
+        return Err(Box::new((ops.len(), e)));
+    }
     json_round_trip(doc);
     Ok(())
+}
+
+/// Annotations a JSON patch made a list, as kyaml reads a sequence node as a map: items in
+/// key, value pairs; a pair whose key is a collection is skipped.
+fn annotation_pairs(items: &[Value]) -> Result<yaml::Map> {
+    if items.len() % 2 == 1 {
+        return Err(Error::new(format!(
+            "the patch makes `metadata.annotations` a list of {} items",
+            items.len()
+        ))
+        .with_help("annotations are a map of strings: `/metadata/annotations/<key>` adds one"));
+    }
+    let mut out = yaml::Map::default();
+    for pair in items.chunks(2) {
+        let value = match &pair[1] {
+            Value::Str(s) => s.clone(),
+            Value::Null => "null".to_string(),
+            Value::Map(_) | Value::Seq(_) => String::new(),
+            scalar => scalar.scalar_text().unwrap_or_default(),
+        };
+        match &pair[0] {
+            Value::Str(k) => {
+                out.insert(k.clone(), Value::Str(value));
+            }
+            Value::Map(_) | Value::Seq(_) => {}
+            other => {
+                return Err(Error::new(format!(
+                    "the patch makes `metadata.annotations` a list with the key `{}`, not a string",
+                    other.scalar_text().unwrap_or_default()
+                ))
+                .with_help(
+                    "annotations are a map of strings: `/metadata/annotations/<key>` adds one",
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Numbers after Kustomize's JSON round trip: integers beyond 2^53 come back as the
@@ -332,7 +423,7 @@ fn load_file(
     loader: &Loader,
     at: &[&str],
     path: &str,
-) -> Result<(Vec<Value>, PathBuf, Vec<Folded>)> {
+) -> Result<(Vec<Value>, PathBuf, Raw)> {
     let Some(file) = loader
         .file(&k.dir, path)
         .map_err(|e| e.at(k.location(at)))?
@@ -349,8 +440,14 @@ fn load_file(
         docs.docs.iter().map(|(v, _, _)| v.clone()).collect(),
         &docs.text,
         loader,
-    );
-    Ok((values, file, docs.folded_raw.clone()))
+    )
+    .map_err(|why| not_json(k, at, &format!("`{path}`"), &why))?;
+    let texts = plain_texts(&values, &docs.text, loader);
+    let raw = Raw {
+        folded: docs.folded_raw.clone(),
+        texts,
+    };
+    Ok((values, file, raw))
 }
 
 fn inline(
@@ -358,49 +455,68 @@ fn inline(
     loader: &Loader,
     at: &[&str],
     text: &str,
-) -> Result<(Vec<Value>, Vec<Folded>)> {
-    yaml::parse_objects_in(text, &loader.aliases)
-        .map(|docs| {
-            let (values, folded): (Vec<Value>, Vec<Folded>) = docs
-                .into_iter()
-                .filter(|d| !d.value.is_null())
-                .map(|mut d| {
-                    // A patch's annotations are their written text too (nulls delete).
-                    let _ = yaml::annotations::settle_patch(&mut d);
-                    (d.value, d.folded_raw)
-                })
-                .unzip();
-            (as_json_patch(values, text, loader), folded)
+) -> Result<(Vec<Value>, Raw)> {
+    let docs = yaml::parse_objects_in(text, &loader.aliases).map_err(|e| {
+        k.error(
+            at,
+            format!(
+                "inline patch is not valid YAML: {} (line {} of the patch)",
+                e.message, e.line
+            ),
+        )
+        .with_help(
+            e.help
+                .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
+        )
+    })?;
+    let (values, folded): (Vec<Value>, Vec<Folded>) = docs
+        .into_iter()
+        .filter(|d| !d.value.is_null())
+        .map(|mut d| {
+            // A patch's annotations are their written text too (nulls delete).
+            let _ = yaml::annotations::settle_patch(&mut d);
+            (d.value, d.folded_raw)
         })
-        .map_err(|e| {
-            k.error(
-                at,
-                format!(
-                    "inline patch is not valid YAML: {} (line {} of the patch)",
-                    e.message, e.line
-                ),
-            )
-            .with_help(
-                e.help
-                    .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
-            )
-        })
+        .unzip();
+    let values =
+        as_json_patch(values, text, loader).map_err(|why| not_json(k, at, "(inline)", &why))?;
+    let texts = plain_texts(&values, text, loader);
+    Ok((values, Raw { folded, texts }))
 }
 
 /// A JSON 6902 patch (a list of operations) is read again as Kustomize reads it, through
-/// sigs.k8s.io/yaml: YAML 1.1, where a `value: y` is `true`.
-fn as_json_patch(docs: Vec<Value>, text: &str, loader: &Loader) -> Vec<Value> {
+/// sigs.k8s.io/yaml: YAML 1.1, where a `value: y` is `true`. Text whose first character is
+/// `[` is read as JSON only, so a YAML flow list there is an error (kubectl: "unable to
+/// parse SM or JSON patch").
+fn as_json_patch(
+    docs: Vec<Value>,
+    text: &str,
+    loader: &Loader,
+) -> std::result::Result<Vec<Value>, String> {
     if !matches!(docs.as_slice(), [Value::Seq(_)]) {
-        return docs;
+        return Ok(docs);
     }
-    match yaml::parse_yaml11_in(text, &loader.aliases) {
+    if text.starts_with('[')
+        && let Err(e) = serde_json::from_str::<serde_json::Value>(text)
+    {
+        return Err(format!(
+            "it starts with `[`, so it is read as JSON, and it is not JSON ({e})"
+        ));
+    }
+    Ok(match yaml::parse_yaml11_in(text, &loader.aliases) {
         Ok(again) => again
             .into_iter()
             .map(|d| d.value)
             .filter(|v| !v.is_null())
             .collect(),
         Err(_) => docs,
-    }
+    })
+}
+
+/// The error for a JSON patch that starts with `[` but is not JSON.
+fn not_json(k: &Kustomization, at: &[&str], source: &str, why: &str) -> Error {
+    k.error(at, format!("patch {source} cannot be read: {why}"))
+        .with_help("write the operations as JSON (`[{\"op\": \"replace\", …}]`) or as a YAML block list (`- op: replace`)")
 }
 
 fn classify(k: &Kustomization, at: &[&str], docs: Vec<Value>) -> Result<Body> {
@@ -444,12 +560,12 @@ pub fn strategic_merge(
         };
         let looks_inline =
             s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
-        let (docs, source, file, folded) = if looks_inline {
-            let (docs, folded) = inline(k, loader, &at, s)?;
-            (docs, "(inline)".to_string(), None, folded)
+        let (docs, source, file, raw) = if looks_inline {
+            let (docs, raw) = inline(k, loader, &at, s)?;
+            (docs, "(inline)".to_string(), None, raw)
         } else {
-            let (docs, file, folded) = load_file(k, loader, &at, s.trim())?;
-            (docs, format!("`{}`", s.trim()), Some(file), folded)
+            let (docs, file, raw) = load_file(k, loader, &at, s.trim())?;
+            (docs, format!("`{}`", s.trim()), Some(file), raw)
         };
         let body = classify(k, &at, docs)?;
         if matches!(body, Body::Empty) {
@@ -466,7 +582,7 @@ pub fn strategic_merge(
             file,
             source,
             at: k.spot(&at),
-            folded,
+            raw,
         });
     }
     Ok(Some(Patches {
@@ -511,7 +627,7 @@ pub fn entries(
         };
         let m = k.strict_struct(&at, item, allowed)?;
         let text = |f: &str| m.get(f).and_then(Value::as_str).map(str::to_string);
-        let (docs, source, file, folded) = match (text("path"), text("patch")) {
+        let (docs, source, file, raw) = match (text("path"), text("patch")) {
             (Some(_), Some(_)) => {
                 return Err(k
                     .error(&at, "a patch entry may have `path` or `patch`, not both")
@@ -525,7 +641,7 @@ pub fn entries(
             (Some(p), None) => {
                 let mut pat = at.to_vec();
                 pat.push("path");
-                let (docs, file, folded) = load_file(k, loader, &pat, &p)?;
+                let (docs, file, raw) = load_file(k, loader, &pat, &p)?;
                 // Only a file of zero bytes is an empty patch to Kustomize; text that holds
                 // no document (a comment, `---`, `null`) is an error.
                 let zero = std::fs::metadata(&file).is_ok_and(|m| m.len() == 0);
@@ -534,7 +650,7 @@ pub fn entries(
                         .error(&pat, format!("patch file `{p}` holds no patch"))
                         .with_help("write the patch, or remove the entry (an empty file with a `target` does nothing)"));
                 }
-                (docs, format!("`{p}`"), Some(file), folded)
+                (docs, format!("`{p}`"), Some(file), raw)
             }
             (None, Some(t)) => {
                 let mut pat = at.to_vec();
@@ -553,8 +669,8 @@ pub fn entries(
                         .error(&pat, "`patch:` is empty")
                         .with_help("write the patch inline, or give its file as `path:`"));
                 }
-                let (docs, folded) = inline(k, loader, &pat, text)?;
-                (docs, source, None, folded)
+                let (docs, raw) = inline(k, loader, &pat, text)?;
+                (docs, source, None, raw)
             }
         };
         let body = classify(k, &at, docs)?;
@@ -609,7 +725,7 @@ pub fn entries(
             source,
             at: k.spot(&at),
             file,
-            folded,
+            raw,
         });
     }
     Ok(Some(Patches {

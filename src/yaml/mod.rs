@@ -13,10 +13,10 @@ mod print;
 
 pub use parse::{
     AliasBudget, Document, PathSeg, YamlError, locate, parse_documents, parse_documents_in,
-    parse_documents_lenient, parse_kustomization_in, parse_objects_in, parse_yaml11_in,
-    plain_is_string, plain_scalar, refolded,
+    parse_documents_lenient, parse_kustomization_in, parse_objects_in, parse_patch_texts_in,
+    parse_styled_strings_in, parse_yaml11_in, plain_is_string, plain_scalar, refolded,
 };
-pub use print::{json_round_trip, to_yaml_string};
+pub use print::{json_round_trip, prints_plain, to_yaml_string};
 
 /// Whether kubectl can print `c`: its JSON encoder escapes C0 controls, but leaves DEL, the
 /// C1 controls (except NEL) and U+FFFE/U+FFFF raw, and its YAML reader then refuses them.

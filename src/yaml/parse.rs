@@ -34,6 +34,12 @@ pub struct Document {
     /// holds the printed form, this the raw one, which Kustomize's generator merge and
     /// replacements read (paths of map fields only).
     pub folded_raw: Vec<(Vec<PathSeg>, String)>,
+    /// The written text of each plain scalar that does not read as that text (`0x1F`,
+    /// `1.10`, `~`, `true`), by path; recorded only by `parse_patch_texts_in`.
+    pub plain_texts: Vec<(Vec<PathSeg>, String)>,
+    /// Strings written quoted or as a block scalar, by path; recorded only by
+    /// `parse_styled_strings_in`.
+    pub styled: Vec<(Vec<PathSeg>, String)>,
 }
 
 /// One step of a path into a document.
@@ -52,6 +58,8 @@ impl Document {
             empty_nulls: Vec::new(),
             annotation_texts: Vec::new(),
             folded_raw: Vec::new(),
+            plain_texts: Vec::new(),
+            styled: Vec::new(),
         }
     }
 }
@@ -181,6 +189,40 @@ pub fn parse_yaml11_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>
     parse_opts(text, false, false, true, budget)
 }
 
+/// The written texts of the typed plain scalars of each non-empty document of a strategic
+/// merge patch (`Document::plain_texts`): where the patch sets one over a quoted string,
+/// Kustomize keeps the text (kyaml gives the patch's node the target's style).
+pub fn parse_patch_texts_in(
+    text: &str,
+    budget: &AliasBudget,
+) -> Result<Vec<Vec<(Vec<PathSeg>, String)>>, YamlError> {
+    let docs = parse_opts_with(text, false, true, false, Record::PlainTexts, budget)?;
+    Ok(docs
+        .into_iter()
+        .filter(|d| !d.value.is_null())
+        .map(|d| d.plain_texts)
+        .collect())
+}
+
+/// The strings of each document (with its start line) that were written quoted or as a
+/// block scalar (`Document::styled`): the style a strategic merge patch's value takes on.
+pub fn parse_styled_strings_in(
+    text: &str,
+    budget: &AliasBudget,
+) -> Result<Vec<(usize, Vec<(Vec<PathSeg>, String)>)>, YamlError> {
+    let docs = parse_opts_with(text, false, true, false, Record::Styled, budget)?;
+    Ok(docs.into_iter().map(|d| (d.line, d.styled)).collect())
+}
+
+/// What the reader records besides the values.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+enum Record {
+    #[default]
+    Nothing,
+    PlainTexts,
+    Styled,
+}
+
 fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
     parse_opts(text, lenient, false, false, budget)
 }
@@ -192,6 +234,17 @@ fn parse_opts(
     yaml11: bool,
     budget: &AliasBudget,
 ) -> Result<Vec<Document>, YamlError> {
+    parse_opts_with(text, lenient, string_keys, yaml11, Record::Nothing, budget)
+}
+
+fn parse_opts_with(
+    text: &str,
+    lenient: bool,
+    string_keys: bool,
+    yaml11: bool,
+    record: Record,
+    budget: &AliasBudget,
+) -> Result<Vec<Document>, YamlError> {
     let pos = Positions::new(text);
     check_characters(text)?;
     let (mut b, mut docs) = (Builder::default(), Vec::new());
@@ -199,6 +252,7 @@ fn parse_opts(
     b.string_keys = string_keys;
     b.yaml11 = yaml11;
     b.no_refold = yaml11;
+    b.record = record;
     let (mut root, mut start) = (None, None);
     // Where the last document ended, whether it ended with `...`, and whether the current
     // document is one kubectl never reads (content after `...` without a `---`).
@@ -244,6 +298,11 @@ fn parse_opts(
                 doc.empty_nulls = std::mem::take(&mut b.empty_nulls);
                 doc.annotation_texts = std::mem::take(&mut b.annotation_texts);
                 doc.folded_raw = std::mem::take(&mut b.folded_raw);
+                match b.record {
+                    Record::PlainTexts => doc.plain_texts = std::mem::take(&mut b.recorded),
+                    Record::Styled => doc.styled = std::mem::take(&mut b.recorded),
+                    Record::Nothing => {}
+                }
                 if !skip {
                     docs.push(doc);
                 }
@@ -360,6 +419,10 @@ struct Builder {
     folded_raw: Vec<(Vec<PathSeg>, String)>,
     /// Kustomization files: folded scalars stay raw (sigs.k8s.io/yaml never re-folds).
     no_refold: bool,
+    /// What to record of each scalar (`Document::plain_texts` or `Document::styled`).
+    record: Record,
+    /// What was recorded for the current document.
+    recorded: Vec<(Vec<PathSeg>, String)>,
 }
 
 impl Builder {
@@ -375,6 +438,7 @@ impl Builder {
         // The written text of a scalar (before folding is re-applied), for annotations.
         let mut raw: Option<String> = None;
         let mut folded: Option<String> = None;
+        let mut recorded: Option<String> = None;
         let (value, key, anchor, span) = match event {
             Event::Scalar(mut text, style, anchor, tag) => {
                 // A block scalar that runs to the end of a file with no final newline has no
@@ -404,6 +468,21 @@ impl Builder {
                     value = yaml11_bool(&text).map_or(value, Value::Bool);
                 }
                 empty = text.is_empty() && value.is_null();
+                let wanted = match self.record {
+                    Record::Nothing => false,
+                    Record::PlainTexts => {
+                        style == ScalarStyle::Plain
+                            && tag.is_none()
+                            && value != Value::Str(text.to_string())
+                    }
+                    Record::Styled => style != ScalarStyle::Plain && value.as_str().is_some(),
+                };
+                if wanted {
+                    recorded = Some(match self.record {
+                        Record::Styled => value.as_str().unwrap_or_default().to_string(),
+                        _ => text.to_string(),
+                    });
+                }
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"
                     && tag
@@ -497,6 +576,24 @@ impl Builder {
             },
             _ => None,
         };
+        // A scalar to record becoming a map field or a list item: remember it by path.
+        if let Some(t) = recorded {
+            match self.stack.last() {
+                Some((Frame::Map(m), ..)) => {
+                    if let Some((k, false, _)) = &m.key {
+                        let mut path = self.path_to_top();
+                        path.push(PathSeg::Key(k.clone()));
+                        self.recorded.push((path, t));
+                    }
+                }
+                Some((Frame::Seq(items), ..)) => {
+                    let mut path = self.path_to_top();
+                    path.push(PathSeg::Index(items.len()));
+                    self.recorded.push((path, t));
+                }
+                None => {}
+            }
+        }
         // An empty value about to become a map field: remember where.
         let empty_path = match self.stack.last() {
             Some((Frame::Map(m), ..)) if empty => match &m.key {

@@ -253,6 +253,14 @@ fn string_style(s: &str) -> Style {
     }
 }
 
+/// Whether go-yaml writes the string `s` as a plain scalar. Kustomize keeps a string it had
+/// to quote (or write as a block) in that style, which a strategic merge patch's value then
+/// takes on.
+pub fn prints_plain(s: &str) -> bool {
+    let chars: Vec<char> = s.chars().collect();
+    !s.is_empty() && string_style(s) == Style::Plain && analyze(&chars).block_plain
+}
+
 /// A quirk of the JSON round trip: Go's JSON encoder leaves U+0085 (NEL) raw and go-yaml v2
 /// reads it as a line break inside the quoted string, folding the run of spaces and NELs
 /// around it (one NEL becomes a space, n of them n-1 newlines).

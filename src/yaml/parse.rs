@@ -189,13 +189,16 @@ pub fn parse_yaml11_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>
     parse_opts(text, false, false, true, budget)
 }
 
+/// Strings of a document by path (written texts, or values).
+pub type Texts = Vec<(Vec<PathSeg>, String)>;
+
 /// The written texts of the typed plain scalars of each non-empty document of a strategic
 /// merge patch (`Document::plain_texts`): where the patch sets one over a quoted string,
 /// Kustomize keeps the text (kyaml gives the patch's node the target's style).
 pub fn parse_patch_texts_in(
     text: &str,
     budget: &AliasBudget,
-) -> Result<Vec<Vec<(Vec<PathSeg>, String)>>, YamlError> {
+) -> Result<Vec<Texts>, YamlError> {
     let docs = parse_opts_with(text, false, true, false, Record::PlainTexts, budget)?;
     Ok(docs
         .into_iter()
@@ -209,7 +212,7 @@ pub fn parse_patch_texts_in(
 pub fn parse_styled_strings_in(
     text: &str,
     budget: &AliasBudget,
-) -> Result<Vec<(usize, Vec<(Vec<PathSeg>, String)>)>, YamlError> {
+) -> Result<Vec<(usize, Texts)>, YamlError> {
     let docs = parse_opts_with(text, false, true, false, Record::Styled, budget)?;
     Ok(docs.into_iter().map(|d| (d.line, d.styled)).collect())
 }

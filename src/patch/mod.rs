@@ -104,7 +104,7 @@ pub fn apply_smp(
     let pos = Position::root_with(&r.gvk(), custom);
     let aliased = r.alias_snapshot();
     // How the target's strings were written is in its file (not for generated objects).
-    let origin = (r.origin.configured_by.is_none() && !texts.is_empty())
+    let origin = (r.origin.configured_by.is_none() && r.source_styles && !texts.is_empty())
         .then(|| (r.origin.file.clone(), r.origin.line));
     let source = origin.as_ref().map(|(f, l)| (f.as_path(), *l));
     let empties = empty_fields(&r.doc, std::mem::take(&mut r.empty_nulls), &pos);

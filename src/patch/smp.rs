@@ -77,7 +77,12 @@ impl<'t> Walk<'t> {
                 .map(|(_, s)| s)
                 .unwrap_or_default()
         });
-        styled.iter().any(|(p, v)| *p == self.dest && v == d)
+        // A string keeps its style when a transformer or patch changes its value in place;
+        // through a list (whose items a merge may reorder) only the same value is trusted.
+        let through_list = self.dest.iter().any(|s| matches!(s, PathSeg::Index(_)));
+        styled
+            .iter()
+            .any(|(p, v)| *p == self.dest && (!through_list || v == d))
     }
 
     fn enter<T>(&mut self, patch: PathSeg, dest: PathSeg, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -264,9 +269,16 @@ fn merge_seq(
     };
     match how {
         // kyaml starts from the patch's own list when the target has none, and walks it.
-        Merge::Keyed(keys) if missing => {
-            merge_associative(items.clone(), &items, &at, &keys.list(), pos, walk).map(Some)
-        }
+        // (The patch merged with itself: no target style to take on.)
+        Merge::Keyed(keys) if missing => merge_associative(
+            items.clone(),
+            &items,
+            &at,
+            &keys.list(),
+            pos,
+            &mut Walk::new(&[]),
+        )
+        .map(Some),
         Merge::Keyed(keys) => {
             merge_associative(dest, &items, &at, &keys.list(), pos, walk).map(Some)
         }

@@ -174,6 +174,9 @@ pub struct Resource {
     /// A later write to one of them in place (a label transformer, a strategic merge patch,
     /// a replacement) changes them all, as in Kustomize.
     pub aliases: Vec<Vec<Vec<crate::yaml::PathSeg>>>,
+    /// Whether the strings of the tree still have the style of the source file (a JSON
+    /// patch rebuilds every node; see `patch::smp::Walk`).
+    pub source_styles: bool,
 }
 
 /// The value at a concrete path.
@@ -268,6 +271,7 @@ impl Resource {
             typed_annotations: Vec::new(),
             folded_raw: Vec::new(),
             aliases: Vec::new(),
+            source_styles: true,
         }
     }
 

@@ -289,6 +289,7 @@ fn apply_json(
     // new (no place shares a value with another any more).
     r.folded_raw.clear();
     r.aliases.clear();
+    r.source_styles = false;
     // ... and writes every null out as `null`: no field is empty any more.
     r.empty_nulls.clear();
     let doc = &mut r.doc;

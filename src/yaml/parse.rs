@@ -195,10 +195,7 @@ pub type Texts = Vec<(Vec<PathSeg>, String)>;
 /// The written texts of the typed plain scalars of each non-empty document of a strategic
 /// merge patch (`Document::plain_texts`): where the patch sets one over a quoted string,
 /// Kustomize keeps the text (kyaml gives the patch's node the target's style).
-pub fn parse_patch_texts_in(
-    text: &str,
-    budget: &AliasBudget,
-) -> Result<Vec<Texts>, YamlError> {
+pub fn parse_patch_texts_in(text: &str, budget: &AliasBudget) -> Result<Vec<Texts>, YamlError> {
     let docs = parse_opts_with(text, false, true, false, Record::PlainTexts, budget)?;
     Ok(docs
         .into_iter()

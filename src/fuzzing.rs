@@ -121,7 +121,16 @@ pub fn strategic_merge(data: &[u8]) {
         return;
     }
     let mut r = Resource::new(doc, Origin::default());
-    if crate::patch::apply_smp(&mut r, &patch, false, false, None, &[]).is_ok() {
+    if crate::patch::apply_smp(
+        &mut r,
+        &patch,
+        false,
+        false,
+        None,
+        crate::patch::smp::Written::NONE,
+    )
+    .is_ok()
+    {
         let _ = yaml::to_yaml_string(&r.doc);
     }
 }

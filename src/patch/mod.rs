@@ -91,7 +91,7 @@ pub fn apply_smp(
     allow_name: bool,
     allow_kind: bool,
     custom: Option<&std::sync::Arc<schema::Custom>>,
-    texts: &[(Vec<crate::yaml::PathSeg>, String)],
+    written: &smp::Written,
 ) -> Result<()> {
     let (name, ns, kind) = (
         r.name().to_string(),
@@ -104,17 +104,24 @@ pub fn apply_smp(
     let pos = Position::root_with(&r.gvk(), custom);
     let aliased = r.alias_snapshot();
     // How the target's strings were written is in its file (not for generated objects).
-    let origin = (r.origin.configured_by.is_none() && r.source_styles && !texts.is_empty())
+    let tracked = !written.texts.is_empty() || !written.strings.is_empty();
+    let origin = (r.origin.configured_by.is_none() && r.source_styles && tracked)
         .then(|| (r.origin.file.clone(), r.origin.line));
     let source = origin.as_ref().map(|(f, l)| (f.as_path(), *l));
     let empties = empty_fields(&r.doc, std::mem::take(&mut r.empty_nulls), &pos);
+    let overrides = std::mem::take(&mut r.style_overrides);
+    let mut walk = smp::Walk::with_source(written, source, &overrides);
     let merged = smp::merge(
         Some(std::mem::take(&mut r.doc)),
         patch,
         &pos,
         &Merge::Plain,
-        &mut smp::Walk::with_source(texts, source),
+        &mut walk,
     )?;
+    let added = std::mem::take(&mut walk.added);
+    drop(walk);
+    r.style_overrides = overrides;
+    r.style_overrides.extend(added);
     r.doc = merged.unwrap_or(Value::Map(Map::default()));
     // Kustomize's merge walks the whole target and drops every field whose value was empty
     // in the source (`key:`); an explicit `null` stays. Lists are walked only when they

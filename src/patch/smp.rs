@@ -10,60 +10,125 @@
 
 use super::schema::{Merge, Position};
 use crate::error::{Error, Result};
-use crate::yaml::{Map, PathSeg, Value};
+use crate::yaml::{Map, PathSeg, StringStyle, Value};
 
-/// Where the merge is in the patch and in the target, with the written texts of the
-/// patch's typed plain scalars (`yaml::Document::plain_texts`). kyaml gives a patch's scalar
-/// the style of the target's: over a string that was quoted (or a block), `0x1F` stays the
-/// text `"0x1F"`.
+/// How a strategic merge patch document was written (`yaml::parse_patch_written_in`).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Written {
+    /// The written texts of its typed plain scalars.
+    pub texts: crate::yaml::Texts,
+    /// Its strings and whether each was quoted (or a block).
+    pub strings: Vec<StringStyle>,
+}
+
+impl Written {
+    /// Nothing known of how the patch was written.
+    pub const NONE: &'static Written = &Written {
+        texts: Vec::new(),
+        strings: Vec::new(),
+    };
+}
+
+/// Where the merge is in the patch and in the target, with how the patch was written. kyaml
+/// gives a patch's scalar the style of the target's: over a string that was quoted (or a
+/// block), `0x1F` stays the text `"0x1F"`; a field the patch adds keeps the patch's style.
 pub struct Walk<'t> {
-    texts: &'t [(Vec<PathSeg>, String)],
+    written: &'t Written,
     path: Vec<PathSeg>,
     dest: Vec<PathSeg>,
     /// The target's source file and the line its document starts on, read (once) only
     /// when a typed patch scalar lands on a string that could have been written plain.
     source: Option<(&'t std::path::Path, usize)>,
-    styled: Option<Vec<(Vec<PathSeg>, String)>>,
+    styled: Option<Vec<StringStyle>>,
+    /// Styles the target's strings got from earlier patches (`Resource::style_overrides`).
+    overrides: &'t [StringStyle],
+    /// The styles this merge gives strings (at paths through maps only).
+    pub added: Vec<StringStyle>,
 }
 
 impl<'t> Walk<'t> {
-    pub fn new(texts: &'t [(Vec<PathSeg>, String)]) -> Walk<'t> {
+    pub fn new(written: &'t Written) -> Walk<'t> {
         Walk {
-            texts,
+            written,
             path: Vec::new(),
             dest: Vec::new(),
             source: None,
             styled: None,
+            overrides: &[],
+            added: Vec::new(),
         }
     }
 
-    /// A walk that can look up how the target's strings were written in its source.
+    /// A walk that can look up how the target's strings were written: styles earlier
+    /// patches gave them, then its source.
     pub fn with_source(
-        texts: &'t [(Vec<PathSeg>, String)],
+        written: &'t Written,
         source: Option<(&'t std::path::Path, usize)>,
+        overrides: &'t [StringStyle],
     ) -> Walk<'t> {
         Walk {
             source,
-            ..Walk::new(texts)
+            overrides,
+            ..Walk::new(written)
         }
     }
 
     /// The patch's scalar here, as it lands over `dest`.
     fn scalar(&mut self, dest: Option<&Value>, patch: &Value) -> Value {
-        if let Some(Value::Str(d)) = dest
-            && !self.texts.is_empty()
-            && let Some((_, text)) = self.texts.iter().find(|(p, _)| *p == self.path)
-            && (!crate::yaml::prints_plain(d) || self.written_styled(d))
-        {
-            return Value::Str(text.clone());
+        if self.written.texts.is_empty() && self.written.strings.is_empty() {
+            return patch.clone();
+        }
+        let through_list = self.dest.iter().any(|s| matches!(s, PathSeg::Index(_)));
+        match dest {
+            // A node changed in place keeps its style (the source's, or an earlier patch's).
+            Some(Value::Str(d)) => {
+                if let Some((_, text)) = self.written.texts.iter().find(|(p, _)| *p == self.path)
+                    && self.is_styled(d)
+                {
+                    return Value::Str(text.clone());
+                }
+            }
+            // A null or typed target is written plain: so is the patch's string now. (Only
+            // what differs from how go-yaml would write the string is recorded.)
+            Some(_) if !through_list => {
+                if let Value::Str(v) = patch
+                    && !crate::yaml::prints_plain(v)
+                {
+                    self.added.push((self.dest.clone(), String::new(), false));
+                }
+            }
+            // A field the patch adds is written as in the patch.
+            None if !through_list => {
+                if let Value::Str(v) = patch {
+                    let styled = self
+                        .written
+                        .strings
+                        .iter()
+                        .any(|(p, _, styled)| *p == self.path && *styled);
+                    if styled == crate::yaml::prints_plain(v) {
+                        self.added.push((self.dest.clone(), String::new(), styled));
+                    }
+                }
+            }
+            _ => {}
         }
         patch.clone()
     }
 
-    /// Whether the target's string `d` here was written quoted or as a block in its source.
-    fn written_styled(&mut self, d: &str) -> bool {
+    /// Whether the target's string `d` here is quoted or a block in Kustomize: as an
+    /// earlier patch left it, else as written in its source when it is still the source's
+    /// string, else as go-yaml writes it.
+    fn is_styled(&mut self, d: &str) -> bool {
+        if let Some((_, _, styled)) = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(p, _, _)| *p == self.dest)
+        {
+            return *styled;
+        }
         let source = self.source;
-        let styled = self.styled.get_or_insert_with(|| {
+        let strings = self.styled.get_or_insert_with(|| {
             let Some((file, line)) = source else {
                 return Vec::new();
             };
@@ -71,7 +136,7 @@ impl<'t> Walk<'t> {
                 return Vec::new();
             };
             let budget = crate::yaml::AliasBudget::default();
-            crate::yaml::parse_styled_strings_in(&text, &budget)
+            crate::yaml::parse_string_styles_in(&text, &budget)
                 .ok()
                 .and_then(|docs| docs.into_iter().find(|(l, _)| *l == line))
                 .map(|(_, s)| s)
@@ -80,9 +145,10 @@ impl<'t> Walk<'t> {
         // A string keeps its style when a transformer or patch changes its value in place;
         // through a list (whose items a merge may reorder) only the same value is trusted.
         let through_list = self.dest.iter().any(|s| matches!(s, PathSeg::Index(_)));
-        styled
+        strings
             .iter()
-            .any(|(p, v)| *p == self.dest && (!through_list || v == d))
+            .find(|(p, v, _)| *p == self.dest && (!through_list || v == d))
+            .map_or_else(|| !crate::yaml::prints_plain(d), |(_, _, styled)| *styled)
     }
 
     fn enter<T>(&mut self, patch: PathSeg, dest: PathSeg, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -276,7 +342,7 @@ fn merge_seq(
             &at,
             &keys.list(),
             pos,
-            &mut Walk::new(&[]),
+            &mut Walk::new(Written::NONE),
         )
         .map(Some),
         Merge::Keyed(keys) => {
@@ -379,8 +445,15 @@ fn normalize(v: &mut Value, pos: &Position, how: &Merge) {
             let Value::Seq(items) = std::mem::take(v) else {
                 return;
             };
-            *v = merge_associative(items, &[], &[], &keys.list(), pos, &mut Walk::new(&[]))
-                .unwrap_or_else(|_| Value::Seq(Vec::new()));
+            *v = merge_associative(
+                items,
+                &[],
+                &[],
+                &keys.list(),
+                pos,
+                &mut Walk::new(Written::NONE),
+            )
+            .unwrap_or_else(|_| Value::Seq(Vec::new()));
         }
         (v @ Value::Seq(_), Merge::Primitive) => {
             let Value::Seq(items) = std::mem::take(v) else {
@@ -599,7 +672,7 @@ mod tests {
             &doc(patch),
             &pos,
             &Merge::Plain,
-            &mut Walk::new(&[]),
+            &mut Walk::new(Written::NONE),
         )
         .expect("merges")
     }

@@ -63,6 +63,9 @@ pub fn finish(
     reorder: Reorder,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<Resource>> {
+    for r in &mut rm.items {
+        r.check_misfits()?;
+    }
     hash::add_suffixes(&mut rm);
     name_reference::fix(&mut rm, config.refs())?;
     let unused = vars::resolve(&mut rm, vars, &config.table("varReference"))?;

@@ -177,6 +177,37 @@ pub struct Resource {
     /// Whether the strings of the tree still have the style of the source file (a JSON
     /// patch rebuilds every node; see `patch::smp::Walk`).
     pub source_styles: bool,
+    /// Values a replacement put in fields of another type (`dev0` into `replicas`): the
+    /// build fails if one is still there when the object is read (a JSON patch, the output).
+    pub misfits: Vec<Misfit>,
+    /// How strategic merge patches left strings that are not as in the source: path,
+    /// (unused) value, quoted or not (see `patch::smp::Walk`).
+    pub style_overrides: Vec<crate::yaml::StringStyle>,
+}
+
+/// A replacement's value that does not fit its field (see `Resource::misfits`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Misfit {
+    /// The replacement's field path, split.
+    pub path: Vec<String>,
+    /// The text it put there.
+    pub text: String,
+    /// What to report.
+    pub error: crate::error::Error,
+}
+
+impl Resource {
+    /// Fails when a replacement's misfit value is still in the object (Kustomize fails to
+    /// read the object then).
+    pub fn check_misfits(&mut self) -> crate::error::Result<()> {
+        let misfits = std::mem::take(&mut self.misfits);
+        for m in &misfits {
+            if crate::transform::replacements::holds(&mut self.doc, &m.path, &m.text) {
+                return Err(m.error.clone());
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The value at a concrete path.
@@ -272,6 +303,8 @@ impl Resource {
             folded_raw: Vec::new(),
             aliases: Vec::new(),
             source_styles: true,
+            misfits: Vec::new(),
+            style_overrides: Vec::new(),
         }
     }
 

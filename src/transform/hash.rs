@@ -26,13 +26,6 @@ pub fn add_suffixes(rm: &mut ResMap) {
 pub fn hash(doc: &Value) -> String {
     let kind = doc.str_at(&["kind"]).unwrap_or("");
     let mut fields: Vec<(&str, String)> = Vec::new();
-    // An empty or absent data map encodes as an empty string, as Kustomize's does.
-    let map_json = |f: &str| {
-        doc.get(f)
-            .and_then(Value::as_map)
-            .filter(|m| !m.is_empty())
-            .map(json_map)
-    };
     if let Some(b) = doc
         .get("binaryData")
         .and_then(Value::as_map)
@@ -40,12 +33,9 @@ pub fn hash(doc: &Value) -> String {
     {
         fields.push(("binaryData", json_map(b)));
     }
-    // A generated Secret always has `data` (`{}` when empty) and the hash covers it.
-    let data = if kind == "Secret" {
-        doc.get("data").and_then(Value::as_map).map(json_map)
-    } else {
-        map_json("data")
-    };
+    // An absent `data` is an empty string; a present one, even `{}` (a generated Secret
+    // always has it; a patch can empty a ConfigMap's), is its JSON.
+    let data = doc.get("data").and_then(Value::as_map).map(json_map);
     fields.push(("data", data.unwrap_or_else(|| "\"\"".to_string())));
     fields.push(("kind", json_string(kind)));
     fields.push(("name", json_string("")));

@@ -41,23 +41,27 @@ pub type Folded = Vec<(Vec<yaml::PathSeg>, String)>;
 pub struct Raw {
     /// Re-folded scalars, raw.
     pub folded: Vec<Folded>,
-    /// The texts of typed plain scalars (`yaml::parse_patch_texts_in`).
-    pub texts: Vec<Folded>,
+    /// How each was written (`yaml::parse_patch_written_in`).
+    pub written: Vec<patch::smp::Written>,
 }
 
 impl Raw {
-    /// The written texts of document `d`.
-    fn texts(&self, d: usize) -> &[(Vec<yaml::PathSeg>, String)] {
-        self.texts.get(d).map_or(&[], Vec::as_slice)
+    /// How document `d` was written.
+    fn written(&self, d: usize) -> &patch::smp::Written {
+        self.written.get(d).unwrap_or(patch::smp::Written::NONE)
     }
 }
 
-/// The written texts of a strategic merge patch's documents (none for a JSON patch).
-fn plain_texts(values: &[Value], text: &str, loader: &Loader) -> Vec<Folded> {
+/// How a strategic merge patch's documents were written (nothing for a JSON patch).
+fn written(values: &[Value], text: &str, loader: &Loader) -> Vec<patch::smp::Written> {
     if matches!(values, [Value::Seq(_)]) {
         return Vec::new();
     }
-    yaml::parse_patch_texts_in(text, &loader.aliases).unwrap_or_default()
+    yaml::parse_patch_written_in(text, &loader.aliases)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(texts, strings)| patch::smp::Written { texts, strings })
+        .collect()
 }
 
 /// Which field a `Patches` transformer came from (Kustomize names them differently).
@@ -192,7 +196,7 @@ impl Patches {
                         &rm.items[i],
                         p.allow_name_change,
                         p.allow_kind_change,
-                        p.raw.texts(0),
+                        &p.raw.written(0).texts,
                     );
                     patch::apply_smp(
                         &mut rm.items[i],
@@ -200,7 +204,7 @@ impl Patches {
                         p.allow_name_change,
                         p.allow_kind_change,
                         self.openapi.as_ref(),
-                        p.raw.texts(0),
+                        p.raw.written(0),
                     )
                     .map_err(|e| e.context(format!("patch {}", p.source)))?;
                     adopt_folded(&mut rm.items[i], &patch, p.raw.folded.first());
@@ -216,7 +220,7 @@ impl Patches {
                     let stringified;
                     let doc = if self.field == Field::StrategicMerge {
                         let mut copy = doc.clone();
-                        patch::stringify_metadata(&mut copy, p.raw.texts(d));
+                        patch::stringify_metadata(&mut copy, &p.raw.written(d).texts);
                         stringified = copy;
                         &stringified
                     } else {
@@ -230,7 +234,7 @@ impl Patches {
                                 p.allow_name_change,
                                 p.allow_kind_change,
                                 self.openapi.as_ref(),
-                                p.raw.texts(d),
+                                p.raw.written(d),
                             )
                             .map_err(|e| e.context(format!("patch {}", p.source)))?;
                             adopt_folded(&mut rm.items[*i], doc, p.raw.folded.get(d));
@@ -282,6 +286,8 @@ fn apply_json(
     r: &mut crate::resource::Resource,
     ops: &[json6902::Op],
 ) -> Result<(), Box<(usize, Error)>> {
+    // Kustomize reads the object as JSON first: a misfit value fails here.
+    r.check_misfits().map_err(|e| Box::new((ops.len(), e)))?;
     // Annotations are typed nodes until the end of a Kustomize build, so the patch (and the
     // JSON round trip) sees `0x1F` as the number 31: put the typed values back first.
     let typed = std::mem::take(&mut r.typed_annotations);
@@ -290,6 +296,7 @@ fn apply_json(
     r.folded_raw.clear();
     r.aliases.clear();
     r.source_styles = false;
+    r.style_overrides.clear();
     // ... and writes every null out as `null`: no field is empty any more.
     r.empty_nulls.clear();
     let doc = &mut r.doc;
@@ -443,10 +450,9 @@ fn load_file(
         loader,
     )
     .map_err(|why| not_json(k, at, &format!("`{path}`"), &why))?;
-    let texts = plain_texts(&values, &docs.text, loader);
     let raw = Raw {
         folded: docs.folded_raw.clone(),
-        texts,
+        written: written(&values, &docs.text, loader),
     };
     Ok((values, file, raw))
 }
@@ -481,8 +487,8 @@ fn inline(
         .unzip();
     let values =
         as_json_patch(values, text, loader).map_err(|why| not_json(k, at, "(inline)", &why))?;
-    let texts = plain_texts(&values, text, loader);
-    Ok((values, Raw { folded, texts }))
+    let written = written(&values, text, loader);
+    Ok((values, Raw { folded, written }))
 }
 
 /// A JSON 6902 patch (a list of operations) is read again as Kustomize reads it, through

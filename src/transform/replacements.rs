@@ -268,6 +268,15 @@ fn list_selector(seg: &str) -> Option<(&str, &str)> {
 }
 
 /// Visit every node at `path`, creating missing parts when `create` is given.
+/// Whether a value a replacement could not type is still at `path` of `v`.
+pub fn holds(v: &mut Value, path: &[String], text: &str) -> bool {
+    let mut hit = false;
+    visit(v, path, None, &mut |node| {
+        hit |= node.as_str() == Some(text);
+    });
+    hit
+}
+
 fn visit(
     v: &mut Value,
     path: &[String],
@@ -485,6 +494,7 @@ impl Replacement {
                     }
                     let create = t.options.create.then_some(&value);
                     let mut failure = None;
+                    let mut misfit = None;
                     let aliased = r.alias_snapshot();
                     let found = visit(&mut r.doc, &path, create, &mut |node| {
                         let mut v = value.clone();
@@ -518,15 +528,26 @@ impl Replacement {
                             | (_, Value::Map(_) | Value::Seq(_)) => v,
                             (target, v) => match retyped(target, v, plain) {
                                 Ok(x) => x,
+                                // Kustomize keeps the text in a node of the old type: the
+                                // build fails only if it is still there when the object
+                                // is read (a later patch may set a good value).
                                 Err(e) => {
-                                    failure = Some(e);
-                                    return;
+                                    let text = v.scalar_text().unwrap_or_default();
+                                    misfit = Some((text.clone(), e));
+                                    Value::Str(text)
                                 }
                             },
                         };
                     });
                     if let Some(f) = failure {
                         return Err(err(f));
+                    }
+                    if let Some((text, e)) = misfit {
+                        r.misfits.push(crate::resource::Misfit {
+                            path: path.clone(),
+                            text,
+                            error: err(e),
+                        });
                     }
                     r.sync_aliases(aliased);
                     if !found {

@@ -34,12 +34,11 @@ pub struct Document {
     /// holds the printed form, this the raw one, which Kustomize's generator merge and
     /// replacements read (paths of map fields only).
     pub folded_raw: Vec<(Vec<PathSeg>, String)>,
-    /// The written text of each plain scalar that does not read as that text (`0x1F`,
-    /// `1.10`, `~`, `true`), by path; recorded only by `parse_patch_texts_in`.
-    pub plain_texts: Vec<(Vec<PathSeg>, String)>,
-    /// Strings written quoted or as a block scalar, by path; recorded only by
-    /// `parse_styled_strings_in`.
-    pub styled: Vec<(Vec<PathSeg>, String)>,
+    /// Scalars by path, recorded only by `parse_patch_written_in` and
+    /// `parse_string_styles_in`: `t` and the written text of a typed plain scalar (`0x1F`,
+    /// `1.10`, `~`), `q` or `p` and the value of a string written quoted (or as a block) or
+    /// plain.
+    pub scalars: Vec<(Vec<PathSeg>, String)>,
 }
 
 /// One step of a path into a document.
@@ -58,8 +57,7 @@ impl Document {
             empty_nulls: Vec::new(),
             annotation_texts: Vec::new(),
             folded_raw: Vec::new(),
-            plain_texts: Vec::new(),
-            styled: Vec::new(),
+            scalars: Vec::new(),
         }
     }
 }
@@ -192,26 +190,58 @@ pub fn parse_yaml11_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>
 /// Strings of a document by path (written texts, or values).
 pub type Texts = Vec<(Vec<PathSeg>, String)>;
 
-/// The written texts of the typed plain scalars of each non-empty document of a strategic
-/// merge patch (`Document::plain_texts`): where the patch sets one over a quoted string,
-/// Kustomize keeps the text (kyaml gives the patch's node the target's style).
-pub fn parse_patch_texts_in(text: &str, budget: &AliasBudget) -> Result<Vec<Texts>, YamlError> {
-    let docs = parse_opts_with(text, false, true, false, Record::PlainTexts, budget)?;
+/// A string of a document: its path, its value, and whether it was written quoted or as a
+/// block scalar.
+pub type StringStyle = (Vec<PathSeg>, String, bool);
+
+/// How each non-empty document of a strategic merge patch was written: the texts of its
+/// typed plain scalars (over a quoted string Kustomize keeps `0x1F` as that text, since
+/// kyaml gives the patch's node the target's style), and the style of each string (a field
+/// the patch adds keeps it).
+pub fn parse_patch_written_in(
+    text: &str,
+    budget: &AliasBudget,
+) -> Result<Vec<(Texts, Vec<StringStyle>)>, YamlError> {
+    let docs = parse_opts_with(text, false, true, false, Record::Patch, budget)?;
     Ok(docs
         .into_iter()
         .filter(|d| !d.value.is_null())
-        .map(|d| d.plain_texts)
+        .map(|d| {
+            let (mut texts, mut strings) = (Vec::new(), Vec::new());
+            for (path, v) in d.scalars {
+                let rest = v.get(1..).unwrap_or_default().to_string();
+                match v.as_bytes().first() {
+                    Some(b't') => texts.push((path, rest)),
+                    Some(b'q') => strings.push((path, rest, true)),
+                    _ => strings.push((path, rest, false)),
+                }
+            }
+            (texts, strings)
+        })
         .collect())
 }
 
-/// The strings of each document (with its start line) that were written quoted or as a
-/// block scalar (`Document::styled`): the style a strategic merge patch's value takes on.
-pub fn parse_styled_strings_in(
+/// The strings of each document (with its start line) and how each was written: the style
+/// a strategic merge patch's value takes on.
+pub fn parse_string_styles_in(
     text: &str,
     budget: &AliasBudget,
-) -> Result<Vec<(usize, Texts)>, YamlError> {
-    let docs = parse_opts_with(text, false, true, false, Record::Styled, budget)?;
-    Ok(docs.into_iter().map(|d| (d.line, d.styled)).collect())
+) -> Result<Vec<(usize, Vec<StringStyle>)>, YamlError> {
+    let docs = parse_opts_with(text, false, true, false, Record::Strings, budget)?;
+    Ok(docs
+        .into_iter()
+        .map(|d| {
+            let strings = d
+                .scalars
+                .into_iter()
+                .map(|(path, v)| {
+                    let styled = v.starts_with('q');
+                    (path, v.get(1..).unwrap_or_default().to_string(), styled)
+                })
+                .collect();
+            (d.line, strings)
+        })
+        .collect())
 }
 
 /// What the reader records besides the values.
@@ -219,8 +249,10 @@ pub fn parse_styled_strings_in(
 enum Record {
     #[default]
     Nothing,
-    PlainTexts,
-    Styled,
+    /// Typed plain scalars' texts and strings' styles.
+    Patch,
+    /// Strings' styles.
+    Strings,
 }
 
 fn parse_with(text: &str, lenient: bool, budget: &AliasBudget) -> Result<Vec<Document>, YamlError> {
@@ -298,11 +330,7 @@ fn parse_opts_with(
                 doc.empty_nulls = std::mem::take(&mut b.empty_nulls);
                 doc.annotation_texts = std::mem::take(&mut b.annotation_texts);
                 doc.folded_raw = std::mem::take(&mut b.folded_raw);
-                match b.record {
-                    Record::PlainTexts => doc.plain_texts = std::mem::take(&mut b.recorded),
-                    Record::Styled => doc.styled = std::mem::take(&mut b.recorded),
-                    Record::Nothing => {}
-                }
+                doc.scalars = std::mem::take(&mut b.recorded);
                 if !skip {
                     docs.push(doc);
                 }
@@ -466,22 +494,29 @@ impl Builder {
                     .map_err(|m| pos.at(&span.start, m))?;
                 if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
                     value = yaml11_bool(&text).map_or(value, Value::Bool);
+                    // go-yaml v2 gives a timestamp-like value its text when decoding into
+                    // an interface (sigs.k8s.io/yaml does so).
+                    if matches!(&value, Value::Str(s) if *s != *text) {
+                        value = Value::Str(text.to_string());
+                    }
                 }
                 empty = text.is_empty() && value.is_null();
-                let wanted = match self.record {
-                    Record::Nothing => false,
-                    Record::PlainTexts => {
-                        style == ScalarStyle::Plain
-                            && tag.is_none()
-                            && value != Value::Str(text.to_string())
-                    }
-                    Record::Styled => style != ScalarStyle::Plain && value.as_str().is_some(),
-                };
-                if wanted {
-                    recorded = Some(match self.record {
-                        Record::Styled => value.as_str().unwrap_or_default().to_string(),
-                        _ => text.to_string(),
-                    });
+                if self.record != Record::Nothing {
+                    let typed = style == ScalarStyle::Plain
+                        && tag.is_none()
+                        && value != Value::Str(text.to_string());
+                    recorded = match (&value, typed) {
+                        (_, true) if self.record == Record::Patch => Some(format!("t{text}")),
+                        (Value::Str(v), _) => {
+                            let mark = if style == ScalarStyle::Plain {
+                                'p'
+                            } else {
+                                'q'
+                            };
+                            Some(format!("{mark}{v}"))
+                        }
+                        _ => None,
+                    };
                 }
                 let merge = style == ScalarStyle::Plain
                     && text == "<<"

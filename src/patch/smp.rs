@@ -44,6 +44,8 @@ pub struct Walk<'t> {
     overrides: &'t [StringStyle],
     /// The styles this merge gives strings (at paths through maps only).
     pub added: Vec<StringStyle>,
+    /// Whether an earlier merge walked the target (its YAML 1.1 boolean strings are quoted).
+    merged: bool,
 }
 
 impl<'t> Walk<'t> {
@@ -56,6 +58,7 @@ impl<'t> Walk<'t> {
             styled: None,
             overrides: &[],
             added: Vec::new(),
+            merged: false,
         }
     }
 
@@ -65,10 +68,12 @@ impl<'t> Walk<'t> {
         written: &'t Written,
         source: Option<(&'t std::path::Path, usize)>,
         overrides: &'t [StringStyle],
+        merged: bool,
     ) -> Walk<'t> {
         Walk {
             source,
             overrides,
+            merged,
             ..Walk::new(written)
         }
     }
@@ -85,6 +90,9 @@ impl<'t> Walk<'t> {
                 if let Some((_, text)) = self.written.texts.iter().find(|(p, _)| *p == self.path)
                     && self.is_styled(d)
                 {
+                    if !through_list {
+                        self.added.push((self.dest.clone(), String::new(), true));
+                    }
                     return Value::Str(text.clone());
                 }
             }
@@ -119,6 +127,9 @@ impl<'t> Walk<'t> {
     /// earlier patch left it, else as written in its source when it is still the source's
     /// string, else as go-yaml writes it.
     fn is_styled(&mut self, d: &str) -> bool {
+        if self.merged && crate::yaml::is_yaml11_only_bool(d) {
+            return true;
+        }
         if let Some((_, _, styled)) = self
             .overrides
             .iter()
@@ -351,6 +362,38 @@ fn merge_seq(
         Merge::Primitive => Ok(Some(Value::Seq(merge_primitive(dest, &items)))),
         Merge::Plain | Merge::Replace => Ok(Some(Value::Seq(items))),
     }
+}
+
+/// After a merge kyaml has double-quoted every string of the target that YAML 1.1 reads as
+/// a boolean (`yes`, `off`): the paths (through maps) of those not already known so.
+pub fn yaml11_quoted(doc: &Value, known: &[StringStyle]) -> Vec<StringStyle> {
+    fn walk<'v>(
+        v: &'v Value,
+        path: &mut Vec<&'v str>,
+        known: &[StringStyle],
+        out: &mut Vec<StringStyle>,
+    ) {
+        match v {
+            Value::Map(m) => {
+                for (k, child) in m {
+                    path.push(k);
+                    walk(child, path, known, out);
+                    path.pop();
+                }
+            }
+            Value::Str(s) if crate::yaml::is_yaml11_only_bool(s) => {
+                let at: Vec<PathSeg> = path.iter().map(|k| PathSeg::Key((*k).into())).collect();
+                let styled = known.iter().rev().find(|(p, _, _)| *p == at);
+                if !styled.is_some_and(|(_, _, q)| *q) {
+                    out.push((at, String::new(), true));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, &mut Vec::new(), known, &mut out);
+    out
 }
 
 /// Lists merged by keys (containers by `name`, ports by `containerPort` and `protocol`),

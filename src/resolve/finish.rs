@@ -103,6 +103,7 @@ pub fn finish(
     }
     let has = |m: &str| build_metadata.iter().any(|x| x == m);
     for r in &mut rm.items {
+        strings_annotations(r);
         annotate(
             r,
             has("originAnnotations"),
@@ -185,6 +186,28 @@ fn legacy_sort(items: &mut Vec<Resource>, first: &[String], last: &[String]) {
         .into_iter()
         .filter_map(|(_, _, _, i)| slots[i].take())
         .collect();
+}
+
+/// Kustomize ends a build by setting every object's annotations again as strings (it
+/// removes its internal ones): a value a transformer made a number or a boolean is its text
+/// (a replacement's `2` is `"2"`), a collection `""`.
+fn strings_annotations(r: &mut Resource) {
+    let Some(Value::Map(annotations)) = r
+        .doc
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+    else {
+        return;
+    };
+    for value in annotations.values_mut() {
+        let text = match &*value {
+            Value::Str(_) => continue,
+            Value::Map(_) | Value::Seq(_) => String::new(),
+            Value::Null => "null".to_string(),
+            scalar => scalar.scalar_text().unwrap_or_default(),
+        };
+        *value = Value::Str(text);
+    }
 }
 
 fn annotate(r: &mut Resource, origin: bool, transformations: bool, managed_by: bool) {

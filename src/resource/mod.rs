@@ -183,6 +183,9 @@ pub struct Resource {
     /// How strategic merge patches left strings that are not as in the source: path,
     /// (unused) value, quoted or not (see `patch::smp::Walk`).
     pub style_overrides: Vec<crate::yaml::StringStyle>,
+    /// Whether a strategic merge patch has walked the object (kyaml double-quotes its
+    /// YAML 1.1 boolean strings then).
+    pub merged: bool,
 }
 
 /// A replacement's value that does not fit its field (see `Resource::misfits`).
@@ -305,6 +308,7 @@ impl Resource {
             source_styles: true,
             misfits: Vec::new(),
             style_overrides: Vec::new(),
+            merged: false,
         }
     }
 
@@ -319,8 +323,16 @@ impl Resource {
         self.doc.str_at(&["kind"]).unwrap_or("")
     }
 
-    pub fn name(&self) -> &str {
-        self.doc.str_at(&["metadata", "name"]).unwrap_or("")
+    /// `metadata.name`; a number or boolean (a JSON patch can set one) as its text, as
+    /// Kustomize reads it.
+    pub fn name(&self) -> std::borrow::Cow<'_, str> {
+        match self.doc.get("metadata").and_then(|m| m.get("name")) {
+            Some(Value::Str(s)) => std::borrow::Cow::Borrowed(s),
+            Some(v @ (Value::Int(_) | Value::UInt(_) | Value::Float(_) | Value::Bool(_))) => {
+                std::borrow::Cow::Owned(v.scalar_text().unwrap_or_default())
+            }
+            _ => std::borrow::Cow::Borrowed(""),
+        }
     }
 
     pub fn namespace(&self) -> &str {

@@ -58,7 +58,7 @@ impl Transformer for Affix {
                         r.store_previous_id();
                     }
                     if r.doc.get("metadata").and_then(|m| m.get("name")).is_some() {
-                        let renamed = affix(r.name());
+                        let renamed = affix(&r.name());
                         r.set_name(&renamed);
                     }
                 } else {

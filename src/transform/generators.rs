@@ -634,7 +634,7 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
             meta.insert(field.to_string(), Value::Map(merged));
         }
     }
-    new.set_name(old.name());
+    new.set_name(&old.name());
     if old.namespace().is_empty() {
         new.metadata_mut().shift_remove("namespace");
     } else {

@@ -74,10 +74,7 @@ pub fn hash(doc: &Value) -> String {
 }
 
 fn json_map(m: &crate::yaml::Map) -> String {
-    let mut entries: Vec<(&String, String)> = m
-        .iter()
-        .map(|(k, v)| (k, json_string(&v.scalar_text().unwrap_or_default())))
-        .collect();
+    let mut entries: Vec<(&String, String)> = m.iter().map(|(k, v)| (k, json_value(v))).collect();
     entries.sort_by(|a, b| a.0.cmp(b.0));
     format!(
         "{{{}}}",
@@ -87,6 +84,22 @@ fn json_map(m: &crate::yaml::Map) -> String {
             .collect::<Vec<_>>()
             .join(",")
     )
+}
+
+/// A value as Go's `encoding/json` writes what Kustomize decoded: a patch can put a
+/// boolean or a number in a generated map, and the hash sees it as one.
+fn json_value(v: &Value) -> String {
+    match v {
+        Value::Str(s) => json_string(s),
+        Value::Null => "null".to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Map(m) => json_map(m),
+        Value::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(json_value).collect::<Vec<_>>().join(",")
+        ),
+        number => number.scalar_text().unwrap_or_default(),
+    }
 }
 
 /// A string as Go's `encoding/json` writes it (HTML-safe escaping).

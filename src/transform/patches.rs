@@ -43,6 +43,8 @@ pub struct Raw {
     pub folded: Vec<Folded>,
     /// How each was written (`yaml::parse_patch_written_in`).
     pub written: Vec<patch::smp::Written>,
+    /// Its annotations that were not written as strings (`yaml::annotations::settle_patch`).
+    pub typed: Vec<Vec<yaml::annotations::Typed>>,
 }
 
 impl Raw {
@@ -179,7 +181,8 @@ impl Patches {
                         }
                     })?;
                 }
-                Ok(())
+                // Kustomize refuses (with a panic) two objects the patch gave one id.
+                rm.check_unique()
             }
             (Body::Smp(docs), Some(sel)) => {
                 if docs.len() > 1 {
@@ -208,6 +211,9 @@ impl Patches {
                     )
                     .map_err(|e| e.context(format!("patch {}", p.source)))?;
                     adopt_folded(&mut rm.items[i], &patch, p.raw.folded.first());
+                }
+                if p.allow_name_change || p.allow_kind_change {
+                    rm.check_unique()?;
                 }
                 Ok(())
             }
@@ -238,6 +244,10 @@ impl Patches {
                             )
                             .map_err(|e| e.context(format!("patch {}", p.source)))?;
                             adopt_folded(&mut rm.items[*i], doc, p.raw.folded.get(d));
+                            // (`patchesStrategicMerge` sets its annotations as strings.)
+                            if self.field != Field::StrategicMerge {
+                                adopt_typed(&mut rm.items[*i], p.raw.typed.get(d));
+                            }
                         }
                         [] => return Err(patch::no_target(rm, &id, &p.source)),
                         _ => {
@@ -250,6 +260,9 @@ impl Patches {
                             .with_help("add `metadata.namespace` to the patch, or use `target:` to select them"));
                         }
                     }
+                }
+                if p.allow_name_change || p.allow_kind_change {
+                    rm.check_unique()?;
                 }
                 Ok(())
             }
@@ -275,6 +288,34 @@ fn adopt_folded(r: &mut crate::resource::Resource, patch: &Value, folded: Option
         {
             r.folded_raw.retain(|(p, _)| p != path);
             r.folded_raw.push((path.clone(), raw.clone()));
+        }
+    }
+}
+
+/// The typed annotations a strategic merge patch brought: where the target now holds the
+/// patch's text, a later JSON patch sees the patch's typed value (`-0` is `0` there).
+fn adopt_typed(r: &mut crate::resource::Resource, typed: Option<&Vec<yaml::annotations::Typed>>) {
+    for (path, value, text) in typed.into_iter().flatten() {
+        let [
+            yaml::PathSeg::Key(m),
+            yaml::PathSeg::Key(a),
+            yaml::PathSeg::Key(key),
+        ] = path.as_slice()
+        else {
+            continue;
+        };
+        if m != "metadata" || a != "annotations" || value.is_null() {
+            continue;
+        }
+        let holds = r
+            .meta_map("annotations")
+            .and_then(|ann| ann.get(key))
+            .and_then(Value::as_str)
+            == Some(text.as_str());
+        if holds {
+            r.typed_annotations.retain(|(k, _, _)| k != key);
+            r.typed_annotations
+                .push((key.clone(), text.clone(), value.clone()));
         }
     }
 }
@@ -453,6 +494,7 @@ fn load_file(
     let raw = Raw {
         folded: docs.folded_raw.clone(),
         written: written(&values, &docs.text, loader),
+        typed: docs.typed_annotations.clone(),
     };
     Ok((values, file, raw))
 }
@@ -476,19 +518,24 @@ fn inline(
                 .unwrap_or_else(|| "check the indentation of the inline patch".to_string()),
         )
     })?;
-    let (values, folded): (Vec<Value>, Vec<Folded>) = docs
-        .into_iter()
-        .filter(|d| !d.value.is_null())
-        .map(|mut d| {
-            // A patch's annotations are their written text too (nulls delete).
-            let _ = yaml::annotations::settle_patch(&mut d);
-            (d.value, d.folded_raw)
-        })
-        .unzip();
+    let (mut values, mut folded, mut typed) = (Vec::new(), Vec::new(), Vec::new());
+    for mut d in docs.into_iter().filter(|d| !d.value.is_null()) {
+        // A patch's annotations are their written text too (nulls delete).
+        typed.push(yaml::annotations::settle_patch(&mut d));
+        values.push(d.value);
+        folded.push(d.folded_raw);
+    }
     let values =
         as_json_patch(values, text, loader).map_err(|why| not_json(k, at, "(inline)", &why))?;
     let written = written(&values, text, loader);
-    Ok((values, Raw { folded, written }))
+    Ok((
+        values,
+        Raw {
+            folded,
+            written,
+            typed,
+        },
+    ))
 }
 
 /// A JSON 6902 patch (a list of operations) is read again as Kustomize reads it, through

@@ -50,10 +50,23 @@ impl Transformer for Replicas {
                 found = true;
                 let create = spec.create.then_some(Create::Scalar);
                 // The count keeps the type of the value it replaces (`"3"` becomes `"2"`); a
-                // field created here (an empty placeholder) is a number.
+                // field created here (an empty placeholder) is a number, and so is one where
+                // a replacement left text it could not type (the node is still a number).
+                let misfits: Vec<&str> = r.misfits.iter().map(|m| m.text.as_str()).collect();
+                let id = r.id();
                 walk(&mut r.doc, &spec.path, create, &mut |node| {
+                    if matches!(node, Value::Map(_) | Value::Seq(_)) {
+                        return Err(Error::new(format!(
+                            "`{}` of {id} is {}, not a number",
+                            spec.path.join("."),
+                            crate::load::kustomization::describe(node)
+                        ))
+                        .with_help("a patch made it so; set the replica count with a number"));
+                    }
                     *node = match node {
-                        Value::Str(s) if !s.is_empty() => Value::Str(self.count.to_string()),
+                        Value::Str(s) if !s.is_empty() && !misfits.contains(&s.as_str()) => {
+                            Value::Str(self.count.to_string())
+                        }
                         _ => Value::Int(self.count),
                     };
                     Ok(())

@@ -874,6 +874,12 @@ fn yaml11_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// Whether `s` is a YAML 1.1 boolean that YAML 1.2 reads as a string (`yes`, `on`, `n`):
+/// kyaml double-quotes such a string wherever a strategic merge walks.
+pub fn is_yaml11_only_bool(s: &str) -> bool {
+    yaml11_bool(s).is_some()
+}
+
 /// Whether go-yaml v3 reads `s`, written as a plain scalar, as a string: a key Kustomize
 /// writes untagged (a generator's, a label transformer's) survives kubectl's JSON round
 /// trip only then (`1`, `true`, `~`, `2001-12-14` and `<<` do not).

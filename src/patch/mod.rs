@@ -110,7 +110,7 @@ pub fn apply_smp(
     let source = origin.as_ref().map(|(f, l)| (f.as_path(), *l));
     let empties = empty_fields(&r.doc, std::mem::take(&mut r.empty_nulls), &pos);
     let overrides = std::mem::take(&mut r.style_overrides);
-    let mut walk = smp::Walk::with_source(written, source, &overrides, r.merged);
+    let mut walk = smp::Walk::with_source(written, source, &overrides);
     let merged = smp::merge(
         Some(std::mem::take(&mut r.doc)),
         patch,
@@ -119,12 +119,16 @@ pub fn apply_smp(
         &mut walk,
     )?;
     let added = std::mem::take(&mut walk.added);
+    let folded = std::mem::take(&mut walk.folded);
     drop(walk);
+    for (path, raw) in folded {
+        r.folded_raw.retain(|(p, _)| *p != path);
+        r.folded_raw.push((path, raw));
+    }
     r.style_overrides = overrides;
     r.style_overrides.extend(added);
-    r.merged = true;
     r.doc = merged.unwrap_or(Value::Map(Map::default()));
-    let quoted = smp::yaml11_quoted(&r.doc, &r.style_overrides);
+    let quoted = smp::yaml11_quoted(&r.doc, patch, &r.style_overrides);
     r.style_overrides.extend(quoted);
     // Kustomize's merge walks the whole target and drops every field whose value was empty
     // in the source (`key:`); an explicit `null` stays. Lists are walked only when they

@@ -10,7 +10,7 @@
 
 use super::schema::{Merge, Position};
 use crate::error::{Error, Result};
-use crate::yaml::{Map, PathSeg, StringStyle, Value};
+use crate::yaml::{Look, Map, PathSeg, StringStyle, Value};
 
 /// How a strategic merge patch document was written (`yaml::parse_patch_written_in`).
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -44,8 +44,8 @@ pub struct Walk<'t> {
     overrides: &'t [StringStyle],
     /// The styles this merge gives strings (at paths through maps only).
     pub added: Vec<StringStyle>,
-    /// Whether an earlier merge walked the target (its YAML 1.1 boolean strings are quoted).
-    merged: bool,
+    /// Strings this merge put in folded blocks: path and raw value.
+    pub folded: Vec<(Vec<PathSeg>, String)>,
 }
 
 impl<'t> Walk<'t> {
@@ -58,7 +58,7 @@ impl<'t> Walk<'t> {
             styled: None,
             overrides: &[],
             added: Vec::new(),
-            merged: false,
+            folded: Vec::new(),
         }
     }
 
@@ -68,12 +68,10 @@ impl<'t> Walk<'t> {
         written: &'t Written,
         source: Option<(&'t std::path::Path, usize)>,
         overrides: &'t [StringStyle],
-        merged: bool,
     ) -> Walk<'t> {
         Walk {
             source,
             overrides,
-            merged,
             ..Walk::new(written)
         }
     }
@@ -84,38 +82,49 @@ impl<'t> Walk<'t> {
             return patch.clone();
         }
         let through_list = self.dest.iter().any(|s| matches!(s, PathSeg::Index(_)));
-        match dest {
-            // A node changed in place keeps its style (the source's, or an earlier patch's).
-            Some(Value::Str(d)) => {
+        match (dest, patch) {
+            // A node changed in place keeps its style (the source's, or an earlier patch's):
+            // over a quoted string a typed scalar keeps its text, ...
+            (Some(Value::Str(d)), _) => {
                 if let Some((_, text)) = self.written.texts.iter().find(|(p, _)| *p == self.path)
-                    && self.is_styled(d)
+                    && self.look(d) != Look::Plain
                 {
                     if !through_list {
-                        self.added.push((self.dest.clone(), String::new(), true));
+                        self.added
+                            .push((self.dest.clone(), String::new(), Look::Quoted));
                     }
                     return Value::Str(text.clone());
+                }
+                // ... and in a folded block a string is re-folded.
+                if let Value::Str(v) = patch {
+                    let refolded = crate::yaml::refolded(v);
+                    if refolded != *v && !through_list && self.look(d) == Look::Folded {
+                        self.folded.push((self.dest.clone(), v.clone()));
+                        return Value::Str(refolded);
+                    }
                 }
             }
             // A null or typed target is written plain: so is the patch's string now. (Only
             // what differs from how go-yaml would write the string is recorded.)
-            Some(_) if !through_list => {
-                if let Value::Str(v) = patch
-                    && !crate::yaml::prints_plain(v)
-                {
-                    self.added.push((self.dest.clone(), String::new(), false));
-                }
+            (Some(_), Value::Str(v)) if !through_list && !crate::yaml::prints_plain(v) => {
+                self.added
+                    .push((self.dest.clone(), String::new(), Look::Plain));
             }
-            // A field the patch adds is written as in the patch.
-            None if !through_list => {
-                if let Value::Str(v) = patch {
-                    let styled = self
-                        .written
-                        .strings
-                        .iter()
-                        .any(|(p, _, styled)| *p == self.path && *styled);
-                    if styled == crate::yaml::prints_plain(v) {
-                        self.added.push((self.dest.clone(), String::new(), styled));
-                    }
+            // A field the patch adds is written as in the patch (Kustomize reads a patch's
+            // YAML 1.1 boolean strings quoted).
+            (None, Value::Str(v)) if !through_list => {
+                let look = self
+                    .written
+                    .strings
+                    .iter()
+                    .find(|(p, _, _)| *p == self.path)
+                    .map_or(Look::Plain, |(_, _, l)| *l);
+                let look = match look {
+                    Look::Plain if crate::yaml::is_yaml11_only_bool(v) => Look::Quoted,
+                    other => other,
+                };
+                if (look == Look::Plain) != crate::yaml::prints_plain(v) || look == Look::Folded {
+                    self.added.push((self.dest.clone(), String::new(), look));
                 }
             }
             _ => {}
@@ -123,20 +132,17 @@ impl<'t> Walk<'t> {
         patch.clone()
     }
 
-    /// Whether the target's string `d` here is quoted or a block in Kustomize: as an
-    /// earlier patch left it, else as written in its source when it is still the source's
-    /// string, else as go-yaml writes it.
-    fn is_styled(&mut self, d: &str) -> bool {
-        if self.merged && crate::yaml::is_yaml11_only_bool(d) {
-            return true;
-        }
-        if let Some((_, _, styled)) = self
+    /// How the target's string `d` here is written in Kustomize: as an earlier patch left
+    /// it, else as written in its source when it is still the source's string, else as
+    /// go-yaml writes it.
+    fn look(&mut self, d: &str) -> Look {
+        if let Some((_, _, look)) = self
             .overrides
             .iter()
             .rev()
             .find(|(p, _, _)| *p == self.dest)
         {
-            return *styled;
+            return *look;
         }
         let source = self.source;
         let strings = self.styled.get_or_insert_with(|| {
@@ -156,10 +162,36 @@ impl<'t> Walk<'t> {
         // A string keeps its style when a transformer or patch changes its value in place;
         // through a list (whose items a merge may reorder) only the same value is trusted.
         let through_list = self.dest.iter().any(|s| matches!(s, PathSeg::Index(_)));
+        // Not known: as go-yaml writes it, except that a timestamp in an object read from a
+        // file came from a plain scalar (a quoted one keeps its text).
+        let from_file = source.is_some();
+        let plain = || {
+            let timestamp = !crate::yaml::plain_is_string(d)
+                && matches!(crate::yaml::plain_scalar(d), Value::Str(_));
+            if crate::yaml::prints_plain(d) || (from_file && timestamp) {
+                Look::Plain
+            } else {
+                Look::Quoted
+            }
+        };
+        let dest = &self.dest;
+        let same_shape = |p: &[PathSeg]| {
+            p.len() == dest.len()
+                && p.iter().zip(dest).all(|(a, b)| match (a, b) {
+                    (PathSeg::Index(_), PathSeg::Index(_)) => true,
+                    _ => a == b,
+                })
+        };
         strings
             .iter()
-            .find(|(p, v, _)| *p == self.dest && (!through_list || v == d))
-            .map_or_else(|| !crate::yaml::prints_plain(d), |(_, _, styled)| *styled)
+            .find(|(p, v, _)| p == dest && (!through_list || v == d))
+            .or_else(|| {
+                // An item the merge moved: the same value at the same place of some item.
+                through_list
+                    .then(|| strings.iter().find(|(p, v, _)| v == d && same_shape(p)))
+                    .flatten()
+            })
+            .map_or_else(plain, |(_, _, look)| *look)
     }
 
     fn enter<T>(&mut self, patch: PathSeg, dest: PathSeg, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -364,11 +396,14 @@ fn merge_seq(
     }
 }
 
-/// After a merge kyaml has double-quoted every string of the target that YAML 1.1 reads as
-/// a boolean (`yes`, `off`): the paths (through maps) of those not already known so.
-pub fn yaml11_quoted(doc: &Value, known: &[StringStyle]) -> Vec<StringStyle> {
+/// After a merge kyaml has double-quoted the strings of the target that YAML 1.1 reads as
+/// booleans (`yes`, `off`) in the parts the patch did not name (a patch's own such strings
+/// are quoted already, but take the target's style where they land in place): the paths
+/// (through maps) of those not already known so.
+pub fn yaml11_quoted(doc: &Value, patch: &Value, known: &[StringStyle]) -> Vec<StringStyle> {
     fn walk<'v>(
         v: &'v Value,
+        patch: Option<&Value>,
         path: &mut Vec<&'v str>,
         known: &[StringStyle],
         out: &mut Vec<StringStyle>,
@@ -376,23 +411,31 @@ pub fn yaml11_quoted(doc: &Value, known: &[StringStyle]) -> Vec<StringStyle> {
         match v {
             Value::Map(m) => {
                 for (k, child) in m {
+                    let p = match patch {
+                        Some(Value::Map(pm)) => pm.get(k),
+                        _ => None,
+                    };
+                    // A field the patch replaced with a scalar or a list is its own.
+                    if p.is_some_and(|p| !matches!(p, Value::Map(_))) {
+                        continue;
+                    }
                     path.push(k);
-                    walk(child, path, known, out);
+                    walk(child, p, path, known, out);
                     path.pop();
                 }
             }
-            Value::Str(s) if crate::yaml::is_yaml11_only_bool(s) => {
+            Value::Str(s) if patch.is_none() && crate::yaml::is_yaml11_only_bool(s) => {
                 let at: Vec<PathSeg> = path.iter().map(|k| PathSeg::Key((*k).into())).collect();
-                let styled = known.iter().rev().find(|(p, _, _)| *p == at);
-                if !styled.is_some_and(|(_, _, q)| *q) {
-                    out.push((at, String::new(), true));
+                let look = known.iter().rev().find(|(p, _, _)| *p == at);
+                if !look.is_some_and(|(_, _, l)| *l != Look::Plain) {
+                    out.push((at, String::new(), Look::Quoted));
                 }
             }
             _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(doc, &mut Vec::new(), known, &mut out);
+    walk(doc, Some(patch), &mut Vec::new(), known, &mut out);
     out
 }
 

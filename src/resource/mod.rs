@@ -183,9 +183,6 @@ pub struct Resource {
     /// How strategic merge patches left strings that are not as in the source: path,
     /// (unused) value, quoted or not (see `patch::smp::Walk`).
     pub style_overrides: Vec<crate::yaml::StringStyle>,
-    /// Whether a strategic merge patch has walked the object (kyaml double-quotes its
-    /// YAML 1.1 boolean strings then).
-    pub merged: bool,
 }
 
 /// A replacement's value that does not fit its field (see `Resource::misfits`).
@@ -308,7 +305,6 @@ impl Resource {
             source_styles: true,
             misfits: Vec::new(),
             style_overrides: Vec::new(),
-            merged: false,
         }
     }
 

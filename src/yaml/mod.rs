@@ -12,8 +12,8 @@ mod parse;
 mod print;
 
 pub use parse::{
-    AliasBudget, Document, PathSeg, StringStyle, Texts, YamlError, is_yaml11_only_bool, locate,
-    parse_documents, parse_documents_in, parse_documents_lenient, parse_kustomization_in,
+    AliasBudget, Document, Look, PathSeg, StringStyle, Texts, YamlError, is_yaml11_only_bool,
+    locate, parse_documents, parse_documents_in, parse_documents_lenient, parse_kustomization_in,
     parse_objects_in, parse_patch_written_in, parse_string_styles_in, parse_yaml11_in,
     plain_is_string, plain_scalar, refolded,
 };

@@ -190,9 +190,28 @@ pub fn parse_yaml11_in(text: &str, budget: &AliasBudget) -> Result<Vec<Document>
 /// Strings of a document by path (written texts, or values).
 pub type Texts = Vec<(Vec<PathSeg>, String)>;
 
-/// A string of a document: its path, its value, and whether it was written quoted or as a
-/// block scalar.
-pub type StringStyle = (Vec<PathSeg>, String, bool);
+/// How a string was written, as far as Kustomize's output depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    Plain,
+    /// Quoted, or a literal block.
+    Quoted,
+    /// A folded block (`>`): kyaml re-folds whatever value the node ends up with.
+    Folded,
+}
+
+impl Look {
+    fn of(mark: u8) -> Look {
+        match mark {
+            b'q' => Look::Quoted,
+            b'f' => Look::Folded,
+            _ => Look::Plain,
+        }
+    }
+}
+
+/// A string of a document: its path, its value, and how it was written.
+pub type StringStyle = (Vec<PathSeg>, String, Look);
 
 /// How each non-empty document of a strategic merge patch was written: the texts of its
 /// typed plain scalars (over a quoted string Kustomize keeps `0x1F` as that text, since
@@ -212,8 +231,8 @@ pub fn parse_patch_written_in(
                 let rest = v.get(1..).unwrap_or_default().to_string();
                 match v.as_bytes().first() {
                     Some(b't') => texts.push((path, rest)),
-                    Some(b'q') => strings.push((path, rest, true)),
-                    _ => strings.push((path, rest, false)),
+                    Some(&mark) => strings.push((path, rest, Look::of(mark))),
+                    None => {}
                 }
             }
             (texts, strings)
@@ -235,8 +254,8 @@ pub fn parse_string_styles_in(
                 .scalars
                 .into_iter()
                 .map(|(path, v)| {
-                    let styled = v.starts_with('q');
-                    (path, v.get(1..).unwrap_or_default().to_string(), styled)
+                    let look = Look::of(v.as_bytes().first().copied().unwrap_or(b'p'));
+                    (path, v.get(1..).unwrap_or_default().to_string(), look)
                 })
                 .collect();
             (d.line, strings)
@@ -508,10 +527,10 @@ impl Builder {
                     recorded = match (&value, typed) {
                         (_, true) if self.record == Record::Patch => Some(format!("t{text}")),
                         (Value::Str(v), _) => {
-                            let mark = if style == ScalarStyle::Plain {
-                                'p'
-                            } else {
-                                'q'
+                            let mark = match style {
+                                ScalarStyle::Plain => 'p',
+                                ScalarStyle::Folded => 'f',
+                                _ => 'q',
                             };
                             Some(format!("{mark}{v}"))
                         }

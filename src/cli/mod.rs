@@ -104,6 +104,7 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
         files: v.files.clone(),
         set: v.set.clone(),
         set_string: v.set_string.clone(),
+        layers: Vec::new(),
     }
 }
 

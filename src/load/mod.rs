@@ -178,13 +178,6 @@ impl Loader {
         Ok(s)
     }
 
-    /// The `values.schema.json` files compiled so far (those of the layers built), sorted.
-    pub fn schema_files(&self) -> Vec<PathBuf> {
-        let mut files: Vec<PathBuf> = lock(&self.schemas).keys().cloned().collect();
-        files.sort();
-        files
-    }
-
     /// Check the load restrictor for a file referenced from a kustomization in `root`. Both
     /// paths must be real (see `fs::real`): the comparison is of what is on disk.
     pub fn check_restriction(&self, root: &Path, file: &Path) -> Result<()> {

@@ -100,26 +100,17 @@ fn visit(
     if !real.is_dir() || !seen.insert(real.clone()) {
         return;
     }
-    if loader.has_file(&real, "values.yaml") {
-        if let Ok(Some(file)) = loader.file(&real, "values.yaml") {
-            let display = crate::load::relative_to(&real.join("values.yaml"), shown_from);
-            if let Ok(text) = crate::load::read_text(&file) {
-                if let Ok(v) = Values::from_path_in(Some(&file), &display, text, &loader.aliases) {
-                    out.values.push(v);
-                }
-            }
-        }
+    if let Some(v) = read_in(&real, "values.yaml", loader).and_then(|(file, text)| {
+        let display = crate::load::relative_to(&real.join("values.yaml"), shown_from);
+        Values::from_path_in(Some(&file), &display, text, &loader.aliases).ok()
+    }) {
+        out.values.push(v);
     }
-    if loader.has_file(&real, "values.schema.json") {
-        if let Ok(Some(file)) = loader.file(&real, "values.schema.json") {
-            if let Ok(text) = crate::load::read_text(&file) {
-                if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
-                    let display =
-                        crate::load::relative_to(&real.join("values.schema.json"), shown_from);
-                    out.schemas.push((display, json));
-                }
-            }
-        }
+    if let Some(json) = read_in(&real, "values.schema.json", loader)
+        .and_then(|(_, text)| serde_json::from_str::<serde_json::Value>(&text).ok())
+    {
+        let display = crate::load::relative_to(&real.join("values.schema.json"), shown_from);
+        out.schemas.push((display, json));
     }
     let ctx = Arc::new(Ctx::new(Arc::new(Values::empty()), "", &real));
     let Ok(k) = loader.kustomization(&real, &ctx) else {
@@ -136,6 +127,16 @@ fn visit(
             }
         }
     }
+}
+
+/// The file `name` of the layer `dir` and its text, if the loader may read it.
+fn read_in(dir: &Path, name: &str, loader: &Loader) -> Option<(PathBuf, String)> {
+    if !loader.has_file(dir, name) {
+        return None;
+    }
+    let file = loader.file(dir, name).ok()??;
+    let text = crate::load::read_text(&file).ok()?;
+    Some((file, text))
 }
 
 /// A scalar as the text a parameter would carry (`3`, `true`, `1.10`); `None` for maps,

@@ -188,7 +188,7 @@ pub fn parse(json: &str) -> Result<Vec<Parameter>> {
                         "parameter `{name}` has an unknown field `{}`",
                         other.escape_debug()
                     ));
-                    err = match closest(other, ["string", "array", "map"].into_iter()) {
+                    err = match closest(other, ["string", "array", "map"]) {
                         Some(c) => err.with_help(format!("did you mean `{c}`?")),
                         None => err.with_help(
                             "a parameter has `name` and one of `string`, `array`, `map`",

@@ -369,11 +369,15 @@ pub fn value_file(app: &Path, root: &Path, entry: &str) -> Result<PathBuf> {
     if Path::new(entry).is_absolute() {
         return Err(refuse("is an absolute path"));
     }
+    let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let real_app = crate::load::fs::real(app)?.unwrap_or_else(|| app.to_path_buf());
+    if !crate::load::normalize(&real_app.join(entry)).starts_with(&real_root) {
+        return Err(refuse("is outside the repository"));
+    }
     let real = match crate::load::fs::real(&app.join(entry))? {
         Some(r) => r,
         None => return Err(refuse("does not exist")),
     };
-    let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     if !real.starts_with(&real_root) {
         return Err(refuse("is outside the repository"));
     }

@@ -39,7 +39,12 @@ pub struct PluginArgs {
     pub dir: PathBuf,
     /// Seconds the command may run before it gives up with an error; keep it below the
     /// repo-server's timeout (60 s by default), which also covers copying the repository
-    #[arg(long, value_name = "SECONDS", env = "STRATA_DEADLINE", default_value_t = 45.0)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        env = "STRATA_DEADLINE",
+        default_value_t = 45.0
+    )]
     pub deadline: f64,
 }
 
@@ -102,17 +107,7 @@ struct Context {
     app: PathBuf,
     root: PathBuf,
     env: ArgoEnv,
-    started: Instant,
     deadline: Duration,
-}
-
-impl Context {
-    /// What is left of the deadline (at least a second, for a command's own timeout).
-    fn remaining(&self) -> Duration {
-        self.deadline
-            .saturating_sub(self.started.elapsed())
-            .max(Duration::from_secs(1))
-    }
 }
 
 fn deadline_of(p: &PluginArgs) -> Result<Duration, Vec<Error>> {
@@ -120,8 +115,13 @@ fn deadline_of(p: &PluginArgs) -> Result<Duration, Vec<Error>> {
         Ok(Duration::from_secs_f64(p.deadline))
     } else {
         Err(vec![
-            Error::new(format!("`--deadline {}` is not a number of seconds", p.deadline))
-                .with_help("pass seconds between 0 and 3600, e.g. `--deadline 45` (or set STRATA_DEADLINE)"),
+            Error::new(format!(
+                "`--deadline {}` is not a number of seconds",
+                p.deadline
+            ))
+            .with_help(
+                "pass seconds between 0 and 3600, e.g. `--deadline 45` (or set STRATA_DEADLINE)",
+            ),
         ])
     }
 }
@@ -134,13 +134,19 @@ fn within_deadline(
 ) -> Result<String, Vec<Error>> {
     let started = Instant::now();
     let deadline = deadline_of(p)?;
-    let cwd = std::env::current_dir().map_err(|e| vec![Error::new(format!("cannot read the working directory: {e}"))])?;
+    let cwd = std::env::current_dir().map_err(|e| {
+        vec![Error::new(format!(
+            "cannot read the working directory: {e}"
+        ))]
+    })?;
     let app = strata::load::fs::real(&cwd.join(&p.dir))
         .map_err(|e| vec![e])?
         .filter(|a| a.is_dir())
         .ok_or_else(|| {
-            vec![Error::new(format!("`{}` is not a directory", p.dir.display()))
-                .with_help("run the plugin in the application's directory (Argo CD does)")]
+            vec![
+                Error::new(format!("`{}` is not a directory", p.dir.display()))
+                    .with_help("run the plugin in the application's directory (Argo CD does)"),
+            ]
         })?;
     let env = ArgoEnv::from_process();
     let real_cwd = strata::load::fs::real(&cwd).ok().flatten().unwrap_or(cwd);
@@ -151,7 +157,6 @@ fn within_deadline(
         app,
         root,
         env,
-        started,
         deadline,
     };
     let (tx, rx) = std::sync::mpsc::channel();
@@ -167,9 +172,9 @@ fn within_deadline(
             let _ = worker.join();
             result
         }
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(vec![Error::new(
-            "internal error: the command panicked",
-        )]),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            Err(vec![Error::new("internal error: the command panicked")])
+        }
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
             let killed = strata::process::kill_running();
             let running = if killed > 0 {
@@ -202,10 +207,11 @@ fn fmt_secs(d: Duration) -> String {
 /// The `Common` options `build` would have for this request.
 fn common(g: &Generate, ctx: &Context) -> Common {
     let mut limits = g.limits.clone();
-    // No single command may outlive the deadline.
-    let left = ctx.remaining().as_secs().max(1);
-    limits.remote_timeout = limits.remote_timeout.min(left);
-    limits.helm_timeout = limits.helm_timeout.min(left);
+    // No command may run longer than the whole deadline: the deadline comes first and
+    // ends it with a message that names the real limit.
+    let whole = ctx.deadline.as_secs_f64().ceil() as u64;
+    limits.remote_timeout = limits.remote_timeout.min(whole.max(1));
+    limits.helm_timeout = limits.helm_timeout.min(whole.max(1));
     Common {
         load_restrictor: g.load_restrictor,
         reorder: None,
@@ -230,8 +236,8 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
     let mut c = common(g, ctx);
     let (mut loader, mut options) = super::options(&c);
     capabilities(&mut loader, &ctx.env)?;
-    options.values = argocd::values_options(&req, &plan, &ctx.app, &ctx.root, &loader)
-        .map_err(|e| vec![e])?;
+    options.values =
+        argocd::values_options(&req, &plan, &ctx.app, &ctx.root, &loader).map_err(|e| vec![e])?;
     options.env = plan.env.clone();
     let output = strata::build(&plan.dir, &options, &loader).map_err(|e| vec![e])?;
     super::warn(&output.warnings);
@@ -243,16 +249,14 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
         ]);
     }
     if req.validate && !g.no_validate {
-        if c.validation.kube_version.is_none() {
-            if let Some(kube) = ctx.env.kube_version() {
-                let shipped = strata::validate::bundle::versions();
-                let (version, note) =
-                    argocd::env::schema_version(kube, &shipped).map_err(|e| vec![e])?;
-                if let Some(n) = note {
-                    super::warn(&[format!("warning: {n}")]);
-                }
-                c.validation.kube_version = Some(version);
+        if let (None, Some(kube)) = (&c.validation.kube_version, ctx.env.kube_version()) {
+            let shipped = strata::validate::bundle::versions();
+            let (version, note) =
+                argocd::env::schema_version(kube, &shipped).map_err(|e| vec![e])?;
+            if let Some(n) = note {
+                super::warn(&[format!("warning: {n}")]);
             }
+            c.validation.kube_version = Some(version);
         }
         super::validation::check_outputs_as(
             std::slice::from_ref(&output),

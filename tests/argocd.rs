@@ -500,6 +500,41 @@ fn a_render_past_its_deadline_fails_cleanly_before_the_repo_server_kills_it() {
 }
 
 #[test]
+fn nothing_is_written_outside_the_work_directory_and_the_cache() {
+    let repo = values_repo();
+    let tmp = tempfile::tempdir().unwrap();
+    let s = server(&tmp);
+    let app = app_with("apps/web", vec![Param::string("env", "prod")]);
+    let before = git(repo.path(), &["status", "--porcelain", "--ignored"]);
+    let resp = s.generate(&plugin(), repo.path(), &repo.revision, &app);
+    assert!(resp.ok(), "{:?}", resp.error);
+    let resp = s.parameters(&plugin(), repo.path(), &app);
+    assert!(resp.ok(), "{:?}", resp.error);
+    // The sidecar's /tmp: the (emptied) work directory base and the untouched home.
+    let mut left: Vec<String> = Vec::new();
+    for e in walkdir(tmp.path()) {
+        left.push(e.strip_prefix(tmp.path()).unwrap().display().to_string());
+    }
+    left.sort();
+    assert_eq!(left, ["_cmp_server", "home"], "{left:?}");
+    assert_eq!(
+        git(repo.path(), &["status", "--porcelain", "--ignored"]),
+        before
+    );
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push(e.path());
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walkdir(&e.path()));
+        }
+    }
+    out
+}
+
+#[test]
 fn the_same_revision_twice_gives_the_same_bytes() {
     let repo = values_repo();
     let app = app_with(

@@ -12,6 +12,9 @@ Cases:
   validateN   `strata render --validate --out` (the cost validation adds to renderN)
   templatedN  renderN with every Deployment templated (`deployment.yaml.j2` + values.yaml)
   validate    `strata validate` over one environment's output (5 objects per app)
+  argocdN     `strata argocd generate` for one environment of N apps, with the environment
+              Argo CD gives the plugin (parameter `env`, KUBE_VERSION, KUBE_API_VERSIONS):
+              render, validation for the cluster's version and the empty-stream check
   push        `strata artifact push --tag-per-env` of the sample's 3 environments to a local
               plain-HTTP registry (--registry HOST:PORT or $STRATA_TEST_REGISTRY; skipped
               without one), each run to a fresh repository so every blob is uploaded
@@ -25,11 +28,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, '..', 'shared', 'bench', 'gen_tree.py')
 
 
-def run(cmd, cwd=None, out=None):
+def run(cmd, cwd=None, out=None, env=None):
     """Wall seconds and peak RSS (KiB) of one run; stdout to `out` (a path) or discarded."""
     with open(out or os.devnull, 'wb') as sink:
         t = time.perf_counter()
-        p = subprocess.run(['/usr/bin/time', '-v'] + cmd, cwd=cwd, stdout=sink, stderr=subprocess.PIPE)
+        p = subprocess.run(['/usr/bin/time', '-v'] + cmd, cwd=cwd, stdout=sink, stderr=subprocess.PIPE,
+                           env=dict(os.environ, **env) if env else None)
         wall = time.perf_counter() - t
     if p.returncode != 0:
         sys.exit('failed: %s\n%s' % (' '.join(cmd), p.stderr.decode()[-2000:]))
@@ -37,8 +41,8 @@ def run(cmd, cwd=None, out=None):
     return wall, rss
 
 
-def measure(cmd, runs, cwd=None):
-    results = [run(cmd, cwd) for _ in range(runs)]
+def measure(cmd, runs, cwd=None, env=None):
+    results = [run(cmd, cwd, env=env) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
 
 
@@ -149,6 +153,15 @@ def main():
         c_t, c_m = measure([strata, 'validate', '--missing-schemas', 'ignore', out], args.runs, tree)
         rows.append(('validate %d objects' % (5 * n), c_t, c_m, None, None, ''))
         print('%-28s strata %8.3f s %7.0f MiB' % ('validate %d objects' % (5 * n), c_t, c_m / 1024), flush=True)
+        argo_env = {
+            'ARGOCD_APP_NAME': 'bench', 'ARGOCD_APP_NAMESPACE': 'bench', 'ARGOCD_APP_SOURCE_PATH': '.',
+            'ARGOCD_APP_REVISION': '0123456789abcdef0123456789abcdef01234567',
+            'ARGOCD_APP_PARAMETERS': '[{"name":"env","string":"dev"}]',
+            'KUBE_VERSION': '1.32.4', 'KUBE_API_VERSIONS': 'apps/v1,autoscaling/v2,v1',
+        }
+        a_t, a_m = measure([strata, 'argocd', 'generate'], args.runs, tree, env=argo_env)
+        rows.append(('`argocd generate`, one environment, %d apps' % n, a_t, a_m, None, None, ''))
+        print('%-28s strata %8.3f s %7.0f MiB' % ('argocd generate, %d' % n, a_t, a_m / 1024), flush=True)
         templated(tree, n)
         t_t, t_m = measure([strata, 'render', '--out', os.path.join(work, 'outt%d' % n)], args.runs, tree)
         rows.append(('render 3 environments, %d apps, templated (+%.0f%%)' % (n, 100 * (t_t / s_t - 1)), t_t, t_m, None, None, ''))

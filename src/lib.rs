@@ -6,6 +6,7 @@
 //! `transform`) → `emit`. Errors are data (`error::Error`); the binary's `cli` module is the
 //! only place that prints them.
 
+pub mod argocd;
 pub mod artifact;
 pub mod emit;
 pub mod error;

@@ -27,6 +27,9 @@ pub enum Command {
     /// Flux OCI artifacts: pack rendered environments, push them to a registry
     #[command(subcommand)]
     Artifact(ArtifactCmd),
+    /// Argo CD config management plugin: render an application, announce its parameters
+    #[command(subcommand)]
+    Argocd(super::argocd::ArgocdCmd),
 }
 
 /// How to validate (`build/render --validate`, `strata validate`).

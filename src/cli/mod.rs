@@ -4,6 +4,7 @@
 //! to files); on any error nothing goes to stdout, every error is reported on stderr and the
 //! exit code is 1. clap's usage errors exit 2.
 
+mod argocd;
 mod args;
 mod artifact;
 mod formats;
@@ -20,7 +21,7 @@ use strata::{BuildOptions, Error, Loader};
 
 /// Stack size of the worker threads: deep (but bounded) layer chains and documents
 /// nested thousands of levels deep recurse; the memory is reserved, not used.
-const WORKER_STACK: usize = 64 << 20;
+pub(crate) const WORKER_STACK: usize = 64 << 20;
 
 pub fn run() -> ExitCode {
     let args = Args::parse();
@@ -44,6 +45,7 @@ pub fn run() -> ExitCode {
             Command::Values(v) => values(v),
             Command::Validate(v) => validation::validate_cmd(v),
             Command::Artifact(a) => artifact::run(a),
+            Command::Argocd(a) => argocd::run(a),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
         .and_then(|t| {
@@ -104,6 +106,7 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
         files: v.files.clone(),
         set: v.set.clone(),
         set_string: v.set_string.clone(),
+        layers: Vec::new(),
     }
 }
 

@@ -130,6 +130,18 @@ pub fn check_outputs(
     render: bool,
     c: &Common,
 ) -> Result<(), Vec<Error>> {
+    check_outputs_as(outputs, labels, render, c, false)
+}
+
+/// `check_outputs`, with the findings on standard error as plain lines (`error: file:line:col:
+/// …` and `help:`) when `plain`: what the Argo CD plugin shows in the UI.
+pub fn check_outputs_as(
+    outputs: &[strata::Output],
+    labels: &[String],
+    render: bool,
+    c: &Common,
+    plain: bool,
+) -> Result<(), Vec<Error>> {
     let opts = options(&c.validation, c.warnings_as_errors)?;
     let mut docs: Vec<Doc> = Vec::new();
     let mut first = Vec::new();
@@ -176,7 +188,9 @@ pub fn check_outputs(
         },
         summary: c.validation.summary,
     };
-    if c.validation.error_format == Some(Format::Json) {
+    if plain {
+        eprint!("{}", formats::text::plain(&report));
+    } else if c.validation.error_format == Some(Format::Json) {
         eprint!("{}", report.document(Format::Json));
     } else {
         formats::text::print(&report);

@@ -1,6 +1,7 @@
 //! The values a layer sees: its own `values.yaml` under the values of the layer that
-//! includes it (at the top, under `--values` and `--set`), checked against every
-//! `values.schema.json` on the inclusion path before any template of the layer runs.
+//! includes it (at the top, under `--values`, the Argo CD plugin's value layers and
+//! `--set`), checked against every `values.schema.json` on the inclusion path before any
+//! template of the layer runs.
 
 use super::{Builder, shown};
 use crate::error::{Error, Result};
@@ -39,6 +40,9 @@ impl Builder<'_> {
                     let layer = Values::from_path_in(Some(f), &display, text, &self.loader.aliases)
                         .map_err(|e| e.in_file(f))?;
                     v = v.overlay(&layer);
+                }
+                for layer in &self.values.layers {
+                    v = v.overlay(layer);
                 }
                 for s in &self.values.set {
                     v = v.set(s, false)?;

@@ -123,6 +123,9 @@ pub struct ValuesOptions {
     pub set: Vec<String>,
     /// `--set-string a.b=v`, in order (after `--set`).
     pub set_string: Vec<String>,
+    /// Values laid over the `--values` files and under `--set`, in order (the Argo CD
+    /// plugin's parameters).
+    pub layers: Vec<crate::template::Values>,
 }
 
 /// A path as messages show it: relative to the working directory when below it.

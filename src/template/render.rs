@@ -47,6 +47,35 @@ impl Default for TemplateLimits {
 pub struct Templates {
     envs: Mutex<HashMap<(PathBuf, bool), Arc<Environment<'static>>>>,
     pub limits: TemplateLimits,
+    /// What templates see as `capabilities` (the cluster's version and API versions, as
+    /// Argo CD passes them to a plugin); empty by default.
+    pub capabilities: Capabilities,
+}
+
+/// The target cluster as templates see it, as Helm's `.Capabilities`:
+/// `capabilities.kube_version` (`1.29.3`, empty when unknown) and
+/// `capabilities.api_versions` (`apps/v1`, `apps/v1/Deployment`, …).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    pub kube_version: String,
+    pub api_versions: Vec<String>,
+}
+
+impl Capabilities {
+    fn to_template(&self) -> J {
+        J::from_pairs(vec![
+            (J::from("kube_version"), J::from(self.kube_version.clone())),
+            (
+                J::from("api_versions"),
+                J::from(
+                    self.api_versions
+                        .iter()
+                        .map(|v| J::from(v.clone()))
+                        .collect::<Vec<J>>(),
+                ),
+            ),
+        ])
+    }
 }
 
 impl Templates {
@@ -359,6 +388,10 @@ pub fn render(
             to_template(&Value::Map(ctx.values.tree.clone())),
         ),
         (J::from("env"), J::from(ctx.env.clone())),
+        (
+            J::from("capabilities"),
+            templates.capabilities.to_template(),
+        ),
     ]);
     let max = templates.limits.max_output;
     let mut out = Limited {

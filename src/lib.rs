@@ -7,6 +7,8 @@
 //! only place that prints them.
 
 pub mod artifact;
+pub mod deps;
+pub mod diff;
 pub mod emit;
 pub mod error;
 #[doc(hidden)]
@@ -51,6 +53,12 @@ impl Output {
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options).run()?;
     let mut warnings = acc.warnings;
+    if loader.plan_only {
+        return Ok(Output {
+            resources: Vec::new(),
+            warnings,
+        });
+    }
     let resources = resolve::finish(
         acc.resources,
         &acc.vars,

@@ -454,15 +454,20 @@ impl<'a> Builder<'a> {
         let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
         let generator_configs = self.plugin_configs(k, "generators")?;
         generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
-        for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
-            let at = k.spot(&["helmCharts"]);
-            generated.push(transform::generators::Generated {
-                resource: r,
-                behavior: transform::generators::Behavior::Create,
-                at,
-            });
+        if self.loader.plan_only {
+            // `strata deps`: what helm would read, without running it; no objects to add.
+            crate::deps::note_charts(k, self.loader)?;
+        } else {
+            for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
+                let at = k.spot(&["helmCharts"]);
+                generated.push(transform::generators::Generated {
+                    resource: r,
+                    behavior: transform::generators::Behavior::Create,
+                    at,
+                });
+            }
+            transform::generators::absorb(&mut rm, generated)?;
         }
-        transform::generators::absorb(&mut rm, generated)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
             let idx = i.to_string();
             let at = ["components", idx.as_str()];
@@ -518,6 +523,10 @@ impl<'a> Builder<'a> {
             .build_metadata
             .iter()
             .any(|m| m == "transformerAnnotations");
+        // `strata deps`: the transformers were configured (their files read); none runs.
+        if self.loader.plan_only {
+            transformers.clear();
+        }
         for (t, meta) in transformers {
             t.transform(&mut rm, &mut self.warnings)
                 .map_err(|e| e.in_file(&k.file))?;
@@ -547,7 +556,9 @@ impl<'a> Builder<'a> {
             .with_help("remove the `validators:` entry; strata validates with `--validate`"));
         }
         vars::merge(&mut vars, vars::read(k)?)?;
-        vars::bind(&mut rm, &vars)?;
+        if !self.loader.plan_only {
+            vars::bind(&mut rm, &vars)?;
+        }
         Ok(Layer {
             rm,
             vars,

@@ -13,6 +13,7 @@ pub mod emit;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod http;
 pub mod load;
 pub mod patch;

@@ -13,6 +13,7 @@
 mod mask;
 mod pair;
 pub mod report;
+pub mod revision;
 mod unified;
 mod yaml_path;
 
@@ -50,7 +51,10 @@ pub struct Change {
     pub status: Status,
     pub api_version: String,
     pub kind: String,
+    /// The namespace after (before, for a removed object).
     pub namespace: String,
+    /// The namespace before (absent for an added object).
+    pub old_namespace: Option<String>,
     /// The name before (absent for an added object).
     pub old_name: Option<String>,
     /// The name after (absent for a removed object).
@@ -104,11 +108,16 @@ pub struct Comparison {
 pub struct DiffOptions {
     /// Lines of context around each change.
     pub context: usize,
+    /// Pair objects of different namespaces by name too (two different environments).
+    pub across_namespaces: bool,
 }
 
 impl Default for DiffOptions {
     fn default() -> DiffOptions {
-        DiffOptions { context: 3 }
+        DiffOptions {
+            context: 3,
+            across_namespaces: false,
+        }
     }
 }
 
@@ -121,7 +130,7 @@ pub fn diff(old: &[Resource], new: &[Resource], options: &DiffOptions) -> Vec<Ch
 
 /// `diff` on documents.
 pub fn diff_values(old: &[&Value], new: &[&Value], options: &DiffOptions) -> Vec<Change> {
-    let pairs = pair::pair(old, new);
+    let pairs = pair::pair(old, new, options.across_namespaces);
     // Each pair is printed (masked) and, when the texts differ, diffed: in parallel, in
     // pair order.
     pairs
@@ -161,14 +170,17 @@ fn compare(
         v.and_then(|v| v.str_at(&["metadata", "name"]))
             .map(str::to_string)
     };
+    let namespace = |v: &Value| {
+        v.str_at(&["metadata", "namespace"])
+            .unwrap_or("")
+            .to_string()
+    };
     Some(Change {
         status,
         api_version: any.str_at(&["apiVersion"]).unwrap_or("").to_string(),
         kind: any.str_at(&["kind"]).unwrap_or("").to_string(),
-        namespace: any
-            .str_at(&["metadata", "namespace"])
-            .unwrap_or("")
-            .to_string(),
+        namespace: namespace(any),
+        old_namespace: o.map(namespace),
         old_name: name(o),
         new_name: name(n),
         hunks,

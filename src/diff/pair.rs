@@ -31,6 +31,28 @@ fn key(v: &Value) -> Key<'_> {
     (group, kind, ns, name)
 }
 
+/// How a pairing stage matches objects: by id, by id with the hash suffix stripped, and
+/// (across namespaces) by group, kind and name, with and without the suffix.
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Same,
+    Stem,
+    Name,
+    NameStem,
+}
+
+impl Stage {
+    fn key(self, v: &Value) -> Option<Key<'_>> {
+        let (g, k, ns, name) = key(v);
+        match self {
+            Stage::Same => Some((g, k, ns, name)),
+            Stage::Stem => stem(name).map(|s| (g, k, ns, s)),
+            Stage::Name => Some((g, k, "", name)),
+            Stage::NameStem => stem(name).map(|s| (g, k, "", s)),
+        }
+    }
+}
+
 /// `name` without its Kustomize hash suffix, if it has one.
 pub fn stem(name: &str) -> Option<&str> {
     let (stem, suffix) = name.rsplit_once('-')?;
@@ -41,85 +63,68 @@ pub fn stem(name: &str) -> Option<&str> {
     (hashed && !stem.is_empty()).then_some(stem)
 }
 
-/// Pair `old` with `new`.
-pub fn pair(old: &[&Value], new: &[&Value]) -> Vec<Pair> {
-    let mut by_id: FxHashMap<Key, usize> = FxHashMap::default();
-    by_id.reserve(old.len());
-    for (i, v) in old.iter().enumerate() {
-        // A duplicate id (possible in a hand-written file) keeps its first object.
-        by_id.entry(key(v)).or_insert(i);
-    }
+/// Pair `old` with `new`. With `across_namespaces` (two different environments), objects
+/// left over are also paired by group, kind and name alone, then by stem alone.
+pub fn pair(old: &[&Value], new: &[&Value], across_namespaces: bool) -> Vec<Pair> {
+    let mut partner: Vec<Option<(usize, bool)>> = vec![None; new.len()];
     let mut old_used = vec![false; old.len()];
-    let mut out: Vec<Pair> = Vec::with_capacity(new.len().max(old.len()));
-    let mut new_left: Vec<usize> = Vec::new();
-    for (j, v) in new.iter().enumerate() {
-        match by_id.get(&key(v)) {
-            Some(&i) if !old_used[i] => {
+    let mut stages = vec![Stage::Same, Stage::Stem];
+    if across_namespaces {
+        stages.extend([Stage::Name, Stage::NameStem]);
+    }
+    for stage in stages {
+        let renamed = matches!(stage, Stage::Stem | Stage::NameStem);
+        let olds = unique(old, &old_used, stage);
+        if olds.is_empty() {
+            continue;
+        }
+        let taken: Vec<bool> = partner.iter().map(Option::is_some).collect();
+        // Keys seen twice among the new leftovers pair with nothing.
+        let news = unique(new, &taken, stage);
+        for (k, j) in news {
+            if let Some(&i) = olds.get(&k) {
+                partner[j] = Some((i, renamed));
                 old_used[i] = true;
-                out.push(Pair {
-                    old: Some(i),
-                    new: Some(j),
-                    renamed: false,
-                });
-            }
-            _ => {
-                new_left.push(out.len());
-                out.push(Pair {
-                    old: None,
-                    new: Some(j),
-                    renamed: false,
-                });
             }
         }
     }
-    // Leftovers by stem: (group, kind, namespace, stem) → the leftover objects of each side.
-    let old_stems = stems(old, (0..old.len()).filter(|&i| !old_used[i]));
-    let new_stems = stems(new, new_left.iter().filter_map(|&p| out[p].new));
-    if !old_stems.is_empty() && !new_stems.is_empty() {
-        let mut slot_of_new: FxHashMap<usize, usize> = FxHashMap::default();
-        for &p in &new_left {
-            if let Some(j) = out[p].new {
-                slot_of_new.insert(j, p);
-            }
-        }
-        for (k, news) in &new_stems {
-            let Some(olds) = old_stems.get(k) else {
-                continue;
-            };
-            if let ([i], [j]) = (olds.as_slice(), news.as_slice()) {
-                old_used[*i] = true;
-                if let Some(&p) = slot_of_new.get(j) {
-                    out[p].old = Some(*i);
-                    out[p].renamed = true;
-                }
-            }
-        }
-    }
-    for (i, used) in old_used.iter().enumerate() {
-        if !used {
-            out.push(Pair {
+    let mut out: Vec<Pair> = partner
+        .iter()
+        .enumerate()
+        .map(|(j, p)| Pair {
+            old: p.map(|(i, _)| i),
+            new: Some(j),
+            renamed: p.is_some_and(|(_, r)| r),
+        })
+        .collect();
+    out.extend(
+        old_used
+            .iter()
+            .enumerate()
+            .filter(|(_, used)| !**used)
+            .map(|(i, _)| Pair {
                 old: Some(i),
                 new: None,
                 renamed: false,
-            });
-        }
-    }
+            }),
+    );
     out
 }
 
-/// The objects of `side` listed by `items` whose names have a hash suffix, by stem.
-fn stems<'a>(
-    side: &[&'a Value],
-    items: impl Iterator<Item = usize>,
-) -> FxHashMap<Key<'a>, Vec<usize>> {
-    let mut m: FxHashMap<Key<'a>, Vec<usize>> = FxHashMap::default();
-    for i in items {
-        let (g, k, ns, name) = key(side[i]);
-        if let Some(s) = stem(name) {
-            m.entry((g, k, ns, s)).or_default().push(i);
+/// The objects of `side` not yet `used`, by `key_of`, for the keys exactly one of them
+/// has. (Which order the map is filled or read in does not change the pairs.)
+fn unique<'a>(side: &[&'a Value], used: &[bool], stage: Stage) -> FxHashMap<Key<'a>, usize> {
+    let mut m: FxHashMap<Key<'a>, Option<usize>> = FxHashMap::default();
+    for (i, v) in side.iter().enumerate().filter(|(i, _)| !used[*i]) {
+        if let Some(k) = stage.key(v) {
+            m.entry(k)
+                .and_modify(|slot| *slot = None)
+                .or_insert(Some(i));
         }
     }
-    m
+    m.into_iter()
+        .filter_map(|(k, i)| i.map(|i| (k, i)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -166,13 +171,43 @@ mod tests {
         let n: Vec<&Value> = new.iter().collect();
         let p = |old: Option<usize>, new: Option<usize>, renamed: bool| Pair { old, new, renamed };
         assert_eq!(
-            pair(&o, &n),
+            pair(&o, &n, false),
             vec![
                 p(Some(1), Some(0), false),
                 p(Some(0), Some(1), true),
                 p(None, Some(2), false),
                 p(Some(3), Some(3), false),
                 p(Some(2), None, false),
+            ]
+        );
+    }
+
+    #[test]
+    fn across_namespaces_pairs_by_name() {
+        let ns = |name: &str, n: &str| {
+            test_doc(&format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {n}\n"
+            ))
+        };
+        let old = [ns("web", "staging"), ns("env-7f2k9m4b8c", "staging")];
+        let new = [ns("env-b8c7f2k9m4", "prod"), ns("web", "prod")];
+        let o: Vec<&Value> = old.iter().collect();
+        let n: Vec<&Value> = new.iter().collect();
+        assert_eq!(pair(&o, &n, false).len(), 4);
+        let p = pair(&o, &n, true);
+        assert_eq!(
+            p,
+            vec![
+                Pair {
+                    old: Some(1),
+                    new: Some(0),
+                    renamed: true
+                },
+                Pair {
+                    old: Some(0),
+                    new: Some(1),
+                    renamed: false
+                },
             ]
         );
     }
@@ -186,6 +221,6 @@ mod tests {
         let new = [obj("ConfigMap", "env-b8c7f2k9m4")];
         let o: Vec<&Value> = old.iter().collect();
         let n: Vec<&Value> = new.iter().collect();
-        assert!(pair(&o, &n).iter().all(|p| !p.renamed));
+        assert!(pair(&o, &n, false).iter().all(|p| !p.renamed));
     }
 }

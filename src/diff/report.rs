@@ -49,12 +49,15 @@ fn what(ch: &Change) -> String {
 
 /// The `---`/`+++` names of a change.
 fn sides(ch: &Change) -> (String, String) {
-    let named = |n: &Option<String>| match n {
+    let named = |n: &Option<String>, ns: &str| match n {
         None => "/dev/null".to_string(),
-        Some(name) if ch.namespace.is_empty() => format!("{}/{name}", ch.kind),
-        Some(name) => format!("{}/{}/{name}", ch.kind, ch.namespace),
+        Some(name) if ns.is_empty() => format!("{}/{name}", ch.kind),
+        Some(name) => format!("{}/{ns}/{name}", ch.kind),
     };
-    (named(&ch.old_name), named(&ch.new_name))
+    (
+        named(&ch.old_name, ch.old_namespace.as_deref().unwrap_or("")),
+        named(&ch.new_name, &ch.namespace),
+    )
 }
 
 /// ANSI colours for the text report, or none.
@@ -239,6 +242,7 @@ pub fn json(comparisons: &[Comparison]) -> serde_json::Value {
                         "apiVersion": ch.api_version,
                         "kind": ch.kind,
                         "namespace": ch.namespace,
+                        "oldNamespace": ch.old_namespace,
                         "oldName": ch.old_name,
                         "newName": ch.new_name,
                         "linesAdded": added,

@@ -112,6 +112,9 @@ pub struct Builder<'a> {
     /// layers may not leave it.
     repo: Option<PathBuf>,
     limits: Limits,
+    /// Read what the build reads, build nothing (`Loader::plan_only`; off inside a layer
+    /// that yields plugin configurations, whose objects are needed).
+    plan: bool,
 }
 
 /// Values given on the command line, applied over the environment's own values.
@@ -170,6 +173,7 @@ impl<'a> Builder<'a> {
             openapi: None,
             repo: None,
             limits: options.limits,
+            plan: loader.plan_only,
         }
     }
 
@@ -250,6 +254,7 @@ impl<'a> Builder<'a> {
             openapi: self.openapi.clone(),
             repo: self.repo.clone(),
             limits: self.limits,
+            plan: self.plan,
         }
     }
 
@@ -415,6 +420,10 @@ impl<'a> Builder<'a> {
                                 .map_err(|e| locate_at(e, k, &at_refs))
                                 .map(|layer| (layer, child.warnings))
                         }
+                        Item::File(path, _) if parent.plan => parent
+                            .loader
+                            .note_resources(path, ctx)
+                            .map(|()| (Layer::default(), Vec::new())),
                         Item::File(path, display) => parent
                             .loader
                             .resources(path, display, ctx)
@@ -454,7 +463,7 @@ impl<'a> Builder<'a> {
         let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
         let generator_configs = self.plugin_configs(k, "generators")?;
         generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
-        if self.loader.plan_only {
+        if self.plan {
             // `strata deps`: what helm would read, without running it; no objects to add.
             crate::deps::note_charts(k, self.loader)?;
         } else {
@@ -524,7 +533,7 @@ impl<'a> Builder<'a> {
             .iter()
             .any(|m| m == "transformerAnnotations");
         // `strata deps`: the transformers were configured (their files read); none runs.
-        if self.loader.plan_only {
+        if self.plan {
             transformers.clear();
         }
         for (t, meta) in transformers {
@@ -556,7 +565,7 @@ impl<'a> Builder<'a> {
             .with_help("remove the `validators:` entry; strata validates with `--validate`"));
         }
         vars::merge(&mut vars, vars::read(k)?)?;
-        if !self.loader.plan_only {
+        if !self.plan {
             vars::bind(&mut rm, &vars)?;
         }
         Ok(Layer {

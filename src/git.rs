@@ -166,21 +166,25 @@ impl Repo {
     /// Write the files of `commit` that lie in one of the directories `prefixes`
     /// (repository paths, `/`-separated, `""` for everything) into `into`, as they are
     /// stored: regular files and symbolic links; submodules are left out.
+    ///
+    /// Paths below a directory of `skip` (written before) are left out.
     pub fn write_tree(
         &self,
         commit: &str,
         prefixes: &std::collections::BTreeSet<String>,
+        skip: &std::collections::BTreeSet<String>,
         into: &Path,
     ) -> Result<usize> {
         let listing = run(&self.top, &["ls-tree", "-r", "-z", "--full-tree", commit])?;
-        // A path is wanted when one of its ancestors is a prefix: depth lookups, not a scan
-        // of every prefix.
-        let wanted = |path: &str| {
-            prefixes.contains("")
+        // A path is below a directory of a set when one of its ancestors is in it: depth
+        // lookups, not a scan of every directory.
+        let below = |set: &std::collections::BTreeSet<String>, path: &str| {
+            set.contains("")
                 || path
                     .match_indices('/')
-                    .any(|(i, _)| prefixes.contains(&path[..i]))
+                    .any(|(i, _)| set.contains(&path[..i]))
         };
+        let wanted = |path: &str| below(prefixes, path) && !below(skip, path);
         // (object id, path, symbolic link)
         let mut entries: Vec<(String, PathBuf, bool)> = Vec::new();
         for entry in listing.split(|&b| b == 0).filter(|e| !e.is_empty()) {

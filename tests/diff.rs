@@ -352,6 +352,20 @@ fn a_revision_of_a_project_in_a_subdirectory() {
     fs::create_dir_all(&project).expect("mkdir");
     copy_tree(&root().join("tests/diff/envs"), &project);
     fs::write(t.path().join("unrelated.txt"), "x").expect("write");
+    // A base outside the project, in the same repository.
+    let shared = t.path().join("shared/extra");
+    fs::create_dir_all(&shared).expect("mkdir");
+    fs::write(shared.join("kustomization.yaml"), "resources:\n- cm.yaml\n").expect("write");
+    fs::write(
+        shared.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  a: one\n",
+    )
+    .expect("write");
+    edit(
+        &project.join("overlays/old/kustomization.yaml"),
+        "- legacy.yaml",
+        "- legacy.yaml\n- ../../../../shared/extra",
+    );
     git(t.path(), &["init", "-q"]);
     git(t.path(), &["add", "-A"]);
     git(t.path(), &["commit", "-q", "-m", "initial"]);
@@ -362,6 +376,39 @@ fn a_revision_of_a_project_in_a_subdirectory() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stdout(&o).contains("+  - port: 81"), "{}", stdout(&o));
+    edit(&shared.join("cm.yaml"), "a: one", "a: two");
+    let o = strata(
+        t.path(),
+        &[
+            "diff",
+            "--rev",
+            "HEAD",
+            "--root",
+            "deploy/k8s",
+            "old",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("-  a: one") && out.contains("+  a: two"),
+        "{out}"
+    );
+    let o = strata(
+        t.path(),
+        &[
+            "affected",
+            "--since",
+            "HEAD",
+            "--root",
+            "deploy/k8s",
+            "--exact",
+        ],
+    );
+    // `new` through the base's port, `old` through the base outside the project too.
+    assert_eq!(stdout(&o), "new\nold\n", "{}", stderr(&o));
 }
 
 /// Files a full build of `dir` reads, and those a plan reads; `None` when the build fails.

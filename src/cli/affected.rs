@@ -71,8 +71,9 @@ fn exact(
     let (mut loader, build) = options(&a.common);
     loader.cache_files = envs.len() > 1;
     let now = strata::render::render_all(&envs, &build, &loader)?;
-    let at = strata::diff::revision::at_revision(repo, &a.root, &a.since, &reads)
-        .map_err(|e| vec![e])?;
+    let mut at =
+        strata::diff::revision::at_revision(repo, &a.root, &a.since).map_err(|e| vec![e])?;
+    at.bring(repo, &reads).map_err(|e| vec![e])?;
     let then_all = if at.root.join("overlays").is_dir() {
         strata::render::environments(&at.root).unwrap_or_default()
     } else {

@@ -3,9 +3,9 @@
 //! Three forms: `diff --rev REV [ENV...]` renders the environments as they were at REV
 //! (written from git's objects into a temporary directory) and as they are in the working
 //! tree; `diff A B` compares two sides, each an environment, a kustomization directory or a
-//! file of manifests (`-` for standard input). The working tree is rendered first, noting
-//! the files it reads, so that only the part of the repository a render can read is
-//! written for the revision. Exit codes are `kubectl diff`'s: 0 no differences, 1
+//! file of manifests (`-` for standard input). The revision's project subtree is written
+//! while the working tree renders; directories outside the project that the working tree's
+//! render read are written after it. Exit codes are `kubectl diff`'s: 0 no differences, 1
 //! differences (0 with `--exit-zero`), 2 an error.
 
 use super::args::{ColorArg, DiffCmd, DiffFormat};
@@ -87,12 +87,17 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
             .cloned()
             .collect()
     };
-    let (now, reads) = render(&now_envs, d, true)?;
-    if let Some(o) = now.first() {
+    // The revision is written while the working tree renders.
+    let (now, at) = rayon::join(
+        || render(&now_envs, d, true),
+        || strata::diff::revision::at_revision(&repo, &d.root, rev),
+    );
+    let (now, reads) = now?;
+    for o in &now {
         warn(&o.warnings);
     }
-    let at =
-        strata::diff::revision::at_revision(&repo, &d.root, rev, &reads).map_err(|e| vec![e])?;
+    let mut at = at.map_err(|e| vec![e])?;
+    at.bring(&repo, &reads).map_err(|e| vec![e])?;
     let then_all = if at.root.join("overlays").is_dir() {
         strata::render::environments(&at.root).map_err(|e| vec![e])?
     } else {

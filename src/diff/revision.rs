@@ -14,21 +14,40 @@ use std::path::{Path, PathBuf};
 /// The project at a revision.
 pub struct Revision {
     _dir: tempfile::TempDir,
+    /// Where the repository's files are written.
+    tree: PathBuf,
     /// The project root inside the temporary directory.
     pub root: PathBuf,
     /// The commit's object id.
     pub commit: String,
+    /// The repository directories written so far.
+    written: BTreeSet<String>,
 }
 
-/// Write the project at `root` as it was at `rev`. `reads` are files the working tree's
-/// render read (absolute); those outside the project but inside the repository bring their
-/// directories along.
-pub fn at_revision(
-    repo: &Repo,
-    root: &Path,
-    rev: &str,
-    reads: &BTreeSet<PathBuf>,
-) -> Result<Revision> {
+/// A temporary directory for a revision: in memory (`/dev/shm`) when the system has one and
+/// `$TMPDIR` names no other place (writing thousands of small files to a disk costs
+/// seconds), else in the temporary directory.
+fn temp_dir(in_memory: bool) -> Result<tempfile::TempDir> {
+    let shm = Path::new("/dev/shm");
+    if in_memory && std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
+        if let Ok(d) = tempfile::Builder::new()
+            .prefix("strata-rev-")
+            .tempdir_in(shm)
+        {
+            return Ok(d);
+        }
+    }
+    tempfile::Builder::new()
+        .prefix("strata-rev-")
+        .tempdir()
+        .map_err(|e| {
+            Error::new(format!("cannot create a temporary directory: {e}"))
+                .with_help("check that the temporary directory (`$TMPDIR`) is writable")
+        })
+}
+
+/// Write the project at `root` (its subtree of the repository) as it was at `rev`.
+pub fn at_revision(repo: &Repo, root: &Path, rev: &str) -> Result<Revision> {
     let commit = repo.commit(rev)?;
     let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     let Some(prefix) = repo.relative(&real_root) else {
@@ -39,33 +58,55 @@ pub fn at_revision(
         ))
         .with_help("run strata inside the repository, or pass `--root DIR` inside it"));
     };
-    let mut prefixes = BTreeSet::from([prefix.clone()]);
-    for f in reads {
-        if f.starts_with(&real_root) {
-            continue;
-        }
-        if let Some(dir) = f.parent().and_then(|d| repo.relative(d)) {
-            prefixes.insert(dir);
-        }
-    }
-    let dir = tempfile::Builder::new()
-        .prefix("strata-rev-")
-        .tempdir()
-        .map_err(|e| {
-            Error::new(format!("cannot create a temporary directory: {e}"))
-                .with_help("check that the temporary directory (`$TMPDIR`) is writable")
-        })?;
-    let tree = crate::load::fs::real(dir.path())?.unwrap_or_else(|| dir.path().to_path_buf());
-    repo.write_tree(&commit, &prefixes, &tree)
-        .map_err(|e| e.context(format!("revision `{rev}`")))?;
+    let prefixes = BTreeSet::from([prefix.clone()]);
+    let write = |in_memory: bool| -> Result<(tempfile::TempDir, PathBuf)> {
+        let dir = temp_dir(in_memory)?;
+        let tree = crate::load::fs::real(dir.path())?.unwrap_or_else(|| dir.path().to_path_buf());
+        repo.write_tree(&commit, &prefixes, &BTreeSet::new(), &tree)
+            .map_err(|e| e.context(format!("revision `{rev}`")))?;
+        Ok((dir, tree))
+    };
+    // A full memory file system: once more on disk.
+    let (dir, tree) = write(true).or_else(|_| write(false))?;
     let root = if prefix.is_empty() {
-        tree
+        tree.clone()
     } else {
         tree.join(&prefix)
     };
     Ok(Revision {
         _dir: dir,
+        tree,
         root,
         commit,
+        written: prefixes,
     })
+}
+
+impl Revision {
+    /// Also write the directories outside the project (inside the repository) holding
+    /// files of `reads` (what the working tree's render read: a base shared with other
+    /// projects).
+    pub fn bring(&mut self, repo: &Repo, reads: &BTreeSet<PathBuf>) -> Result<()> {
+        let covered = |dir: &str, written: &BTreeSet<String>| {
+            written.contains("")
+                || written.contains(dir)
+                || dir
+                    .match_indices('/')
+                    .any(|(i, _)| written.contains(&dir[..i]))
+        };
+        let mut more = BTreeSet::new();
+        for f in reads {
+            if let Some(dir) = f.parent().and_then(|d| repo.relative(d)) {
+                if !covered(&dir, &self.written) {
+                    more.insert(dir);
+                }
+            }
+        }
+        if more.is_empty() {
+            return Ok(());
+        }
+        repo.write_tree(&self.commit, &more, &self.written, &self.tree)?;
+        self.written.extend(more);
+        Ok(())
+    }
 }

@@ -3,7 +3,8 @@
 //! `reads` runs a build under `load::fs::record`, which notes every file the build reads
 //! (kustomization files, resources, patches, generator sources, values files and schemas,
 //! templates and what they include). With a `Loader` whose `plan_only` is set the build reads
-//! the same files without building anything (resource files are noted, not parsed; no
+//! the same files without building anything (resource files, patch and replacement files
+//! and generator sources are noted, not parsed, where their entries are plain; no
 //! transformer runs; helm is not run, its chart directory and values files are noted), which
 //! is what makes `affected` cheap. `Deps` sorts the result into local files, the layers the
 //! render builds, and remote bases named `URL@ref`. The test in `tests/diff.rs` checks that a
@@ -176,6 +177,114 @@ pub fn note_charts(k: &Kustomization, loader: &Loader) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// In a plan: read the file `path` of the layer `k` as its build would (`None`: there is no
+/// such file, or it is a directory: the caller falls back to the real thing). A template is
+/// rendered, for what it includes; any other file is noted.
+fn note_file(k: &Kustomization, loader: &Loader, path: &str) -> Result<Option<()>> {
+    let Some(crate::load::fs::Found::File(file)) = loader.find(&k.dir, Path::new(path))? else {
+        return Ok(None);
+    };
+    match (&k.ctx, crate::template::is_template(&file)) {
+        (Some(ctx), true) => {
+            loader.text(&file, ctx)?;
+        }
+        (None, true) => return Ok(None),
+        _ => crate::load::fs::note(&file),
+    }
+    Ok(Some(()))
+}
+
+/// The strings of field `f` of a map (a string or a list of strings); `None` for any other
+/// shape.
+fn strings(m: &Value, f: &str) -> Option<Vec<String>> {
+    match m.get(f) {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Str(s)) => Some(vec![s.clone()]),
+        Some(Value::Seq(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string))
+            .collect(),
+        Some(_) => None,
+    }
+}
+
+/// In a plan: note the sources of the layer's `configMapGenerator` and `secretGenerator`
+/// entries (`envs`, `env`, `files`) without generating. False when an entry is not plain
+/// (a directory source, a missing file, an odd shape): the caller generates for real.
+pub fn note_generator_sources(k: &Kustomization, loader: &Loader) -> Result<bool> {
+    for field in ["configMapGenerator", "secretGenerator"] {
+        let items = match k.get(field) {
+            None => continue,
+            Some(Value::Seq(items)) => items,
+            Some(_) => return Ok(false),
+        };
+        for item in items {
+            if item.as_map().is_none() {
+                return Ok(false);
+            }
+            let (Some(envs), Some(env), Some(files)) = (
+                strings(item, "envs"),
+                strings(item, "env"),
+                strings(item, "files"),
+            ) else {
+                return Ok(false);
+            };
+            let files = files.iter().map(|f| match f.split_once('=') {
+                Some((_, path)) => path.to_string(),
+                None => f.clone(),
+            });
+            for path in envs.into_iter().chain(env).chain(files) {
+                if note_file(k, loader, &path)?.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// In a plan: note the files of the layer's patches (`patches`, `patchesJson6902`,
+/// `patchesStrategicMerge`) and `replacements` without configuring its transformers. False
+/// when an entry is not plain (a missing file, an odd shape): the caller configures for real.
+pub fn note_transformer_files(k: &Kustomization, loader: &Loader) -> Result<bool> {
+    for field in ["patches", "patchesJson6902", "replacements"] {
+        let items = match k.get(field) {
+            None => continue,
+            Some(Value::Seq(items)) => items,
+            Some(_) => return Ok(false),
+        };
+        for item in items {
+            match item.get("path") {
+                None | Some(Value::Null) => {}
+                Some(Value::Str(path)) => {
+                    if note_file(k, loader, path)?.is_none() {
+                        return Ok(false);
+                    }
+                }
+                Some(_) => return Ok(false),
+            }
+        }
+    }
+    match k.get("patchesStrategicMerge") {
+        None => {}
+        Some(Value::Seq(items)) => {
+            for item in items {
+                let Value::Str(s) = item else {
+                    return Ok(false);
+                };
+                // As the patch transformer tells an inline patch from a path.
+                let inline =
+                    s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
+                if !inline && note_file(k, loader, s.trim())?.is_none() {
+                    return Ok(false);
+                }
+            }
+        }
+        Some(_) => return Ok(false),
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -460,7 +460,12 @@ impl<'a> Builder<'a> {
         self.configure(k, &mut config)?;
         config.openapi = self.openapi.clone();
         let configured_in = relative_to(&k.file, &self.top);
-        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
+        // A plan notes the generators' sources instead of generating, where it can.
+        let mut generated = if self.plan && crate::deps::note_generator_sources(k, self.loader)? {
+            Vec::new()
+        } else {
+            transform::generators::configured(k, self.loader, &configured_in)?
+        };
         let generator_configs = self.plugin_configs(k, "generators")?;
         generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
         if self.plan {
@@ -509,17 +514,22 @@ impl<'a> Builder<'a> {
             }
         }
         config.openapi = self.openapi.clone();
-        let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
+        // A plan notes the patch and replacement files instead of configuring, where it can.
+        let builtin = if self.plan && crate::deps::note_transformer_files(k, self.loader)? {
+            Vec::new()
+        } else {
             transform::configured(k, self.loader, self.strict, &config)?
-                .into_iter()
-                .map(|t| {
-                    let meta = PluginMeta {
-                        configured_in: configured_in.clone(),
-                        ..PluginMeta::default()
-                    };
-                    (t, meta)
-                })
-                .collect();
+        };
+        let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> = builtin
+            .into_iter()
+            .map(|t| {
+                let meta = PluginMeta {
+                    configured_in: configured_in.clone(),
+                    ..PluginMeta::default()
+                };
+                (t, meta)
+            })
+            .collect();
         let transformer_configs = self.plugin_configs(k, "transformers")?;
         transformers.extend(plugins::transformers(
             k,

@@ -88,8 +88,11 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
             .collect()
     };
     // The revision is written while the working tree renders.
+    // One loader for both sides: a file unchanged since the revision is parsed once.
+    let (mut loader, options) = options(&d.common);
+    loader.cache_files = true;
     let (now, at) = rayon::join(
-        || render(&now_envs, d, true),
+        || render(&now_envs, d, true, &loader, &options),
         || strata::diff::revision::at_revision(&repo, &d.root, rev),
     );
     let (now, reads) = now?;
@@ -124,44 +127,48 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
         .into_iter()
         .filter(|e| names.contains(&e.name))
         .collect();
-    let (then, _) = render(&then_envs, d, false).map_err(|errs| {
+    let (then, _) = render(&then_envs, d, false, &loader, &options).map_err(|errs| {
         errs.into_iter()
             .map(|e| e.context(format!("at `{rev}`")))
             .collect::<Errors>()
     })?;
-    let side = |envs: &[Environment], outs: &[Output], name: &str| -> Vec<Resource> {
+    fn side<'a>(envs: &[Environment], outs: &'a [Output], name: &str) -> &'a [Resource] {
         envs.iter()
             .position(|e| e.name == name)
-            .map(|i| outs[i].resources.clone())
-            .unwrap_or_default()
-    };
-    Ok(names
+            .map_or(&[][..], |i| outs[i].resources.as_slice())
+    }
+    let comparisons = names
         .iter()
         .map(|name| Comparison {
             name: name.clone(),
             changes: strata::diff::diff(
-                &side(&then_envs, &then, name),
-                &side(&now_envs, &now, name),
+                side(&then_envs, &then, name),
+                side(&now_envs, &now, name),
                 opts,
             ),
         })
-        .collect())
+        .collect();
+    // Both renders are done with: the process ends soon, freeing them one object at a time
+    // would only cost time (the revision's directory is still removed).
+    std::mem::forget(now);
+    std::mem::forget(then);
+    Ok(comparisons)
 }
 
-/// Render `envs` in parallel with one loader (shared bases read once), noting the files
-/// read when `record`; with `--validate`, the renders are validated.
+/// Render `envs` in parallel with `loader` (shared bases read once), noting the files read;
+/// with `validate` and `--validate`, the renders are validated.
 fn render(
     envs: &[Environment],
     d: &DiffCmd,
     validate: bool,
+    loader: &strata::Loader,
+    options: &strata::BuildOptions,
 ) -> Result<(Vec<Output>, BTreeSet<PathBuf>), Errors> {
     if envs.is_empty() {
         return Ok((Vec::new(), BTreeSet::new()));
     }
-    let (mut loader, options) = options(&d.common);
-    loader.cache_files = envs.len() > 1;
     let (outputs, reads) = strata::load::fs::record(threads(d.jobs), || {
-        strata::render::render_all(envs, &options, &loader)
+        strata::render::render_all(envs, options, loader)
     })
     .map_err(|e| vec![e])?;
     let outputs = outputs?;

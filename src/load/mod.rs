@@ -59,6 +59,10 @@ pub struct Loader {
     /// with this loader returns no objects.
     pub plan_only: bool,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
+    /// With `cache_files`: parsed files by the hash of their (rendered) text, so that two
+    /// copies of a tree (a revision and the working tree, `strata diff --rev`) parse each
+    /// unchanged file once. A hit is checked against the text.
+    by_text: Mutex<HashMap<u64, Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
     schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
     /// Directory listings (file names), read once: layer lookups need several names.
@@ -244,6 +248,19 @@ impl Loader {
             }
         };
         let text = self.text(file, ctx)?;
+        let text_key = self.cache_files.then(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            text.hash(&mut h);
+            h.finish()
+        });
+        if let Some(k) = text_key {
+            if let Some(d) = lock(&self.by_text).get(&k).filter(|d| d.text == text) {
+                let d = d.clone();
+                lock(&self.files).insert(key, d.clone());
+                return Ok(d);
+            }
+        }
         let docs = yaml::parse_objects_in(&text, &self.aliases).map_err(|e| {
             if template {
                 rendered_yaml_error(file, &text, e)
@@ -274,6 +291,9 @@ impl Loader {
         });
         if self.cache_files {
             lock(&self.files).insert(key, docs.clone());
+        }
+        if let Some(k) = text_key {
+            lock(&self.by_text).insert(k, docs.clone());
         }
         Ok(docs)
     }

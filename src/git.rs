@@ -305,18 +305,18 @@ fn read_blobs(mut r: impl BufRead, entries: &[(String, PathBuf, bool)]) -> Resul
 
 /// Create the parent directory of `target` once.
 fn make_parent(target: &Path, made: &mut std::collections::HashSet<PathBuf>) -> Result<()> {
-    if let Some(parent) = target.parent() {
-        if !made.contains(parent) {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                Error::new(format!(
-                    "cannot create `{}`: {}",
-                    parent.display(),
-                    crate::load::fs::reason(&e)
-                ))
-                .with_help("check that the temporary directory is writable and has space")
-            })?;
-            made.insert(parent.to_path_buf());
-        }
+    if let Some(parent) = target.parent()
+        && !made.contains(parent)
+    {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            Error::new(format!(
+                "cannot create `{}`: {}",
+                parent.display(),
+                crate::load::fs::reason(&e)
+            ))
+            .with_help("check that the temporary directory is writable and has space")
+        })?;
+        made.insert(parent.to_path_buf());
     }
     Ok(())
 }

@@ -670,10 +670,9 @@ fn strata_commands(text: &str) -> Vec<Vec<String>> {
             if let Some(i) = words
                 .iter()
                 .position(|w| w == "strata" || w.ends_with("/strata"))
+                && (i == 0 || words[i - 1] == "exec")
             {
-                if i == 0 || words[i - 1] == "exec" {
-                    out.push(words[i + 1..].to_vec());
-                }
+                out.push(words[i + 1..].to_vec());
             }
         }
     }

@@ -25,15 +25,15 @@ pub fn mask(old: Option<&Value>, new: Option<&Value>) -> (Option<Value>, Option<
     for field in ["data", "stringData"] {
         let before = o.as_ref().and_then(|v| v.get(field)).cloned();
         let after = n.as_ref().and_then(|v| v.get(field)).cloned();
-        if let Some(v) = o.as_mut().and_then(|v| v.as_map_mut()) {
-            if let Some(slot) = v.get_mut(field) {
-                *slot = masked(slot, after.as_ref(), REMOVED);
-            }
+        if let Some(v) = o.as_mut().and_then(|v| v.as_map_mut())
+            && let Some(slot) = v.get_mut(field)
+        {
+            *slot = masked(slot, after.as_ref(), REMOVED);
         }
-        if let Some(v) = n.as_mut().and_then(|v| v.as_map_mut()) {
-            if let Some(slot) = v.get_mut(field) {
-                *slot = masked(slot, before.as_ref(), CHANGED);
-            }
+        if let Some(v) = n.as_mut().and_then(|v| v.as_map_mut())
+            && let Some(slot) = v.get_mut(field)
+        {
+            *slot = masked(slot, before.as_ref(), CHANGED);
         }
     }
     let annotation = |v: &Option<Value>| {

@@ -29,13 +29,14 @@ pub struct Revision {
 /// seconds), else in the temporary directory.
 fn temp_dir(in_memory: bool) -> Result<tempfile::TempDir> {
     let shm = Path::new("/dev/shm");
-    if in_memory && std::env::var_os("TMPDIR").is_none() && shm.is_dir() {
-        if let Ok(d) = tempfile::Builder::new()
+    if in_memory
+        && std::env::var_os("TMPDIR").is_none()
+        && shm.is_dir()
+        && let Ok(d) = tempfile::Builder::new()
             .prefix("strata-rev-")
             .tempdir_in(shm)
-        {
-            return Ok(d);
-        }
+    {
+        return Ok(d);
     }
     tempfile::Builder::new()
         .prefix("strata-rev-")
@@ -96,10 +97,10 @@ impl Revision {
         };
         let mut more = BTreeSet::new();
         for f in reads {
-            if let Some(dir) = f.parent().and_then(|d| repo.relative(d)) {
-                if !covered(&dir, &self.written) {
-                    more.insert(dir);
-                }
+            if let Some(dir) = f.parent().and_then(|d| repo.relative(d))
+                && !covered(&dir, &self.written)
+            {
+                more.insert(dir);
             }
         }
         if more.is_empty() {

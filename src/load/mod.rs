@@ -254,12 +254,12 @@ impl Loader {
             text.hash(&mut h);
             h.finish()
         });
-        if let Some(k) = text_key {
-            if let Some(d) = lock(&self.by_text).get(&k).filter(|d| d.text == text) {
-                let d = d.clone();
-                lock(&self.files).insert(key, d.clone());
-                return Ok(d);
-            }
+        if let Some(k) = text_key
+            && let Some(d) = lock(&self.by_text).get(&k).filter(|d| d.text == text)
+        {
+            let d = d.clone();
+            lock(&self.files).insert(key, d.clone());
+            return Ok(d);
         }
         let docs = yaml::parse_objects_in(&text, &self.aliases).map_err(|e| {
             if template {

@@ -68,32 +68,49 @@ fn exact(
         .flat_map(|(_, f)| f.iter().cloned())
         .collect();
     let envs: Vec<Environment> = candidates.iter().map(|(e, _)| e.clone()).collect();
+    // One loader for both sides (an unchanged file parses once); the revision is written
+    // while the working tree renders.
     let (mut loader, build) = options(&a.common);
-    loader.cache_files = envs.len() > 1;
-    let now = strata::render::render_all(&envs, &build, &loader)?;
-    let mut at =
-        strata::diff::revision::at_revision(repo, &a.root, &a.since).map_err(|e| vec![e])?;
+    loader.cache_files = true;
+    let (now, at) = rayon::join(
+        || strata::render::render_all(&envs, &build, &loader),
+        || strata::diff::revision::at_revision(repo, &a.root, &a.since),
+    );
+    let now = now?;
+    let mut at = at.map_err(|e| vec![e])?;
     at.bring(repo, &reads).map_err(|e| vec![e])?;
     let then_all = if at.root.join("overlays").is_dir() {
         strata::render::environments(&at.root).unwrap_or_default()
     } else {
         Vec::new()
     };
-    let (mut loader, _) = options(&a.common);
-    loader.cache_files = envs.len() > 1;
-    let then: Vec<Option<String>> = envs
+    let then: Vec<Option<strata::Output>> = envs
         .par_iter()
         .map(|e| {
             let dir = then_all.iter().find(|t| t.name == e.name)?;
-            strata::build(&dir.dir, &build, &loader)
-                .ok()
-                .map(|o| o.yaml())
+            strata::build(&dir.dir, &build, &loader).ok()
         })
         .collect();
+    // The same objects print the same bytes; only objects that differ need printing.
+    let same = |n: &strata::Output, t: &Option<strata::Output>| {
+        t.as_ref().is_some_and(|t| {
+            t.resources.len() == n.resources.len()
+                && (t
+                    .resources
+                    .iter()
+                    .zip(&n.resources)
+                    .all(|(a, b)| a.doc == b.doc)
+                    || t.yaml() == n.yaml())
+        })
+    };
+    let changed: Vec<bool> = now.iter().zip(&then).map(|(n, t)| !same(n, t)).collect();
+    // The process ends soon: freeing the renders object by object would only cost time.
+    std::mem::forget(now);
+    std::mem::forget(then);
     Ok(candidates
         .into_iter()
-        .zip(now.iter().zip(then))
-        .filter(|(_, (n, t))| t.as_deref() != Some(n.yaml().as_str()))
+        .zip(changed)
+        .filter(|(_, changed)| *changed)
         .map(|(c, _)| c)
         .collect())
 }

@@ -15,6 +15,10 @@ Cases:
   argocdN     `strata argocd generate` for one environment of N apps, with the environment
               Argo CD gives the plugin (parameter `env`, KUBE_VERSION, KUBE_API_VERSIONS):
               render, validation for the cluster's version and the empty-stream check
+  diffN       `strata diff --rev HEAD~1 prod` on a git repository of the tree whose last commit
+              changes one app's prod image tag (two renders of prod, one object differs)
+  affectedN   `strata affected --since HEAD~1` on the same repository (3 plans), and with
+              `--exact` (the affected environment rendered on both sides)
   push        `strata artifact push --tag-per-env` of the sample's 3 environments to a local
               plain-HTTP registry (--registry HOST:PORT or $STRATA_TEST_REGISTRY; skipped
               without one), each run to a fresh repository so every blob is uploaded
@@ -22,7 +26,7 @@ The generated trees come from ../shared/bench/gen_tree.py. Reports medians, rati
 memory (/usr/bin/time -v), checks that strata's output is byte-identical to kubectl's, and
 prints a Markdown table for the README. Timings are not assertions: this is a benchmark.
 """
-import argparse, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, re, shutil, statistics, subprocess, sys, tempfile, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, '..', 'shared', 'bench', 'gen_tree.py')
@@ -66,6 +70,42 @@ def templated(tree, n):
         for env, reps in (('dev', 1), ('staging', 2), ('prod', 5)):
             with open(os.path.join(app, 'overlays', env, 'values.yaml'), 'w') as f:
                 f.write('replicas: %d\ntag: %s\n' % (reps, env))
+
+
+def git_cases(tree, n, strata, runs, rows):
+    """The CI commands on a git repository of the tree: a commit changing one app's prod image
+    tag, then `diff --rev HEAD~1 prod` and `affected --since HEAD~1` (plain and --exact)."""
+    if shutil.which('git') is None:
+        print('git cases skipped: no git', flush=True)
+        return
+
+    def git(*args):
+        subprocess.run(['git', '-c', 'user.email=bench@example.com', '-c', 'user.name=bench',
+                        '-c', 'commit.gpgsign=false'] + list(args), cwd=tree, check=True,
+                       stdout=subprocess.DEVNULL)
+    git('init', '-q')
+    git('add', '-A')
+    git('commit', '-q', '-m', 'tree')
+    k = os.path.join(tree, 'apps', 'app-%04d' % (n // 2), 'overlays', 'prod', 'kustomization.yaml')
+    text = open(k).read()
+    with open(k, 'w') as f:
+        f.write(text.replace('newTag: 1.0.0\n', 'newTag: 1.0.1\n'))
+    git('commit', '-q', '-am', 'one app')
+    check = subprocess.run([strata, 'diff', '--rev', 'HEAD~1', 'prod', '--output', 'json'], cwd=tree,
+                           capture_output=True, text=True)
+    changes = json.loads(check.stdout)['environments'][0]['changes'] if check.returncode == 1 else None
+    if not changes or len(changes) != 1:
+        sys.exit('diff --rev: expected one changed object, got %r (%s)' % (changes, check.stderr[-500:]))
+    for name, cmd in (('`diff --rev HEAD~1 prod`, one changed app, %d apps' % n,
+                       [strata, 'diff', '--rev', 'HEAD~1', 'prod', '--exit-zero']),
+                      ('`affected --since HEAD~1`, 3 environments, %d apps' % n,
+                       [strata, 'affected', '--since', 'HEAD~1']),
+                      ('`affected --since HEAD~1 --exact`, %d apps' % n,
+                       [strata, 'affected', '--since', 'HEAD~1', '--exact'])):
+        t, m = measure(cmd, runs, tree)
+        rows.append((name, t, m, None, None, ''))
+        print('%-28s strata %8.3f s %7.0f MiB' % (name[:28], t, m / 1024), flush=True)
+    shutil.rmtree(os.path.join(tree, '.git'))
 
 
 def machine():
@@ -162,6 +202,7 @@ def main():
         a_t, a_m = measure([strata, 'argocd', 'generate'], args.runs, tree, env=argo_env)
         rows.append(('`argocd generate`, one environment, %d apps' % n, a_t, a_m, None, None, ''))
         print('%-28s strata %8.3f s %7.0f MiB' % ('argocd generate, %d' % n, a_t, a_m / 1024), flush=True)
+        git_cases(tree, n, strata, args.runs, rows)
         templated(tree, n)
         t_t, t_m = measure([strata, 'render', '--out', os.path.join(work, 'outt%d' % n)], args.runs, tree)
         rows.append(('render 3 environments, %d apps, templated (+%.0f%%)' % (n, 100 * (t_t / s_t - 1)), t_t, t_m, None, None, ''))

@@ -8,10 +8,13 @@
 
 pub mod argocd;
 pub mod artifact;
+pub mod deps;
+pub mod diff;
 pub mod emit;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod git;
 pub mod http;
 pub mod load;
 pub mod patch;
@@ -52,6 +55,12 @@ impl Output {
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options).run()?;
     let mut warnings = acc.warnings;
+    if loader.plan_only {
+        return Ok(Output {
+            resources: Vec::new(),
+            warnings,
+        });
+    }
     let resources = resolve::finish(
         acc.resources,
         &acc.vars,

@@ -30,6 +30,13 @@ pub enum Command {
     /// Argo CD config management plugin: render an application, announce its parameters
     #[command(subcommand)]
     Argocd(super::argocd::ArgocdCmd),
+    /// Show how the rendered objects differ: two environments, environments at a git
+    /// revision and now (`--rev`), or two files (exit 0: none, 1: differences, 2: error)
+    Diff(DiffCmd),
+    /// List every file an environment's render reads (and its remote bases)
+    Deps(DepsCmd),
+    /// List the environments whose render a change since a git revision affects
+    Affected(AffectedCmd),
 }
 
 /// How to validate (`build/render --validate`, `strata validate`).
@@ -337,4 +344,140 @@ pub struct ArtifactPush {
     pub timeout: f64,
     #[command(flatten)]
     pub artifact: ArtifactCommon,
+}
+
+/// A diff report's format.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    /// A unified diff per object
+    Text,
+    /// A summary table and collapsible sections, for a pull-request comment
+    Markdown,
+    /// One JSON document, for tools
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorArg {
+    /// On a terminal, unless `NO_COLOR` is set
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DiffCmd {
+    /// Two environments, directories or files (`-`: standard input) to compare, old first;
+    /// with `--rev`, the environments to compare (default: all)
+    #[arg(value_name = "ENV|DIR|FILE")]
+    pub args: Vec<String>,
+    /// Compare the environments at this git revision (old) with the working tree (new)
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// `text`, `markdown` or `json`
+    #[arg(
+        short = 'o',
+        long,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: DiffFormat,
+    /// Exit 0 when objects differ too (errors still exit 2)
+    #[arg(long)]
+    pub exit_zero: bool,
+    /// Lines of context around each change
+    #[arg(short = 'U', long, value_name = "N", default_value_t = 3)]
+    pub context: usize,
+    /// Colour the text report
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN")]
+    pub color: ColorArg,
+    /// Parallel jobs (default: all cores)
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// What `strata deps` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepsOutput {
+    /// One path per line (then remote bases as `URL@ref`)
+    Text,
+    /// `{"environment", "files", "layers", "remotes", "argocd"}`
+    Json,
+}
+
+/// The form of the paths `strata deps` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DepsFormat {
+    /// Paths relative to the working directory
+    Paths,
+    /// The value of Argo CD's `argocd.argoproj.io/manifest-generate-paths` annotation:
+    /// repository paths (`/base/deployment.yaml`) joined by `;`
+    Argocd,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DepsCmd {
+    /// The environment (its path under `overlays/`)
+    pub env: String,
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// `text` or `json`
+    #[arg(
+        short = 'o',
+        long,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: DepsOutput,
+    /// `paths` or `argocd` (the annotation value)
+    #[arg(long, value_enum, default_value = "paths")]
+    pub format: DepsFormat,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// What `strata affected` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AffectedOutput {
+    /// One environment per line
+    Text,
+    /// A JSON list of environment names (for a CI matrix: `fromJSON`)
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AffectedCmd {
+    /// The git revision to compare with (the pull request's base, e.g. `origin/main`)
+    #[arg(long, value_name = "REV", required = true)]
+    pub since: String,
+    /// The environments to consider (default: all)
+    pub envs: Vec<String>,
+    /// Keep only the environments whose rendered bytes change (renders both sides)
+    #[arg(long)]
+    pub exact: bool,
+    /// The project root holding `overlays/`
+    #[arg(long, default_value = ".")]
+    pub root: PathBuf,
+    /// `text` or `json`
+    #[arg(
+        short = 'o',
+        long,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub output: AffectedOutput,
+    /// Parallel jobs (default: all cores)
+    #[arg(short = 'j', long)]
+    pub jobs: Option<usize>,
+    #[command(flatten)]
+    pub common: Common,
 }

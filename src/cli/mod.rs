@@ -4,9 +4,12 @@
 //! to files); on any error nothing goes to stdout, every error is reported on stderr and the
 //! exit code is 1. clap's usage errors exit 2.
 
+mod affected;
 mod argocd;
 mod args;
 mod artifact;
+mod deps;
+mod diff;
 mod formats;
 mod report;
 mod validation;
@@ -29,7 +32,15 @@ pub fn run() -> ExitCode {
         Command::Render(r) => r.jobs,
         Command::Artifact(args::ArtifactCmd::Build(b)) => b.artifact.jobs,
         Command::Artifact(args::ArtifactCmd::Push(p)) => p.artifact.jobs,
+        Command::Diff(d) => d.jobs,
+        Command::Affected(a) => a.jobs,
         _ => None,
+    };
+    // `strata diff` exits as `kubectl diff`: 1 means "differences", errors are 2.
+    let error_code = if matches!(args.command, Command::Diff(_)) {
+        2
+    } else {
+        1
     };
     // The global pool can only be set once; this is the first use in the process.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -40,12 +51,15 @@ pub fn run() -> ExitCode {
     let result = std::thread::Builder::new()
         .stack_size(WORKER_STACK)
         .spawn(move || match args.command {
-            Command::Build(b) => build(b),
-            Command::Render(r) => render(r),
-            Command::Values(v) => values(v),
-            Command::Validate(v) => validation::validate_cmd(v),
-            Command::Artifact(a) => artifact::run(a),
-            Command::Argocd(a) => argocd::run(a),
+            Command::Build(b) => build(b).map(|()| 0),
+            Command::Render(r) => render(r).map(|()| 0),
+            Command::Values(v) => values(v).map(|()| 0),
+            Command::Validate(v) => validation::validate_cmd(v).map(|()| 0),
+            Command::Artifact(a) => artifact::run(a).map(|()| 0),
+            Command::Diff(d) => diff::run(d),
+            Command::Deps(d) => deps::run(d).map(|()| 0),
+            Command::Affected(a) => affected::run(a).map(|()| 0),
+            Command::Argocd(a) => argocd::run(a).map(|()| 0),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
         .and_then(|t| {
@@ -53,12 +67,12 @@ pub fn run() -> ExitCode {
                 .unwrap_or_else(|_| Err(vec![Error::new("internal error: the command panicked")]))
         });
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(errors) => {
             for e in &errors {
                 report::print(e);
             }
-            ExitCode::from(1)
+            ExitCode::from(error_code)
         }
     }
 }

@@ -6,10 +6,57 @@
 //! real root, so neither a symlink nor `..` brings a file from outside the root into a
 //! build. Only regular files are read: a FIFO would block the build forever and a device
 //! such as `/dev/zero` never ends.
+//!
+//! Every file a build reads goes through `read`, so `record` can list them: it runs a
+//! build on a thread pool of its own whose threads note each file read (`strata deps`, and
+//! the test that checks deps against what a build really opens).
 
 use crate::error::{Error, Result};
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The files read on this thread go to this log, when the thread belongs to a `record` pool.
+type ReadLog = Arc<Mutex<BTreeSet<PathBuf>>>;
+
+thread_local! {
+    static RECORDER: RefCell<Option<ReadLog>> = const { RefCell::new(None) };
+}
+
+/// Run `f` on a pool of `threads` threads of its own and return, beside its result, every
+/// file `read` (or `note`) saw on them, as the paths the callers passed. Parallel work that
+/// `f` starts with rayon stays on that pool, so a recording sees exactly its own build,
+/// whatever else the process runs at the same time.
+pub fn record<R: Send>(
+    threads: usize,
+    f: impl FnOnce() -> R + Send,
+) -> Result<(R, BTreeSet<PathBuf>)> {
+    let log: ReadLog = Arc::default();
+    let handle = log.clone();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .stack_size(64 << 20)
+        .start_handler(move |_| RECORDER.with(|r| *r.borrow_mut() = Some(handle.clone())))
+        .build()
+        .map_err(|e| Error::new(format!("cannot start a thread pool: {e}")))?;
+    let out = pool.install(f);
+    drop(pool);
+    let files = std::mem::take(&mut *log.lock().unwrap_or_else(|p| p.into_inner()));
+    Ok((out, files))
+}
+
+/// Count `file` as read by the build being recorded, if any, without reading it.
+pub fn note(file: &Path) {
+    RECORDER.with(|r| {
+        if let Some(log) = r.borrow().as_ref() {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(file.to_path_buf());
+        }
+    });
+}
 
 /// What a path names once resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +139,7 @@ pub fn files_in(dir: &Path) -> Result<Vec<(String, PathBuf)>> {
 /// Read a regular file. Callers pass real paths from `find`; the type is checked again so
 /// that nothing swapped in since can make a read hang.
 pub fn read(file: &Path) -> Result<Vec<u8>> {
+    note(file);
     let meta = std::fs::metadata(file).map_err(|e| {
         Error::new(format!("cannot read `{}`: {}", file.display(), reason(&e)))
             .in_file(file)

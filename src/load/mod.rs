@@ -53,7 +53,16 @@ pub struct Loader {
     pub templates: crate::template::render::Templates,
     /// How far YAML aliases may expand, over every file this loader parses.
     pub aliases: yaml::AliasBudget,
+    /// Read what a build reads, build nothing (`strata deps`): resource files are noted,
+    /// not parsed (templates are still rendered, for the files they include), and no
+    /// transformer runs; layers that yield plugin configurations are still built. A build
+    /// with this loader returns no objects.
+    pub plan_only: bool,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
+    /// With `cache_files`: parsed files by the hash of their (rendered) text, so that two
+    /// copies of a tree (a revision and the working tree, `strata diff --rev`) parse each
+    /// unchanged file once. A hit is checked against the text.
+    by_text: Mutex<HashMap<u64, Docs>>,
     kustomizations: Mutex<HashMap<(PathBuf, u64), Arc<Kustomization>>>,
     schemas: Mutex<HashMap<PathBuf, Arc<crate::template::schema::Schema>>>,
     /// Directory listings (file names), read once: layer lookups need several names.
@@ -239,6 +248,19 @@ impl Loader {
             }
         };
         let text = self.text(file, ctx)?;
+        let text_key = self.cache_files.then(|| {
+            use std::hash::{Hash, Hasher};
+            let mut h = rustc_hash::FxHasher::default();
+            text.hash(&mut h);
+            h.finish()
+        });
+        if let Some(k) = text_key
+            && let Some(d) = lock(&self.by_text).get(&k).filter(|d| d.text == text)
+        {
+            let d = d.clone();
+            lock(&self.files).insert(key, d.clone());
+            return Ok(d);
+        }
         let docs = yaml::parse_objects_in(&text, &self.aliases).map_err(|e| {
             if template {
                 rendered_yaml_error(file, &text, e)
@@ -270,7 +292,21 @@ impl Loader {
         if self.cache_files {
             lock(&self.files).insert(key, docs.clone());
         }
+        if let Some(k) = text_key {
+            lock(&self.by_text).insert(k, docs.clone());
+        }
         Ok(docs)
+    }
+
+    /// In a plan (`plan_only`): read a resource file as a build would, without parsing it
+    /// (a template is rendered, for the files it includes).
+    pub fn note_resources(&self, file: &Path, ctx: &Ctx) -> Result<()> {
+        if is_template(file) {
+            self.text(file, ctx)?;
+        } else {
+            fs::note(file);
+        }
+        Ok(())
     }
 
     /// The resources of a file, `kind: List` flattened.

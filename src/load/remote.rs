@@ -181,6 +181,16 @@ pub struct Fetches {
     done: Mutex<HashMap<String, Arc<OnceLock<Result<Fetched>>>>>,
 }
 
+impl Fetches {
+    /// The entries fetched (or tried) so far, sorted (`strata deps` lists them).
+    pub fn entries(&self) -> Vec<String> {
+        let done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<String> = done.keys().cloned().collect();
+        out.sort();
+        out
+    }
+}
+
 /// The local directory (or file) holding a remote resource, fetched if not cached.
 pub fn fetch(entry: &str, opts: &RemoteOptions, fetches: &Fetches) -> Result<Fetched> {
     let cell = {

@@ -60,7 +60,11 @@ impl Builder<'_> {
             {
                 Some(Found::Dir(_)) => {
                     let path = self.local_dir(k, &k.dir, &entry, &at)?.unwrap_or_default();
-                    let layer = self.accumulate(&path).map_err(|e| locate_at(e, k, &at))?;
+                    // Its objects are the configurations: built in full, even in a plan.
+                    let plan = std::mem::replace(&mut self.plan, false);
+                    let layer = self.accumulate(&path);
+                    self.plan = plan;
+                    let layer = layer.map_err(|e| locate_at(e, k, &at))?;
                     for r in &layer.rm.items {
                         push(&r.doc, &r.origin.display_path)?;
                     }

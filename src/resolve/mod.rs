@@ -112,6 +112,9 @@ pub struct Builder<'a> {
     /// layers may not leave it.
     repo: Option<PathBuf>,
     limits: Limits,
+    /// Read what the build reads, build nothing (`Loader::plan_only`; off inside a layer
+    /// that yields plugin configurations, whose objects are needed).
+    plan: bool,
 }
 
 /// Values given on the command line, applied over the environment's own values.
@@ -173,6 +176,7 @@ impl<'a> Builder<'a> {
             openapi: None,
             repo: None,
             limits: options.limits,
+            plan: loader.plan_only,
         }
     }
 
@@ -253,6 +257,7 @@ impl<'a> Builder<'a> {
             openapi: self.openapi.clone(),
             repo: self.repo.clone(),
             limits: self.limits,
+            plan: self.plan,
         }
     }
 
@@ -418,6 +423,10 @@ impl<'a> Builder<'a> {
                                 .map_err(|e| locate_at(e, k, &at_refs))
                                 .map(|layer| (layer, child.warnings))
                         }
+                        Item::File(path, _) if parent.plan => parent
+                            .loader
+                            .note_resources(path, ctx)
+                            .map(|()| (Layer::default(), Vec::new())),
                         Item::File(path, display) => parent
                             .loader
                             .resources(path, display, ctx)
@@ -454,18 +463,28 @@ impl<'a> Builder<'a> {
         self.configure(k, &mut config)?;
         config.openapi = self.openapi.clone();
         let configured_in = relative_to(&k.file, &self.top);
-        let mut generated = transform::generators::configured(k, self.loader, &configured_in)?;
+        // A plan notes the generators' sources instead of generating, where it can.
+        let mut generated = if self.plan && crate::deps::note_generator_sources(k, self.loader)? {
+            Vec::new()
+        } else {
+            transform::generators::configured(k, self.loader, &configured_in)?
+        };
         let generator_configs = self.plugin_configs(k, "generators")?;
         generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
-        for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
-            let at = k.spot(&["helmCharts"]);
-            generated.push(transform::generators::Generated {
-                resource: r,
-                behavior: transform::generators::Behavior::Create,
-                at,
-            });
+        if self.plan {
+            // `strata deps`: what helm would read, without running it; no objects to add.
+            crate::deps::note_charts(k, self.loader)?;
+        } else {
+            for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
+                let at = k.spot(&["helmCharts"]);
+                generated.push(transform::generators::Generated {
+                    resource: r,
+                    behavior: transform::generators::Behavior::Create,
+                    at,
+                });
+            }
+            transform::generators::absorb(&mut rm, generated)?;
         }
-        transform::generators::absorb(&mut rm, generated)?;
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
             let idx = i.to_string();
             let at = ["components", idx.as_str()];
@@ -498,17 +517,22 @@ impl<'a> Builder<'a> {
             }
         }
         config.openapi = self.openapi.clone();
-        let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> =
+        // A plan notes the patch and replacement files instead of configuring, where it can.
+        let builtin = if self.plan && crate::deps::note_transformer_files(k, self.loader)? {
+            Vec::new()
+        } else {
             transform::configured(k, self.loader, self.strict, &config)?
-                .into_iter()
-                .map(|t| {
-                    let meta = PluginMeta {
-                        configured_in: configured_in.clone(),
-                        ..PluginMeta::default()
-                    };
-                    (t, meta)
-                })
-                .collect();
+        };
+        let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> = builtin
+            .into_iter()
+            .map(|t| {
+                let meta = PluginMeta {
+                    configured_in: configured_in.clone(),
+                    ..PluginMeta::default()
+                };
+                (t, meta)
+            })
+            .collect();
         let transformer_configs = self.plugin_configs(k, "transformers")?;
         transformers.extend(plugins::transformers(
             k,
@@ -521,6 +545,10 @@ impl<'a> Builder<'a> {
             .build_metadata
             .iter()
             .any(|m| m == "transformerAnnotations");
+        // `strata deps`: the transformers were configured (their files read); none runs.
+        if self.plan {
+            transformers.clear();
+        }
         for (t, meta) in transformers {
             t.transform(&mut rm, &mut self.warnings)
                 .map_err(|e| e.in_file(&k.file))?;
@@ -550,7 +578,9 @@ impl<'a> Builder<'a> {
             .with_help("remove the `validators:` entry; strata validates with `--validate`"));
         }
         vars::merge(&mut vars, vars::read(k)?)?;
-        vars::bind(&mut rm, &vars)?;
+        if !self.plan {
+            vars::bind(&mut rm, &vars)?;
+        }
         Ok(Layer {
             rm,
             vars,

@@ -194,6 +194,16 @@ impl<'t> Walk<'t> {
             .map_or_else(plain, |(_, _, look)| *look)
     }
 
+    /// How Kustomize has the string `d` at `path` of `r` written, for a transformer that
+    /// sets a node in place and keeps its style (`replicas`): see `look`.
+    pub fn look_in(r: &crate::resource::Resource, path: &[PathSeg], d: &str) -> Look {
+        let source = (r.origin.configured_by.is_none() && r.source_styles)
+            .then_some((r.origin.file.as_path(), r.origin.line));
+        let mut walk = Walk::with_source(Written::NONE, source, &r.style_overrides);
+        walk.dest = path.to_vec();
+        walk.look(d)
+    }
+
     fn enter<T>(&mut self, patch: PathSeg, dest: PathSeg, f: impl FnOnce(&mut Self) -> T) -> T {
         self.path.push(patch);
         self.dest.push(dest);

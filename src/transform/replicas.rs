@@ -49,11 +49,26 @@ impl Transformer for Replicas {
                 }
                 found = true;
                 let create = spec.create.then_some(Create::Scalar);
-                // The count keeps the type of the value it replaces (`"3"` becomes `"2"`); a
-                // field created here (an empty placeholder) is a number, and so is one where
-                // a replacement left text it could not type (the node is still a number).
+                // Kustomize sets the node to an `!!int` and keeps the node's style: over a
+                // quoted string (`"3"`, as written or as a JSON patch's string that needs
+                // quotes) the count prints as the string `"2"`, over a plain one (`prod`) as a
+                // number. A field created here (an empty placeholder) is a number, and so is
+                // one where a replacement left text it could not type (the node is a number).
                 let misfits: Vec<&str> = r.misfits.iter().map(|m| m.text.as_str()).collect();
                 let id = r.id();
+                let path: Vec<crate::yaml::PathSeg> = spec
+                    .path
+                    .iter()
+                    .map(|k| crate::yaml::PathSeg::Key(k.clone()))
+                    .collect();
+                let current = spec
+                    .path
+                    .iter()
+                    .try_fold(&r.doc, |v, k| v.get(k))
+                    .and_then(Value::as_str);
+                let quoted = current.is_some_and(|s| {
+                    crate::patch::smp::Walk::look_in(r, &path, s) != crate::yaml::Look::Plain
+                });
                 walk(&mut r.doc, &spec.path, create, &mut |node| {
                     if matches!(node, Value::Map(_) | Value::Seq(_)) {
                         return Err(Error::new(format!(
@@ -64,7 +79,7 @@ impl Transformer for Replicas {
                         .with_help("a patch made it so; set the replica count with a number"));
                     }
                     *node = match node {
-                        Value::Str(s) if !s.is_empty() && !misfits.contains(&s.as_str()) => {
+                        Value::Str(s) if !misfits.contains(&s.as_str()) && quoted => {
                             Value::Str(self.count.to_string())
                         }
                         _ => Value::Int(self.count),

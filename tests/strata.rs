@@ -186,19 +186,17 @@ fn book_overlays_render_byte_identical() {
 
 /// What one conformance case gives: pass (byte-identical or a clean expected failure).
 fn conformance_case(case: &Path) -> bool {
-    let meta = fs::read_to_string(case.join("case.json")).expect("case.json");
-    let field = |k: &str| {
-        meta.split(&format!("\"{k}\": ")).nth(1).map(|rest| {
-            rest.trim_start_matches('"')
-                .split(['"', ',', '\n'])
-                .next()
-                .unwrap_or("")
-                .to_string()
-        })
+    let meta: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(case.join("case.json")).expect("case.json"))
+            .expect("case.json is JSON");
+    let run = meta["run"].as_str().unwrap_or_default().to_string();
+    let exit = match &meta["kubectl_exit_code"] {
+        serde_json::Value::Null => "0".to_string(),
+        v => v.as_i64().map_or_else(|| v.to_string(), |n| n.to_string()),
     };
-    let run = field("run").unwrap_or_default();
-    let exit = field("kubectl_exit_code").unwrap_or_else(|| "0".into());
-    let drift = meta.contains("\"DRIFT\"");
+    let drift = meta["tags"]
+        .as_array()
+        .is_some_and(|tags| tags.iter().any(|t| t == "DRIFT"));
     let expected = case.join("expected.yaml");
     let out = strata(case, &["build", &run]);
     let clean_fail = out.status.code() == Some(1) && out.stdout.is_empty();

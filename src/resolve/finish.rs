@@ -76,12 +76,14 @@ pub fn finish(
         ));
     }
     // Kustomize keeps a local-config object only when the annotation is exactly `false`.
-    rm.items.retain(
+    // Two objects with one id (a patch renamed one onto the other) fail here, once hash
+    // suffixes are added (an included layer's ids are checked when it joins its parent).
+    rm.drop_local(
         |r| match r.meta_map("annotations").and_then(|a| a.get(LOCAL_CONFIG)) {
-            None => true,
-            Some(v) => v.as_str() == Some("false"),
+            None => false,
+            Some(v) => v.as_str() != Some("false"),
         },
-    );
+    )?;
     // What kubectl cannot print (DEL, C1 controls, U+FFFE/FFFF) fails its build.
     for r in &rm.items {
         let mut path = Vec::new();
@@ -111,12 +113,17 @@ pub fn finish(
             has("managedByLabel"),
         );
     }
-    let mut items = rm.items;
     match order(sort_options, reorder)? {
-        None => {}
-        Some((first, last)) => legacy_sort(&mut items, &first, &last),
+        None => Ok(rm.items),
+        Some((first, last)) => {
+            // The sort rebuilds Kustomize's map: a local-config object left beside one with
+            // its id (see `ResMap::drop_local`) fails here.
+            rm.check_unique()?;
+            let mut items = rm.items;
+            legacy_sort(&mut items, &first, &last);
+            Ok(items)
+        }
     }
-    Ok(items)
 }
 
 type Ranks = (Vec<String>, Vec<String>);

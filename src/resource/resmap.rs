@@ -58,6 +58,26 @@ impl ResMap {
         Ok(())
     }
 
+    /// Drop the objects `local` selects (local-config), as Kustomize's `IgnoreLocal` does:
+    /// the others must have distinct ids, and an object with the id of one of them stays,
+    /// local or not (the output order's check then refuses the pair; `fifo` prints both).
+    pub fn drop_local(&mut self, local: impl Fn(&Resource) -> bool) -> Result<()> {
+        let mut index: HashMap<Key, usize> = HashMap::with_capacity(self.items.len());
+        for (i, r) in self.items.iter().enumerate() {
+            if local(r) {
+                continue;
+            }
+            let k = key(&r.id());
+            if let Some(&j) = index.get(&k) {
+                return Err(conflict(&self.items[j], r));
+            }
+            index.insert(k, i);
+        }
+        self.items
+            .retain(|r| !local(r) || index.contains_key(&key(&r.id())));
+        Ok(())
+    }
+
     /// Fail if two resources now share an id (after a rename or a namespace change).
     pub fn check_unique(&self) -> Result<()> {
         let mut index: HashMap<Key, usize> = HashMap::with_capacity(self.items.len());

@@ -181,8 +181,10 @@ impl Patches {
                         }
                     })?;
                 }
-                // Kustomize refuses (with a panic) two objects the patch gave one id.
-                rm.check_unique()
+                // Two objects this patch gave one id fail only if they still share it at the
+                // end of the build or when the layer joins the one including it (a generated
+                // object's hash suffix may yet tell them apart): see `resolve::finish`.
+                Ok(())
             }
             (Body::Smp(docs), Some(sel)) => {
                 if docs.len() > 1 {
@@ -211,9 +213,6 @@ impl Patches {
                     )
                     .map_err(|e| e.context(format!("patch {}", p.source)))?;
                     adopt_folded(&mut rm.items[i], &patch, p.raw.folded.first());
-                }
-                if p.allow_name_change || p.allow_kind_change {
-                    rm.check_unique()?;
                 }
                 Ok(())
             }
@@ -260,9 +259,6 @@ impl Patches {
                             .with_help("add `metadata.namespace` to the patch, or use `target:` to select them"));
                         }
                     }
-                }
-                if p.allow_name_change || p.allow_kind_change {
-                    rm.check_unique()?;
                 }
                 Ok(())
             }

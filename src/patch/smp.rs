@@ -19,6 +19,10 @@ pub struct Written {
     pub texts: crate::yaml::Texts,
     /// Its strings and whether each was quoted (or a block).
     pub strings: Vec<StringStyle>,
+    /// Its folded (`>`) strings, raw: the value read is re-folded as kyaml prints a folded
+    /// node, but over a target string of another style the node takes that style and the
+    /// raw value.
+    pub folded: Vec<(Vec<PathSeg>, String)>,
 }
 
 impl Written {
@@ -26,6 +30,7 @@ impl Written {
     pub const NONE: &'static Written = &Written {
         texts: Vec::new(),
         strings: Vec::new(),
+        folded: Vec::new(),
     };
 }
 
@@ -82,6 +87,19 @@ impl<'t> Walk<'t> {
             return patch.clone();
         }
         let through_list = self.dest.iter().any(|s| matches!(s, PathSeg::Index(_)));
+        // A folded patch string over an existing node: refolded once if that node is folded,
+        // else the raw value (the node keeps its style, so kyaml's re-folding never happens).
+        if let (Some(d), Value::Str(_)) = (dest, patch)
+            && let Some((_, raw)) = self.written.folded.iter().find(|(p, _)| *p == self.path)
+        {
+            let folded =
+                matches!(d, Value::Str(d) if !through_list && self.look(d) == Look::Folded);
+            if folded {
+                self.folded.push((self.dest.clone(), raw.clone()));
+                return Value::Str(crate::yaml::refolded(raw));
+            }
+            return Value::Str(raw.clone());
+        }
         match (dest, patch) {
             // A node changed in place keeps its style (the source's, or an earlier patch's):
             // over a quoted string a typed scalar keeps its text, ...
@@ -101,6 +119,16 @@ impl<'t> Walk<'t> {
                     if refolded != *v && !through_list && self.look(d) == Look::Folded {
                         self.folded.push((self.dest.clone(), v.clone()));
                         return Value::Str(refolded);
+                    }
+                    // ... and a string put in place is written as the target's was (`yes`
+                    // over a plain string is plain: a later typed patch there is typed).
+                    if !through_list && v != d {
+                        let look = self.look(d);
+                        if look != Look::Folded
+                            && (look == Look::Plain) != crate::yaml::prints_plain(v)
+                        {
+                            self.added.push((self.dest.clone(), String::new(), look));
+                        }
                     }
                 }
             }

@@ -55,14 +55,24 @@ impl Raw {
 }
 
 /// How a strategic merge patch's documents were written (nothing for a JSON patch).
-fn written(values: &[Value], text: &str, loader: &Loader) -> Vec<patch::smp::Written> {
+fn written(
+    values: &[Value],
+    text: &str,
+    loader: &Loader,
+    folded: &[Folded],
+) -> Vec<patch::smp::Written> {
     if matches!(values, [Value::Seq(_)]) {
         return Vec::new();
     }
     yaml::parse_patch_written_in(text, &loader.aliases)
         .unwrap_or_default()
         .into_iter()
-        .map(|(texts, strings)| patch::smp::Written { texts, strings })
+        .enumerate()
+        .map(|(d, (texts, strings))| patch::smp::Written {
+            texts,
+            strings,
+            folded: folded.get(d).cloned().unwrap_or_default(),
+        })
         .collect()
 }
 
@@ -489,7 +499,7 @@ fn load_file(
     .map_err(|why| not_json(k, at, &format!("`{path}`"), &why))?;
     let raw = Raw {
         folded: docs.folded_raw.clone(),
-        written: written(&values, &docs.text, loader),
+        written: written(&values, &docs.text, loader, &docs.folded_raw),
         typed: docs.typed_annotations.clone(),
     };
     Ok((values, file, raw))
@@ -523,7 +533,7 @@ fn inline(
     }
     let values =
         as_json_patch(values, text, loader).map_err(|why| not_json(k, at, "(inline)", &why))?;
-    let written = written(&values, text, loader);
+    let written = written(&values, text, loader, &folded);
     Ok((
         values,
         Raw {

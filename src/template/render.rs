@@ -129,12 +129,12 @@ fn new_environment(root: &Path, restrict: bool, limits: TemplateLimits) -> Envir
     });
     env.add_filter("quote", |v: J| quote(&text_of(&v)));
     env.add_filter("b64encode", |s: String| {
-        crate::transform::generators::base64(s.as_bytes(), false)
+        crate::codec::encode(s.as_bytes(), false)
     });
     env.add_filter(
         "b64decode",
         |s: String| -> std::result::Result<String, minijinja::Error> {
-            decode_base64(&s).ok_or_else(|| {
+            crate::codec::decode_lenient(&s).ok_or_else(|| {
                 minijinja::Error::new(ErrorKind::InvalidOperation, "not valid base64")
             })
         },
@@ -319,29 +319,6 @@ fn quote(s: &str) -> String {
     }
     out.push('"');
     out
-}
-
-fn decode_base64(s: &str) -> Option<String> {
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Render a template given as text, with no files to include (for fuzzing): the same

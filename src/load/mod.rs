@@ -486,9 +486,11 @@ pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlErro
         .nth(bad.saturating_sub(1))
         .unwrap_or("")
         .to_string();
-    let at = crate::template::hints::source_line(&source, rendered, bad)
+    let map = crate::template::hints::LineMap::new(&source);
+    let at = map
+        .source_line(rendered, bad)
         .unwrap_or_else(|| bad.min(source.lines().count()).max(1));
-    let name = |n: usize| match crate::template::hints::source_line(&source, rendered, n) {
+    let name = |n: usize| match map.source_line(rendered, n) {
         Some(m) => format!("line {m}"),
         None => format!("rendered line {n}"),
     };

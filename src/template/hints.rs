@@ -1,7 +1,7 @@
 //! Help for template errors, worked out from the template's source: the closest filter
 //! name for an unknown one, a migration hint for Go-template (Helm) syntax, the line where
 //! an unclosed block opened, the key an undefined value probably meant (from the map that
-//! lacks it), and the template line that rendered a given output line.
+//! lacks it), and the template line that rendered a given output line (`LineMap`).
 
 use crate::error::closest;
 use crate::template::Values;
@@ -323,24 +323,37 @@ pub fn undefined_value(path: &str, values: &Values) -> Option<String> {
     None
 }
 
-/// The 1-based line of `source` that most likely rendered `line` of `rendered`: a source
-/// line whose literal text matches it with every `{{ … }}` read as anything, the nearest
-/// to `line` when several do. Lines that are only expressions or tags never match.
-pub fn source_line(source: &str, rendered: &str, line: usize) -> Option<usize> {
-    let target = rendered.lines().nth(line.checked_sub(1)?)?.trim_end();
-    if target.trim().is_empty() {
-        return None;
-    }
-    let mut best: Option<usize> = None;
-    for (i, src) in source.lines().enumerate() {
-        let Some(re) = line_pattern(src) else {
-            continue;
-        };
-        if re.is_match(target) && best.is_none_or(|b| (i + 1).abs_diff(line) < b.abs_diff(line)) {
-            best = Some(i + 1);
+/// A template's lines as patterns of what each may render to, to find the template line
+/// that wrote a given output line.
+pub struct LineMap {
+    patterns: Vec<Option<Regex>>,
+}
+
+impl LineMap {
+    pub fn new(source: &str) -> LineMap {
+        LineMap {
+            patterns: source.lines().map(line_pattern).collect(),
         }
     }
-    best
+
+    /// The 1-based template line that most likely rendered `line` of `rendered`: one whose
+    /// literal text matches it with every `{{ … }}` read as anything, the nearest to
+    /// `line` when several do. Lines that are only expressions or tags never match.
+    pub fn source_line(&self, rendered: &str, line: usize) -> Option<usize> {
+        let target = rendered.lines().nth(line.checked_sub(1)?)?.trim_end();
+        if target.trim().is_empty() {
+            return None;
+        }
+        let mut best: Option<usize> = None;
+        for (i, re) in self.patterns.iter().enumerate() {
+            let Some(re) = re else { continue };
+            if re.is_match(target) && best.is_none_or(|b| (i + 1).abs_diff(line) < b.abs_diff(line))
+            {
+                best = Some(i + 1);
+            }
+        }
+        best
+    }
 }
 
 /// A source line as a pattern of what it may render to; `None` for a line without
@@ -486,9 +499,10 @@ mod tests {
     fn rendered_lines_map_back_to_their_template_line() {
         let src = "kind: A\n{#- two\nlines #}\nmetadata:\n  name: {{ n }}\n{% if x %}\n{{ block }}\nspec:\n   template: {}\n";
         let out = "kind: A\nmetadata:\n  name: web\n\nanything\nspec:\n   template: {}\n";
-        assert_eq!(source_line(src, out, 7), Some(9));
-        assert_eq!(source_line(src, out, 3), Some(5));
+        let map = LineMap::new(src);
+        assert_eq!(map.source_line(out, 7), Some(9));
+        assert_eq!(map.source_line(out, 3), Some(5));
         // Only an expression on the source line: no match.
-        assert_eq!(source_line(src, out, 5), None);
+        assert_eq!(map.source_line(out, 5), None);
     }
 }

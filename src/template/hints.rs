@@ -307,6 +307,12 @@ pub fn undefined_value(path: &str, values: &Values) -> Option<String> {
                 }
                 let keys: Vec<String> = cur.keys().take(6).map(|k| format!("`{k}`")).collect();
                 let more = if cur.len() > 6 { ", …" } else { "" };
+                if let Some(near) = synonym(part, cur) {
+                    return Some(format!(
+                        "did you mean `{here}.{near}`? (`{here}` has {}{more})",
+                        keys.join(", ")
+                    ));
+                }
                 return Some(if keys.is_empty() {
                     format!(
                         "`{here}` is empty: define `{part}` in a values.yaml, pass `--set`, or use `| default(...)`"
@@ -321,6 +327,29 @@ pub fn undefined_value(path: &str, values: &Values) -> Option<String> {
         }
     }
     None
+}
+
+/// Names chart values commonly use for the same thing (`image.version` is `image.tag`).
+const SYNONYMS: &[&[&str]] = &[
+    &["tag", "version"],
+    &["repository", "repo", "image", "name"],
+    &["replicas", "replicaCount", "count"],
+    &["enabled", "enable", "on"],
+    &["pullPolicy", "imagePullPolicy", "policy"],
+    &["annotations", "podAnnotations"],
+    &["labels", "podLabels"],
+    &["host", "hostname", "domain"],
+    &["port", "servicePort", "targetPort"],
+];
+
+/// The key of `map` that commonly names what `part` names.
+fn synonym<'m>(part: &str, map: &'m crate::yaml::Map) -> Option<&'m str> {
+    let group = SYNONYMS
+        .iter()
+        .find(|g| g.iter().any(|w| w.eq_ignore_ascii_case(part)))?;
+    map.keys()
+        .map(String::as_str)
+        .find(|k| !k.eq_ignore_ascii_case(part) && group.iter().any(|w| w.eq_ignore_ascii_case(k)))
 }
 
 /// A template's lines as patterns of what each may render to, to find the template line
@@ -475,7 +504,11 @@ mod tests {
             ("values.imag.tag", "did you mean `values.image`?"),
             (
                 "values.image.version",
-                "`values.image` has no `version`; it has `repository`, `tag` (or use `| default(...)`)",
+                "did you mean `values.image.tag`? (`values.image` has `repository`, `tag`)",
+            ),
+            (
+                "values.image.digest",
+                "`values.image` has no `digest`; it has `repository`, `tag` (or use `| default(...)`)",
             ),
             (
                 "values.replicas.count",

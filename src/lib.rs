@@ -8,6 +8,7 @@
 
 pub mod argocd;
 pub mod artifact;
+pub mod codec;
 pub mod deps;
 pub mod diff;
 pub mod emit;
@@ -18,6 +19,7 @@ pub mod git;
 pub mod http;
 pub mod load;
 pub mod patch;
+pub mod pointer;
 pub mod process;
 pub mod render;
 pub mod resolve;

@@ -1,4 +1,4 @@
-//! Running the external programs strata delegates to (`git`, `curl`, `helm`): with no
+//! Running the external programs strata delegates to (`git`, `helm`): with no
 //! standard input, in a process group of their own, and killed with that group when they
 //! outlive their timeout, so a hanging remote or chart never hangs a build. The groups
 //! still running are known, so a caller that gives up on the whole build (the Argo CD

@@ -729,6 +729,42 @@ fn template_errors_are_located() {
 }
 
 #[test]
+fn helm_filter_names_render_like_strata_names() {
+    let body = |names: [&str; 5]| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  labels: {{{{ values.labels | {} | {} }}}}\n  secret: {{{{ values.secret | {} }}}}\n  plain: {{{{ values.secret | {} | {} }}}}\n",
+            names[0], names[1], names[2], names[3], names[4]
+        )
+    };
+    let values = "labels: {b: '2', a: x}\nsecret: hunter2\n";
+    let mut outputs = Vec::new();
+    for names in [
+        ["toYaml", "quote", "b64enc", "b64enc", "b64dec"],
+        ["toyaml", "quote", "b64encode", "b64encode", "b64decode"],
+    ] {
+        let p = project(&[
+            ("kustomization.yaml", "resources:\n- cm.yaml.j2\n"),
+            ("values.yaml", values),
+            ("cm.yaml.j2", &body(names)),
+        ]);
+        let out = strata(p.path(), &["build", "."]);
+        assert!(
+            out.status.success(),
+            "{names:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        outputs.push(String::from_utf8_lossy(&out.stdout).to_string());
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    assert!(
+        outputs[0].contains("secret: aHVudGVyMg=="),
+        "{}",
+        outputs[0]
+    );
+    assert!(outputs[0].contains("plain: hunter2"), "{}", outputs[0]);
+}
+
+#[test]
 fn values_schema_failures_name_the_value_origin() {
     let p = project(&[
         ("base/kustomization.yaml", "resources:\n- cm.yaml\n"),

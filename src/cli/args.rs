@@ -153,9 +153,12 @@ pub struct LimitArgs {
     /// Fetch `file://` repositories named in `resources` (https and ssh only by default)
     #[arg(long)]
     pub allow_file_remotes: bool,
-    /// Seconds one `git` or download command may run
+    /// Seconds one `git` command or remote file download may run
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub remote_timeout: u64,
+    /// The largest remote file (`https://…/file.yaml` in `resources`) downloaded, in bytes
+    #[arg(long, value_name = "BYTES", default_value_t = strata::load::remote::RemoteOptions::default().max_download_bytes())]
+    pub max_download_bytes: u64,
     /// Seconds one `helm` command may run
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub helm_timeout: u64,

@@ -136,6 +136,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
     loader.remote.timeout = Some(std::time::Duration::from_secs(
         c.limits.remote_timeout.max(1),
     ));
+    loader.remote.max_download_bytes = Some(c.limits.max_download_bytes);
     let options = BuildOptions {
         reorder: c.reorder.map(Into::into).unwrap_or_default(),
         strict: c.warnings_as_errors,

@@ -265,7 +265,7 @@ impl Loader {
             if template {
                 rendered_yaml_error(file, &text, e)
             } else {
-                kustomization::yaml_error(file, e)
+                kustomization::yaml_error_in(file, &text, e)
             }
         })?;
         let mut kept = Vec::with_capacity(docs.len());
@@ -474,13 +474,26 @@ fn push_flattened(
 }
 
 /// A rendered template that is not valid YAML: name the template and show the rendered
-/// line that broke, with a hint when an unquoted value is the likely cause.
-fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error {
+/// line that broke, located at the template line that wrote it (found by its literal
+/// text; the rendered line number when none matches), with help computed on the rendered
+/// text (a tab, an unquoted value, the column a key belongs in).
+pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error {
+    let source = std::fs::read_to_string(file).unwrap_or_default();
+    let tab = kustomization::tab_line(&e.message, rendered, e.line);
+    let bad = tab.unwrap_or(e.line);
     let line = rendered
         .lines()
-        .nth(e.line.saturating_sub(1))
+        .nth(bad.saturating_sub(1))
         .unwrap_or("")
         .to_string();
+    let map = crate::template::hints::LineMap::new(&source);
+    let at = map
+        .source_line(rendered, bad)
+        .unwrap_or_else(|| bad.min(source.lines().count()).max(1));
+    let name = |n: usize| match map.source_line(rendered, n) {
+        Some(m) => format!("line {m}"),
+        None => format!("rendered line {n}"),
+    };
     let value = line.split_once(": ").map(|(_, v)| v.trim()).unwrap_or("");
     let unquoted = !value.is_empty()
         && !value.starts_with(['"', '\'', '|', '>', '[', '{'])
@@ -488,28 +501,25 @@ fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error
             || value.contains(" #")
             || value.starts_with(['*', '&', '!', '%', '@', '`']));
     let help = if let Some(h) = &e.help {
-        h.as_str()
+        h.clone()
+    } else if tab.is_some() {
+        "YAML indents with spaces: this rendered line starts with a tab (from the template or a value it prints)".to_string()
     } else if unquoted {
-        "the value looks unquoted: render it with `| quote` or `| tojson`"
+        "the value looks unquoted: render it with `| quote` or `| tojson`".to_string()
     } else {
-        "check the rendered indentation; `| nindent(n)` places a block at the right depth"
+        kustomization::yaml_help_named(&e.message, rendered, bad, &name).unwrap_or_else(|| {
+            "check the rendered indentation; `| nindent(n)` places a block at the right depth"
+                .to_string()
+        })
     };
     Error::new(format!(
-        "template renders invalid YAML: {} (rendered line {}: `{}`)",
+        "template renders invalid YAML: {} (rendered line {bad}: `{}`)",
         e.message,
-        e.line,
-        line.trim_end()
+        line.trim_end().replace('\t', "\\t")
     ))
     .at(Location {
         file: file.to_path_buf(),
-        line: e
-            .line
-            .min(
-                std::fs::read_to_string(file)
-                    .map(|t| t.lines().count())
-                    .unwrap_or(e.line),
-            )
-            .max(1),
+        line: at,
         col: 1,
         offset: 0,
     })

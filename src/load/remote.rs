@@ -3,7 +3,9 @@
 //!
 //! Git repositories are fetched with the `git` binary (shallow, at `ref`) into an on-disk
 //! cache keyed by repository URL and ref, so a second build reads the cache and neither
-//! clones nor touches the network (Kustomize clones on every build). A checkout is written
+//! clones nor touches the network (Kustomize clones on every build); plain files are
+//! downloaded into the same cache with the crate's HTTP client (`http`: https only, at
+//! most 5 redirects, bounded in time and size). A checkout is written
 //! to a temporary directory and renamed into place under a lock file, so processes sharing
 //! a cache fetch an entry once and an interrupted fetch never leaves a half-written entry;
 //! within a process each entry is fetched once. `--offline` uses only the cache.
@@ -16,8 +18,10 @@
 
 use super::fs;
 use crate::error::{Error, Result};
+use crate::http;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -32,13 +36,19 @@ pub struct RemoteOptions {
     pub cache_dir: Option<PathBuf>,
     /// Fetch `file://` repositories too (`--allow-file-remotes`).
     pub allow_file: bool,
-    /// How long one `git` or download command may run (`--remote-timeout`; default 120 s).
+    /// How long one `git` command or download may run (`--remote-timeout`; default 120 s).
     pub timeout: Option<Duration>,
+    /// The largest remote file downloaded (`--max-download-bytes`; default 64 MiB).
+    pub max_download_bytes: Option<u64>,
 }
 
 impl RemoteOptions {
     pub fn timeout(&self) -> Duration {
         self.timeout.unwrap_or(Duration::from_secs(120))
+    }
+
+    pub fn max_download_bytes(&self) -> u64 {
+        self.max_download_bytes.unwrap_or(64 << 20)
     }
 
     pub fn cache_root(&self) -> PathBuf {
@@ -393,6 +403,30 @@ fn cache_error(what: &str, path: &Path, e: &std::io::Error) -> Error {
 
 /// A plain https file, downloaded into the cache.
 fn download(url: &str, entry: &str, root: &Path, opts: &RemoteOptions) -> Result<PathBuf> {
+    download_with(url, entry, root, opts, &download_options(opts))
+}
+
+/// How remote files are fetched: over https only (redirects included, at most 5), within
+/// `--remote-timeout` in all and `--max-download-bytes` in size.
+fn download_options(opts: &RemoteOptions) -> http::Options {
+    http::Options {
+        timeout: opts.timeout(),
+        total: Some(opts.timeout()),
+        max_bytes: opts.max_download_bytes(),
+        max_bytes_flag: Some("--max-download-bytes"),
+        timeout_flag: "--remote-timeout",
+        https_only: true,
+        max_redirects: 5,
+    }
+}
+
+fn download_with(
+    url: &str,
+    entry: &str,
+    root: &Path,
+    opts: &RemoteOptions,
+    http: &http::Options,
+) -> Result<PathBuf> {
     let dir = root.join("http").join(key(&[url]));
     let file = dir.join("resource.yaml");
     with_lock(&dir, || {
@@ -402,31 +436,12 @@ fn download(url: &str, entry: &str, root: &Path, opts: &RemoteOptions) -> Result
         if opts.offline {
             return Err(offline(entry));
         }
+        let body = http::get(url, http)?;
         std::fs::create_dir_all(&dir).map_err(|e| cache_error("create", &dir, &e))?;
-        let tmp = tempfile::NamedTempFile::new_in(&dir)
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir)
             .map_err(|e| cache_error("create a file in", &dir, &e))?;
-        let mut cmd = Command::new("curl");
-        cmd.args([
-            "-fsSL",
-            "--proto",
-            "=https",
-            "--max-redirs",
-            "5",
-            "--max-time",
-        ])
-        .arg(opts.timeout().as_secs().to_string())
-        .arg("-o")
-        .arg(tmp.path())
-        .arg("--")
-        .arg(url);
-        let out = crate::process::run(cmd, opts.timeout(), "curl", "--remote-timeout")?;
-        if !out.status.success() {
-            return Err(Error::new(format!(
-                "cannot download `{url}`: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-            .with_help("check the URL and that this machine can reach it"));
-        }
+        tmp.write_all(&body)
+            .map_err(|e| cache_error("write", tmp.path(), &e))?;
         tmp.persist(&file)
             .map_err(|e| cache_error("write", &file, &e.error))?;
         Ok(())
@@ -577,5 +592,53 @@ mod tests {
         }
         assert!(is_remote("https://x/y"));
         assert!(!is_remote("../base"));
+    }
+
+    #[test]
+    fn downloads_are_https_only_bounded_and_cached() {
+        let opts = RemoteOptions {
+            timeout: Some(Duration::from_secs(7)),
+            max_download_bytes: Some(1000),
+            ..RemoteOptions::default()
+        };
+        let http = download_options(&opts);
+        assert!(http.https_only);
+        assert_eq!(http.max_redirects, 5);
+        assert_eq!(http.total, Some(Duration::from_secs(7)));
+        assert_eq!(http.max_bytes, 1000);
+        assert_eq!(http.timeout_flag, "--remote-timeout");
+
+        // A loopback server (plain http: the policy is the test's own) answers once; the
+        // second build reads the cache.
+        let cache = tempfile::tempdir().unwrap();
+        let addr = crate::http::tests::serve(vec![Some(
+            "HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nkind: Foo",
+        )]);
+        let url = format!("http://{addr}/x.yaml");
+        let http = crate::http::Options {
+            https_only: false,
+            max_bytes: 100,
+            ..crate::http::tests::quick()
+        };
+        for _ in 0..2 {
+            let file = download_with(&url, &url, cache.path(), &opts, &http).unwrap();
+            assert_eq!(std::fs::read_to_string(file).unwrap(), "kind: Foo");
+        }
+        let offline = RemoteOptions {
+            offline: true,
+            ..opts.clone()
+        };
+        let other = format!("http://{addr}/y.yaml");
+        let e = download_with(&other, &other, cache.path(), &offline, &http).unwrap_err();
+        assert!(e.message.contains("`--offline` forbids"), "{}", e.message);
+        // A failed download leaves nothing in the cache.
+        let e = download_with(&other, &other, cache.path(), &opts, &http).unwrap_err();
+        assert!(
+            e.message.starts_with(&format!("GET `{other}`")),
+            "{}",
+            e.message
+        );
+        let entry = cache.path().join("http").join(key(&[&other]));
+        assert!(!entry.join("resource.yaml").exists());
     }
 }

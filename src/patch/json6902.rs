@@ -72,17 +72,10 @@ pub fn apply(doc: &mut Value, ops: &[Op]) -> std::result::Result<(), Box<(usize,
 }
 
 fn tokens(pointer: &str) -> Result<Vec<String>> {
-    if pointer.is_empty() {
-        return Ok(Vec::new());
-    }
-    let Some(rest) = pointer.strip_prefix('/') else {
-        return Err(Error::new(format!("`{pointer}` is not a JSON pointer"))
-            .with_help("JSON pointers start with `/`, e.g. `/spec/replicas`"));
-    };
-    Ok(rest
-        .split('/')
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect())
+    crate::pointer::tokens(pointer).ok_or_else(|| {
+        Error::new(format!("`{pointer}` is not a JSON pointer"))
+            .with_help("JSON pointers start with `/`, e.g. `/spec/replicas`")
+    })
 }
 
 /// An array index as Kustomize's json-patch library reads it: negative indices count from

@@ -6,6 +6,8 @@
 //! the layer out to the environment (outer wins), then `--values` files, then `--set`.
 //! Plain files are never templated.
 
+pub mod filters;
+pub mod hints;
 pub mod render;
 pub mod schema;
 pub mod values;

@@ -5,17 +5,16 @@
 //! the including file and read under the load restrictor. Every render has a budget: fuel
 //! for the instructions it runs, a cap on the text it writes, and filters that check a size
 //! before they allocate it. Undefined values are errors (`default`,
-//! `is defined` and `if` still work), and the filters Helm users know are there: `toyaml`,
-//! `indent`/`nindent`, `quote`, `b64encode`/`b64decode`, `sha256`, `required`.
+//! `is defined` and `if` still work), and the filters Helm users know are there (see
+//! `filters`: `toyaml`/`toYaml`, `nindent`, `b64enc`, `required`, …).
 //! Errors come back with the template file, line, the expression and, for an undefined
 //! value, the closest key that does exist.
 
-use super::{Ctx, Values};
-use crate::error::{Error, Location, Result, closest};
-use crate::yaml::{self, Map, Value};
+use super::{Ctx, Values, hints};
+use crate::error::{Error, Location, Result};
+use crate::yaml::{Map, Value};
 use minijinja::value::{Value as J, ValueKind};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -121,44 +120,7 @@ fn new_environment(root: &Path, restrict: bool, limits: TemplateLimits) -> Envir
     });
     let root = root.to_path_buf();
     env.set_loader(move |name| load_template(&root, restrict, name));
-    let max = limits.max_output;
-    env.add_filter("toyaml", toyaml);
-    env.add_filter("indent", move |s: String, n: usize| indent(&s, n, max));
-    env.add_filter("nindent", move |s: String, n: usize| {
-        indent(&s, n, max).map(|t| format!("\n{t}"))
-    });
-    env.add_filter("quote", |v: J| quote(&text_of(&v)));
-    env.add_filter("b64encode", |s: String| {
-        crate::transform::generators::base64(s.as_bytes(), false)
-    });
-    env.add_filter(
-        "b64decode",
-        |s: String| -> std::result::Result<String, minijinja::Error> {
-            decode_base64(&s).ok_or_else(|| {
-                minijinja::Error::new(ErrorKind::InvalidOperation, "not valid base64")
-            })
-        },
-    );
-    env.add_filter("sha256", |s: String| {
-        Sha256::digest(s.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    });
-    env.add_filter(
-        "required",
-        |v: J, message: Option<String>| -> std::result::Result<J, minijinja::Error> {
-            let empty = v.is_undefined() || v.is_none() || v.as_str() == Some("");
-            if empty {
-                Err(minijinja::Error::new(
-                    ErrorKind::InvalidOperation,
-                    message.unwrap_or_else(|| "a required value is missing".to_string()),
-                ))
-            } else {
-                Ok(v)
-            }
-        },
-    );
+    super::filters::register(&mut env, limits.max_output);
     env
 }
 
@@ -236,112 +198,10 @@ pub fn from_template(v: &J) -> Value {
     }
 }
 
-fn text_of(v: &J) -> String {
+pub(super) fn text_of(v: &J) -> String {
     v.as_str()
         .map(str::to_string)
         .unwrap_or_else(|| v.to_string())
-}
-
-fn toyaml(v: J) -> String {
-    let value = from_template(&v);
-    match &value {
-        Value::Map(_) | Value::Seq(_) => {
-            let mut root = Map::default();
-            root.insert("v".into(), value.clone());
-            // Print inside a wrapper to reuse the document printer, then unwrap one level.
-            let doc = yaml::to_yaml_string(&Value::Map(root));
-            let body: Vec<&str> = doc.lines().skip(1).collect();
-            let indent = body
-                .iter()
-                .map(|l| l.len() - l.trim_start().len())
-                .filter(|n| *n > 0)
-                .min()
-                .unwrap_or(0);
-            let indent = if matches!(value, Value::Seq(_)) {
-                0
-            } else {
-                indent
-            };
-            match &value {
-                Value::Map(m) if m.is_empty() => "{}".to_string(),
-                Value::Seq(s) if s.is_empty() => "[]".to_string(),
-                _ => body
-                    .iter()
-                    .map(|l| l.get(indent..).unwrap_or(l))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            }
-        }
-        scalar => {
-            let mut root = Map::default();
-            root.insert("v".into(), scalar.clone());
-            let doc = yaml::to_yaml_string(&Value::Map(root));
-            doc.strip_prefix("v: ")
-                .unwrap_or(&doc)
-                .trim_end_matches('\n')
-                .to_string()
-        }
-    }
-}
-
-/// Indent every line of `s` by `n` spaces; the size is checked before anything is
-/// allocated, so `indent(100000000000)` is an error, not an abort.
-fn indent(s: &str, n: usize, max: usize) -> std::result::Result<String, minijinja::Error> {
-    let lines = s.split('\n').count();
-    let size = n
-        .checked_mul(lines)
-        .and_then(|pad| pad.checked_add(s.len()));
-    if size.is_none_or(|size| size > max) {
-        return Err(minijinja::Error::new(
-            ErrorKind::InvalidOperation,
-            format!(
-                "indenting {lines} lines by {n} spaces exceeds the template output limit of {max} bytes (`--max-template-output`)"
-            ),
-        ));
-    }
-    let pad = " ".repeat(n);
-    Ok(s.split('\n')
-        .map(|l| format!("{pad}{l}"))
-        .collect::<Vec<_>>()
-        .join("\n"))
-}
-
-fn quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-fn decode_base64(s: &str) -> Option<String> {
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in s.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(v);
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Render a template given as text, with no files to include (for fuzzing): the same
@@ -442,27 +302,54 @@ fn template_error(
     limits: TemplateLimits,
 ) -> Error {
     let line = e.line().unwrap_or(1);
+    let at = |line: usize| Location {
+        file: file.to_path_buf(),
+        line,
+        col: 1,
+        offset: 0,
+    };
+    let line_text = source.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    if let Some((tag, help)) = hints::go_template(line_text) {
+        return Error::new(format!(
+            "template {display} uses Go-template (Helm) syntax `{tag}`"
+        ))
+        .at(at(line))
+        .with_help(help);
+    }
     let expr = e
         .range()
         .and_then(|r| source.get(r))
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    let loc = Location {
-        file: file.to_path_buf(),
-        line,
-        col: 1,
-        offset: 0,
-    };
+    let loc = at(line);
     match e.kind() {
         ErrorKind::UndefinedError => {
-            let expr = expr.unwrap_or_else(|| "a value".to_string());
-            let help = suggest(&expr, ctx).unwrap_or_else(|| {
-                "define it in a values.yaml on this layer's inclusion path, pass `--set`, or use `| default(...)`".to_string()
-            });
+            let path = e
+                .range()
+                .and_then(|r| hints::dotted_path(source, r))
+                .filter(|p| p.starts_with("values."));
+            let expr = path
+                .clone()
+                .or(expr)
+                .unwrap_or_else(|| "a value".to_string());
+            let help = path
+                .and_then(|p| hints::undefined_value(&p, &ctx.values))
+                .unwrap_or_else(|| {
+                    "define it in a values.yaml on this layer's inclusion path, pass `--set`, or use `| default(...)`".to_string()
+                });
             Error::new(format!("undefined value `{expr}` in template {display}"))
                 .at(loc)
                 .with_help(help)
+        }
+        ErrorKind::UnknownFilter => {
+            let detail = e.detail().unwrap_or("");
+            let name = hints::filter_name(detail).unwrap_or(detail);
+            Error::new(format!(
+                "template {display} uses the unknown filter `{name}`"
+            ))
+            .at(loc)
+            .with_help(hints::unknown_filter(name))
         }
         ErrorKind::OutOfFuel => Error::new(format!(
             "template {display} ran out of fuel: it ran more than {} instructions",
@@ -478,12 +365,26 @@ fn template_error(
         ))
         .at(loc)
         .with_help("look for a loop that never ends, or pass `--max-template-output BYTES`"),
-        ErrorKind::SyntaxError => Error::new(format!(
-            "template syntax error in {display}: {}",
-            e.detail().unwrap_or("invalid syntax")
-        ))
-        .at(loc)
-        .with_help("check the `{{ }}` and `{% %}` tags on this line"),
+        ErrorKind::SyntaxError => {
+            let detail = e.detail().unwrap_or("invalid syntax");
+            let unbalanced =
+                detail.contains("end of input") || detail.starts_with("unknown statement end");
+            if let Some(help) = hints::sprig_arguments(line_text) {
+                return Error::new(format!("template syntax error in {display}: {detail}"))
+                    .at(loc)
+                    .with_help(help);
+            }
+            match unbalanced.then(|| hints::unclosed_block(source)).flatten() {
+                Some((what, opened, end)) => {
+                    Error::new(format!("template syntax error in {display}: {what}"))
+                        .at(at(opened))
+                        .with_help(format!("add `{{% {end} %}}` where the block ends"))
+                }
+                None => Error::new(format!("template syntax error in {display}: {detail}"))
+                    .at(loc)
+                    .with_help("check the `{{ }}` and `{% %}` tags on this line"),
+            }
+        }
         _ => {
             let what = e
                 .detail()
@@ -495,29 +396,6 @@ fn template_error(
                 .with_help("check the values this template uses")
         }
     }
-}
-
-/// For `values.image.tagg`: "did you mean `values.image.tag`?"
-fn suggest(expr: &str, ctx: &Ctx) -> Option<String> {
-    let path: String = expr
-        .chars()
-        .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
-        .collect();
-    let mut parts: Vec<&str> = path.split('.').collect();
-    if parts.first() != Some(&"values") || parts.len() < 2 {
-        return None;
-    }
-    parts.remove(0);
-    let (last, parents) = parts.split_last()?;
-    let mut cur = &ctx.values.tree;
-    for p in parents {
-        cur = cur.get(*p)?.as_map()?;
-    }
-    let near = closest(last, cur.keys().map(String::as_str))?;
-    let mut full = vec!["values"];
-    full.extend(parents.iter().copied());
-    full.push(near);
-    Some(format!("did you mean `{}`?", full.join(".")))
 }
 
 #[cfg(test)]

@@ -64,11 +64,7 @@ impl Schema {
             .iter_errors(&instance)
             .map(|e| {
                 let pointer = e.instance_path().to_string();
-                let path: Vec<String> = pointer
-                    .split('/')
-                    .skip(1)
-                    .map(|s| s.replace("~1", "/").replace("~0", "~"))
-                    .collect();
+                let path = crate::pointer::tokens(&pointer).unwrap_or_default();
                 let key = if path.is_empty() {
                     "(values)".to_string()
                 } else {

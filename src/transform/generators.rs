@@ -394,7 +394,7 @@ fn generate(
             ));
         }
         // Wrapped at 70 columns, as for Secret data (and the hash covers the wrapping).
-        binary.push((key, base64(&bytes, true)));
+        binary.push((key, crate::codec::encode(&bytes, true)));
     }
 
     let mut meta = Map::default();
@@ -425,7 +425,7 @@ fn generate(
     // ConfigMap data is always UTF-8 here (other bytes went to `binaryData`).
     let encode = |v: &[u8]| match kind {
         Kind::ConfigMap => String::from_utf8_lossy(v).into_owned(),
-        Kind::Secret => base64(v, true),
+        Kind::Secret => crate::codec::encode(v, true),
     };
     // A Secret always gets `data`, `{}` when it has no sources, as Kustomize writes it.
     if !data.is_empty() || kind == Kind::Secret {
@@ -520,40 +520,6 @@ fn not_a_string_key(key: &str, field: &str) -> String {
 }
 
 const KEY_HELP: &str = "kubectl fails on such a key (json: unsupported type); use a key that is not a number, boolean, null or date";
-
-/// Standard base64; with `wrap`, Kustomize's Secret layout: a line break after every 70
-/// characters, and after the last line too, when the text is longer than one line.
-pub fn base64(bytes: &[u8], wrap: bool) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16)
-            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*c.get(2).unwrap_or(&0));
-        s.push(T[(n >> 18) as usize & 63] as char);
-        s.push(T[(n >> 12) as usize & 63] as char);
-        s.push(if c.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        s.push(if c.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    const LINE: usize = 70;
-    if !wrap || s.len() / LINE == 0 {
-        return s;
-    }
-    let mut out = String::with_capacity(s.len() + s.len() / LINE + 1);
-    for chunk in s.as_bytes().chunks(LINE) {
-        out.push_str(std::str::from_utf8(chunk).unwrap_or(""));
-        out.push('\n');
-    }
-    out
-}
 
 /// Add generated objects: create them, or fold them into the object they merge with or
 /// replace (found by current or previous id).
@@ -678,15 +644,6 @@ fn fold(new: &mut Resource, old: &Resource, merge_data: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_wraps_like_kustomize() {
-        assert_eq!(base64(b"apple", true), "YXBwbGU=");
-        assert_eq!(base64(b"", false), "");
-        let long = base64(&[b'x'; 60], true);
-        assert!(long.ends_with('\n'));
-        assert_eq!(long.lines().next().map(str::len), Some(70));
-    }
 
     #[test]
     fn literal_quotes_and_keys() {

@@ -125,13 +125,8 @@ pub(super) fn check(
     };
     let instance = to_json(d.value);
     for e in validator.iter_errors(&instance) {
-        let mut segments: Vec<String> = e
-            .instance_path()
-            .to_string()
-            .split('/')
-            .skip(1)
-            .map(|s| s.replace("~1", "/").replace("~0", "~"))
-            .collect();
+        let mut segments =
+            crate::pointer::tokens(&e.instance_path().to_string()).unwrap_or_default();
         let (rule, message, help) = match e.kind() {
             ValidationErrorKind::AdditionalProperties { unexpected } => {
                 let field = unexpected.first().cloned().unwrap_or_default();

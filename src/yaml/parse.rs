@@ -839,7 +839,9 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<V
         Some(t @ ("!!int" | "!!float" | "!!bool" | "!!null" | "!!timestamp")) => t,
         Some("!!binary") => {
             let bad = || "!!binary value contains invalid base64 data".to_string();
-            return decode_base64(text).map(Value::Str).ok_or_else(bad);
+            return crate::codec::decode_yaml_binary(text)
+                .map(Value::Str)
+                .ok_or_else(bad);
         }
         _ => return Ok(Value::Str(text.to_string())),
     };
@@ -850,37 +852,6 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<V
         ("!!float", Value::Int(i)) => Ok(Value::Float(i as f64)),
         _ => Err(format!("cannot decode {rtag} `{text}` as a {tag}")),
     }
-}
-
-/// Go's `base64.StdEncoding.DecodeString` (line breaks ignored); the bytes as text.
-fn decode_base64(s: &str) -> Option<String> {
-    let digits: Vec<u8> = s.bytes().filter(|&c| c != b'\r' && c != b'\n').collect();
-    if !digits.len().is_multiple_of(4) {
-        return None;
-    }
-    let mut out = Vec::with_capacity(digits.len() / 4 * 3);
-    let last = digits.len() / 4;
-    for (n, chunk) in digits.chunks(4).enumerate() {
-        let pad = chunk.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && n + 1 != last) {
-            return None;
-        }
-        let mut bits = 0u32;
-        for &c in &chunk[..4 - pad] {
-            let d = match c {
-                b'A'..=b'Z' => c - b'A',
-                b'a'..=b'z' => c - b'a' + 26,
-                b'0'..=b'9' => c - b'0' + 52,
-                b'+' => 62,
-                b'/' => 63,
-                _ => return None,
-            };
-            bits = bits << 6 | u32::from(d);
-        }
-        bits <<= 6 * pad;
-        out.extend_from_slice(&bits.to_be_bytes()[1..4 - pad]);
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// go-yaml v3's `resolve` for a plain scalar: the value and its tag.

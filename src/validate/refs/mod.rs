@@ -281,20 +281,6 @@ fn stem(name: &str) -> &str {
     }
 }
 
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 /// The existing name closest to `name`, and whether it is close enough to be a typo. A
 /// generated name (`app-config-5h2k8f7g9c`) is offered by its stem when that is closer:
 /// it is the name the kustomization gives.
@@ -306,7 +292,7 @@ fn nearest<'n>(name: &str, candidates: &[&'n str]) -> Option<(&'n str, bool)> {
         if best.is_some_and(|(d, _)| c.chars().count().abs_diff(len) >= d) {
             continue;
         }
-        let d = edit_distance(name, c);
+        let d = strsim::levenshtein(name, c);
         if best.is_none_or(|(b, _)| d < b) {
             best = Some((d, c));
         }

@@ -119,6 +119,9 @@ pub fn select(all: Vec<Environment>, names: &[String]) -> Result<Vec<Environment
 }
 
 /// Build every environment in parallel; all errors are returned, in environment order.
+///
+/// The same error in several environments (a broken base they share) is returned once,
+/// naming them all.
 pub fn render_all(
     envs: &[Environment],
     options: &BuildOptions,
@@ -126,24 +129,32 @@ pub fn render_all(
 ) -> std::result::Result<Vec<Output>, Vec<Error>> {
     let results: Vec<Result<Output>> = envs
         .par_iter()
-        .map(|e| {
-            build(&e.dir, options, loader)
-                .map_err(|err| err.context(format!("environment `{}`", e.name)))
-        })
+        .map(|e| build(&e.dir, options, loader))
         .collect();
     let mut outputs = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
+    let mut errors: Vec<(Error, Vec<&str>)> = Vec::new();
+    for (r, env) in results.into_iter().zip(envs) {
         match r {
             Ok(o) => outputs.push(o),
-            Err(e) => errors.push(e),
+            Err(e) => match errors.iter_mut().find(|(seen, _)| *seen == e) {
+                Some((_, names)) => names.push(&env.name),
+                None => errors.push((e, vec![&env.name])),
+            },
         }
     }
     if errors.is_empty() {
-        Ok(outputs)
-    } else {
-        Err(errors)
+        return Ok(outputs);
     }
+    Err(errors
+        .into_iter()
+        .map(|(e, names)| {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            match names.as_slice() {
+                [one] => e.context(format!("environment {one}")),
+                many => e.context(format!("environments {}", many.join(", "))),
+            }
+        })
+        .collect())
 }
 
 /// Write `files` (relative path, content) into `dir`: all of them or none.

@@ -10,6 +10,9 @@ use std::path::PathBuf;
     about = "Render Kubernetes manifests: Kustomize-compatible, fast, strict"
 )]
 pub struct Args {
+    /// Print no warnings (errors are still reported)
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -44,9 +44,7 @@ fn render(
     let (mut loader, options) = super::options(&a.common);
     loader.cache_files = envs.len() > 1;
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
-    for o in &outputs {
-        super::warn(&o.warnings);
-    }
+    super::warn_envs(&envs, &outputs);
     if a.common.validate {
         let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
         super::validation::check_outputs(&outputs, &labels, true, &a.common)?;

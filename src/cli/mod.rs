@@ -13,6 +13,7 @@ mod diff;
 mod formats;
 mod report;
 mod validation;
+mod warnings;
 
 use args::{Args, Command, Common, ValuesArgs};
 use clap::Parser;
@@ -28,6 +29,7 @@ pub(crate) const WORKER_STACK: usize = 64 << 20;
 
 pub fn run() -> ExitCode {
     let args = Args::parse();
+    warnings::set_quiet(args.quiet);
     let jobs = match &args.command {
         Command::Render(r) => r.jobs,
         Command::Artifact(args::ArtifactCmd::Build(b)) => b.artifact.jobs,
@@ -77,13 +79,18 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn warn(warnings: &[String]) {
-    if warnings.is_empty() {
-        return;
-    }
-    let mut text = warnings.join("\n");
-    text.push('\n');
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+/// Each distinct warning of one build, once.
+fn warn(warnings: &[strata::Warning]) {
+    warnings::grouped([(None, warnings)]);
+}
+
+/// Each distinct warning of several environments' builds, once, naming the environments.
+fn warn_envs(envs: &[strata::render::Environment], outputs: &[strata::Output]) {
+    warnings::grouped(
+        envs.iter()
+            .zip(outputs)
+            .map(|(e, o)| (Some(e.name.as_str()), o.warnings.as_slice())),
+    );
 }
 
 fn print(text: &str) -> Result<(), Vec<Error>> {
@@ -156,7 +163,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
 fn build(b: args::Build) -> Result<(), Vec<Error>> {
     let (loader, options) = options(&b.common);
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
-    warn(&output.warnings);
+    warnings::kustomize(&output.warnings);
     if b.common.validate {
         let label = report::shown(&b.dir);
         validation::check_outputs(std::slice::from_ref(&output), &[label], false, &b.common)?;
@@ -214,9 +221,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     // Environments share their bases: keep parsed files for the next environment.
     loader.cache_files = envs.len() > 1;
     let outputs = strata::render::render_all(&envs, &options, &loader)?;
-    for o in &outputs {
-        warn(&o.warnings);
-    }
+    warn_envs(&envs, &outputs);
     if !r.allow_empty {
         let empty: Vec<Error> = envs
             .iter()

@@ -65,11 +65,11 @@ pub struct Accumulated {
     pub resources: ResMap,
     pub vars: Vec<Var>,
     pub config: Config,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::warning::Warning>,
 }
 
 /// An included layer with the warnings its build gave.
-type Built = (Layer, Vec<String>);
+type Built = (Layer, Vec<crate::warning::Warning>);
 
 /// What one layer hands to the layer that includes it.
 struct Layer {
@@ -96,7 +96,7 @@ pub struct Builder<'a> {
     loader: &'a Loader,
     top: PathBuf,
     stack: Vec<PathBuf>,
-    warnings: Vec<String>,
+    warnings: Vec<crate::warning::Warning>,
     build_metadata: Vec<String>,
     strict: bool,
     helm: transform::helm::HelmOptions,

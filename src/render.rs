@@ -127,9 +127,23 @@ pub fn render_all(
     options: &BuildOptions,
     loader: &Loader,
 ) -> std::result::Result<Vec<Output>, Vec<Error>> {
+    render_all_with(envs, options, loader, &|| {})
+}
+
+/// `render_all`, calling `done` as each environment finishes (for a progress bar).
+pub fn render_all_with(
+    envs: &[Environment],
+    options: &BuildOptions,
+    loader: &Loader,
+    done: &(dyn Fn() + Sync),
+) -> std::result::Result<Vec<Output>, Vec<Error>> {
     let results: Vec<Result<Output>> = envs
         .par_iter()
-        .map(|e| build(&e.dir, options, loader))
+        .map(|e| {
+            let r = build(&e.dir, options, loader);
+            done();
+            r
+        })
         .collect();
     let mut outputs = Vec::new();
     let mut errors: Vec<(Error, Vec<&str>)> = Vec::new();
@@ -193,9 +207,13 @@ pub fn write_atomically(dir: &Path, files: &[(String, String)]) -> Result<()> {
         let target = dir.join(name);
         let parent = target.parent().unwrap_or(dir).to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| io("create", &parent, &e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".strata-")
-            .suffix(".tmp")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".strata-").suffix(".tmp");
+        // Readable as any other file a command writes (tempfile's default is 0600); the
+        // umask still applies.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let mut tmp = builder
             .tempfile_in(&parent)
             .map_err(|e| io("create a file in", &parent, &e))?;
         std::io::Write::write_all(&mut tmp, content.as_bytes())

@@ -192,7 +192,8 @@ pub struct Build {
     /// The directory holding kustomization.yaml
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Write to FILE, or one file per resource into an existing DIR
+    /// Write to FILE, or one file per resource into DIR (an existing directory, or a path
+    /// ending in `/`, created if missing)
     #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -207,8 +208,17 @@ pub struct Render {
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Write DIR/<env>.yaml for each environment (required for several)
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "DIR"
+    )]
     pub out: Option<PathBuf>,
+    /// With `--out`: remove the `.yaml` files in DIR that no environment writes any more
+    /// (without it they are listed)
+    #[arg(long, requires = "out")]
+    pub prune: bool,
     /// Parallel jobs (default: all cores)
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,

@@ -11,6 +11,7 @@ mod artifact;
 mod deps;
 mod diff;
 mod formats;
+mod output;
 mod report;
 mod validation;
 mod warnings;
@@ -170,7 +171,8 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
     }
     match b.output {
         None => stdout(&output),
-        Some(path) if path.is_dir() => {
+        // A directory: one that exists, or a path ending in `/` (created).
+        Some(path) if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') => {
             let files = strata::emit::to_files(&output.resources).map_err(|e| vec![e])?;
             strata::render::write_atomically(&path, &files).map_err(|e| vec![e])
         }
@@ -192,6 +194,7 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
 
 fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let all = strata::render::environments(&r.root).map_err(|e| vec![e])?;
+    let all_names: Vec<String> = all.iter().map(|e| e.name.clone()).collect();
     let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
     if envs.is_empty() {
         return Err(vec![
@@ -217,10 +220,13 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             ),
         ]);
     }
+    let started = std::time::Instant::now();
     let (mut loader, options) = options(&r.common);
     // Environments share their bases: keep parsed files for the next environment.
     loader.cache_files = envs.len() > 1;
-    let outputs = strata::render::render_all(&envs, &options, &loader)?;
+    let outputs = output::with_progress(envs.len(), "rendering environments", |bar| {
+        strata::render::render_all_with(&envs, &options, &loader, &|| bar.inc(1))
+    })?;
     warn_envs(&envs, &outputs);
     if !r.allow_empty {
         let empty: Vec<Error> = envs
@@ -249,7 +255,13 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
                 .zip(&outputs)
                 .map(|(e, o)| (format!("{}.yaml", e.name), o.yaml()))
                 .collect();
-            strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])
+            strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])?;
+            // Stale: a file no environment of the project (rendered now or not) writes.
+            let keep: Vec<String> = all_names.iter().map(|n| format!("{n}.yaml")).collect();
+            output::handle_stale(&output::stale(&dir, &keep), r.prune)?;
+            let objects = outputs.iter().map(|o| o.resources.len()).sum();
+            output::summary(envs.len(), objects, &dir, started);
+            Ok(())
         }
     }
 }

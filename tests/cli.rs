@@ -24,7 +24,6 @@ fn stderr(out: &Output) -> String {
 
 /// A test that needs something this machine lacks says so and passes, unless
 /// `STRATA_REQUIRE_CORPORA=1` (set by `.ci/run`): then it fails.
-#[allow(dead_code)]
 fn skip(what: &str) {
     if std::env::var_os("STRATA_REQUIRE_CORPORA").is_some() {
         panic!("required but missing: {what}");
@@ -230,4 +229,133 @@ fn a_reader_that_closes_early_ends_the_build_quietly() {
         assert_eq!(stderr(&out), "", "{args:?}");
         assert!(out.status.success(), "{args:?}: {:?}", out.status);
     }
+}
+
+#[test]
+fn bash_completes_strata_re_to_render() {
+    let Ok(bash) = which("bash") else {
+        skip("bash is not installed");
+        return;
+    };
+    let script = strata(&root(), &["completions", "bash"]);
+    assert!(script.status.success(), "{}", stderr(&script));
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = tmp.path().join("strata.bash");
+    fs::write(&file, &script.stdout).expect("write");
+    // What bash does on `strata re<TAB>`: the words, the cursor's word, then the function
+    // `complete -F` registered, called with the command, the current and previous words.
+    let test = format!(
+        "source '{}'\n\
+         COMP_WORDS=(strata re); COMP_CWORD=1; COMP_LINE='strata re'; COMP_POINT=9\n\
+         fn=$(complete -p strata | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p')\n\
+         \"$fn\" strata re strata\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        file.display()
+    );
+    let out = Command::new(bash)
+        .args(["--norc", "--noprofile", "-c", &test])
+        .output()
+        .expect("bash runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "render\n",
+        "{}",
+        stderr(&out)
+    );
+    for shell in ["zsh", "fish", "powershell"] {
+        let out = strata(&root(), &["completions", shell]);
+        assert!(out.status.success() && out.stdout.len() > 1000, "{shell}");
+    }
+}
+
+fn which(program: &str) -> Result<PathBuf, ()> {
+    let path = std::env::var_os("PATH").ok_or(())?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+        .ok_or(())
+}
+
+#[test]
+fn man_page_and_version() {
+    let out = strata(&root(), &["man"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(page.contains(".TH strata 1"), "{page}");
+    assert!(page.contains("render"), "{page}");
+    let out = strata(&root(), &["--version"]);
+    let version = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        version.starts_with(&format!("strata {}", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+}
+
+#[test]
+fn init_makes_a_project_that_renders_and_validates() {
+    for templated in [false, true] {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let mut args = vec!["init", "project"];
+        if templated {
+            args.push("--templated");
+        }
+        let out = strata(tmp.path(), &args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let project = tmp.path().join("project");
+        let out = strata(&project, &["render", "--validate", "-o", "rendered"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        for env in ["dev", "staging", "prod"] {
+            let text =
+                fs::read_to_string(project.join(format!("rendered/{env}.yaml"))).expect("rendered");
+            assert!(text.contains(&format!("namespace: app-{env}")), "{text}");
+        }
+        let prod = fs::read_to_string(project.join("rendered/prod.yaml")).expect("prod");
+        assert!(prod.contains("replicas: 3"), "{prod}");
+        // Never over an existing project.
+        let out = strata(tmp.path(), &args);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains("exists already"));
+    }
+}
+
+/// The hooks in `.pre-commit-hooks.yaml` run as pre-commit runs them: the entry through
+/// `sh`, strata on PATH, in the project; a broken project fails them.
+#[test]
+fn pre_commit_hooks_render_and_validate() {
+    let Ok(sh) = which("sh") else {
+        skip("sh is not installed");
+        return;
+    };
+    let hooks = fs::read_to_string(root().join(".pre-commit-hooks.yaml")).expect("hooks");
+    let entries: Vec<&str> = hooks
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("entry: "))
+        .collect();
+    assert_eq!(entries.len(), 2, "{hooks}");
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert!(strata(tmp.path(), &["init", "."]).status.success());
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_strata"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().expect("bin dir").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for broken in [false, true] {
+        if broken {
+            fs::write(tmp.path().join("base/service.yaml"), "kind: [\n").expect("write");
+        }
+        for entry in &entries {
+            let entry = entry.strip_prefix("sh -c '").expect("sh -c");
+            let script = entry.strip_suffix("' --").expect("ends with --");
+            let out = Command::new(&sh)
+                .current_dir(tmp.path())
+                .env("PATH", &path)
+                .args(["-c", script, "--"])
+                .output()
+                .expect("sh runs");
+            assert_eq!(out.status.success(), !broken, "{entry}: {}", stderr(&out));
+        }
+    }
+    let left: Vec<_> = fs::read_dir(tmp.path()).expect("dir").collect();
+    assert_eq!(left.len(), 2, "only base/ and overlays/: nothing written");
 }

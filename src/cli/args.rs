@@ -3,10 +3,16 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `0.1.0 (1a2b3c4d5e6f 2026-12-01)` from a git checkout (see build.rs), else `0.1.0`.
+pub const VERSION: &str = match option_env!("STRATA_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "strata",
-    version,
+    version = VERSION,
     about = "Render Kubernetes manifests: Kustomize-compatible, fast, strict"
 )]
 pub struct Args {
@@ -40,6 +46,28 @@ pub enum Command {
     Deps(DepsCmd),
     /// List the environments whose render a change since a git revision affects
     Affected(AffectedCmd),
+    /// Create a project: base/ and overlays/dev, staging, prod (plain or templated)
+    Init(InitCmd),
+    /// Print the shell completion script (`source <(strata completions bash)`)
+    Completions(CompletionsCmd),
+    /// Print the manual page (roff; `strata man | man -l -`)
+    Man,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitCmd {
+    /// The project directory (created if missing; must not hold base/ or overlays/ yet)
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Templated: `values.yaml` per layer and a `.j2` Deployment reading them
+    #[arg(long)]
+    pub templated: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsCmd {
+    /// `bash`, `zsh`, `fish`, `powershell` or `elvish`
+    pub shell: clap_complete::Shell,
 }
 
 /// How to validate (`build/render --validate`, `strata validate`).

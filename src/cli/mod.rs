@@ -11,6 +11,8 @@ mod artifact;
 mod deps;
 mod diff;
 mod formats;
+mod init;
+mod manual;
 mod output;
 mod report;
 mod validation;
@@ -63,6 +65,9 @@ pub fn run() -> ExitCode {
             Command::Deps(d) => deps::run(d).map(|()| 0),
             Command::Affected(a) => affected::run(a).map(|()| 0),
             Command::Argocd(a) => argocd::run(a).map(|()| 0),
+            Command::Init(i) => init::run(&i).map(|()| 0),
+            Command::Completions(c) => manual::completions(c.shell).map(|()| 0),
+            Command::Man => manual::man().map(|()| 0),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
         .and_then(|t| {

@@ -359,3 +359,77 @@ fn pre_commit_hooks_render_and_validate() {
     let left: Vec<_> = fs::read_dir(tmp.path()).expect("dir").collect();
     assert_eq!(left.len(), 2, "only base/ and overlays/: nothing written");
 }
+
+#[test]
+fn a_project_file_puts_environments_elsewhere_and_sets_defaults() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert!(strata(tmp.path(), &["init", "-q", "p"]).status.success());
+    let p = tmp.path().join("p");
+    fs::rename(p.join("overlays"), p.join("envs")).expect("rename");
+    fs::write(
+        p.join("strata.yaml"),
+        "environments: envs/\nvalidate: true\nkubeVersion: \"1.30\"\nvalues: [common.yaml]\njobs: 2\n",
+    )
+    .expect("write");
+    fs::write(p.join("common.yaml"), "unused: 1\n").expect("write");
+    let out = strata(&p, &["render", "-q", "-o", "rendered"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for env in ["dev", "staging", "prod"] {
+        assert!(p.join(format!("rendered/{env}.yaml")).is_file(), "{env}");
+    }
+    // Found from a subdirectory upwards, as git finds `.git`.
+    let out = strata(&p.join("envs/dev"), &["render", "prod"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("namespace: app-prod"));
+    // `validate: true` validates: a broken object fails the render.
+    fs::write(
+        p.join("base/service.yaml"),
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: app\nspec:\n  ports:\n  - port: http\n",
+    )
+    .expect("write");
+    let out = strata(&p, &["render", "dev"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    // A pattern: `clusters/*`.
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert!(strata(tmp.path(), &["init", "-q", "."]).status.success());
+    fs::rename(tmp.path().join("overlays"), tmp.path().join("clusters")).expect("rename");
+    fs::write(tmp.path().join("strata.yaml"), "environments: clusters/*\n").expect("write");
+    let out = strata(tmp.path(), &["render", "-q", "-o", "out"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(tmp.path().join("out/staging.yaml").is_file());
+}
+
+#[test]
+fn an_unknown_project_setting_is_an_error_with_a_suggestion() {
+    let p = project(&[(
+        "strata.yaml",
+        "environments: envs/\nkubeVersoin: \"1.30\"\n",
+    )]);
+    let out = strata(p.path(), &["render"]);
+    assert_eq!(out.status.code(), Some(1));
+    snapshot("project-unknown-setting", &stderr(&out));
+}
+
+#[test]
+fn schemas_are_printed_for_editors() {
+    for kind in ["project", "kustomization"] {
+        let out = strata(&root(), &["schema", kind]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        assert_eq!(schema["additionalProperties"], false, "{kind}");
+    }
+    let p = project(&[
+        ("base/values.yaml", "replicas: 1\nimage: {tag: x}\n"),
+        ("other/values.schema.json", "{\"type\": \"object\"}"),
+    ]);
+    let out = strata(p.path(), &["schema", "values", "base"]);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(schema["properties"]["replicas"]["type"], "integer");
+    assert_eq!(
+        schema["properties"]["image"]["properties"]["tag"]["type"],
+        "string"
+    );
+    let out = strata(p.path(), &["schema", "values", "other"]);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(schema, serde_json::json!({"type": "object"}));
+}

@@ -79,7 +79,7 @@ fn exact(
     let now = now?;
     let mut at = at.map_err(|e| vec![e])?;
     at.bring(repo, &reads).map_err(|e| vec![e])?;
-    let then_all = if at.root.join("overlays").is_dir() {
+    let then_all = if strata::render::is_project(&at.root) {
         strata::render::environments(&at.root).unwrap_or_default()
     } else {
         Vec::new()

@@ -52,6 +52,27 @@ pub enum Command {
     Completions(CompletionsCmd),
     /// Print the manual page (roff; `strata man | man -l -`)
     Man,
+    /// Print a JSON schema for editors: `project` (strata.yaml), `values` (a layer's
+    /// values.yaml), `kustomization`
+    Schema(SchemaCmd),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// strata.yaml
+    Project,
+    /// A layer's values.yaml: its values.schema.json, else the shape of its values.yaml
+    Values,
+    /// kustomization.yaml
+    Kustomization,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SchemaCmd {
+    pub kind: SchemaKind,
+    /// With `values`: the layer's directory
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(clap::Args, Debug)]

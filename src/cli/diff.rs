@@ -99,7 +99,7 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
     super::warn_envs(&now_envs, &now);
     let mut at = at.map_err(|e| vec![e])?;
     at.bring(&repo, &reads).map_err(|e| vec![e])?;
-    let then_all = if at.root.join("overlays").is_dir() {
+    let then_all = if strata::render::is_project(&at.root) {
         strata::render::environments(&at.root).map_err(|e| vec![e])?
     } else {
         Vec::new()

@@ -14,6 +14,7 @@ mod formats;
 mod init;
 mod manual;
 mod output;
+mod project;
 mod report;
 mod validation;
 mod warnings;
@@ -31,8 +32,14 @@ use strata::{BuildOptions, Error, Loader};
 pub(crate) const WORKER_STACK: usize = 64 << 20;
 
 pub fn run() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
     warnings::set_quiet(args.quiet);
+    if let Err(errors) = project::prepare(&mut args.command) {
+        for e in &errors {
+            report::print(e);
+        }
+        return ExitCode::from(1);
+    }
     let jobs = match &args.command {
         Command::Render(r) => r.jobs,
         Command::Artifact(args::ArtifactCmd::Build(b)) => b.artifact.jobs,
@@ -68,6 +75,7 @@ pub fn run() -> ExitCode {
             Command::Init(i) => init::run(&i).map(|()| 0),
             Command::Completions(c) => manual::completions(c.shell).map(|()| 0),
             Command::Man => manual::man().map(|()| 0),
+            Command::Schema(s) => schema(&s).map(|()| 0),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
         .and_then(|t| {
@@ -202,15 +210,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let all_names: Vec<String> = all.iter().map(|e| e.name.clone()).collect();
     let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
     if envs.is_empty() {
-        return Err(vec![
-            Error::new(format!(
-                "no environments under `{}`",
-                r.root.join("overlays").display()
-            ))
-            .with_help(
-                "an environment is a directory under `overlays/` holding a kustomization.yaml",
-            ),
-        ]);
+        return Err(vec![no_environments(&r.root)]);
     }
     if envs.len() > 1 && r.out.is_none() {
         let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
@@ -269,6 +269,32 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             Ok(())
         }
     }
+}
+
+fn schema(s: &args::SchemaCmd) -> Result<(), Vec<Error>> {
+    let schema = match s.kind {
+        args::SchemaKind::Project => strata::schema::project(),
+        args::SchemaKind::Kustomization => strata::schema::kustomization(),
+        args::SchemaKind::Values => strata::schema::values(&s.dir).map_err(|e| vec![e])?,
+    };
+    let mut text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| vec![Error::new(format!("cannot print the schema: {e}"))])?;
+    text.push('\n');
+    print(&text)
+}
+
+/// The error for a project without environments, naming where they were looked for.
+fn no_environments(root: &std::path::Path) -> Error {
+    let place = strata::project::Project::load(root)
+        .map(|p| p.environments.shown())
+        .unwrap_or_else(|_| "overlays/".to_string());
+    Error::new(format!(
+        "no environments under `{}`",
+        root.join(&place).display()
+    ))
+    .with_help(format!(
+        "an environment is a directory under `{place}` holding a kustomization.yaml"
+    ))
 }
 
 fn values(v: args::ValuesCmd) -> Result<(), Vec<Error>> {

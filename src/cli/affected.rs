@@ -28,8 +28,10 @@ pub fn run(a: AffectedCmd) -> Result<(), Errors> {
         let plans: Vec<strata::Result<strata::deps::Deps>> = envs
             .par_iter()
             .map(|e| {
-                super::deps::plan(&e.dir, &a.common)
-                    .map_err(|err| err.context(format!("environment `{}`", e.name)))
+                let mut d = super::deps::plan(&e.dir, &a.common)
+                    .map_err(|err| err.context(format!("environment `{}`", e.name)))?;
+                super::deps::with_project_file(&mut d, &a.root);
+                Ok(d)
             })
             .collect();
         let mut errors = Vec::new();

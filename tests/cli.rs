@@ -433,3 +433,116 @@ fn schemas_are_printed_for_editors() {
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(schema, serde_json::json!({"type": "object"}));
 }
+
+/// A templated project: a base whose templates read `replicas`, `image.tag` and a list of
+/// `ports`, and an environment overriding some of them.
+fn templated() -> tempfile::TempDir {
+    project(&[
+        (
+            "base/kustomization.yaml",
+            "resources:\n- settings.yaml.j2\n",
+        ),
+        (
+            "base/settings.yaml.j2",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  replicas: \"{{ values.replicas }}\"\n  tag: \"{{ values.image.tag }}\"\n  ports: \"{{ values.ports | join(',') }}\"\n",
+        ),
+        (
+            "base/values.yaml",
+            "replicas: 1\nimage: {repo: web, tag: base}\nports: [80, 443]\n",
+        ),
+        (
+            "overlays/prod/kustomization.yaml",
+            "resources:\n- ../../base\n",
+        ),
+        ("overlays/prod/values.yaml", "replicas: 3\n"),
+        ("extra.yaml", "image:\n  tga: typo\n"),
+        ("port.json", "[8080, 8443]"),
+    ])
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn values_are_shown_layer_by_layer() {
+    let p = templated();
+    let out = strata(p.path(), &["values", "prod", "--set", "image.tag=x"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    snapshot("values-layers", &stdout(&out));
+    let out = strata(
+        p.path(),
+        &["values", "prod", "--layer", "base", "-o", "json"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        json,
+        serde_json::json!({"replicas": 3, "image": {"repo": "web", "tag": "base"}, "ports": [80, 443]})
+    );
+    let out = strata(p.path(), &["values", "prod", "--layer", "nowhere"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is not a layer of environment `prod`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn set_takes_list_indices_json_and_files() {
+    let p = templated();
+    let data = |args: &[&str]| {
+        let mut all = vec!["render", "prod"];
+        all.extend_from_slice(args);
+        let out = strata(p.path(), &all);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        stdout(&out)
+    };
+    assert!(data(&["--set", "ports[1]=8443"]).contains("ports: 80,8443"));
+    assert!(data(&["--set", "ports[3]=9"]).contains("ports: 80,443,None,9"));
+    assert!(data(&["--set-json", "ports=[1, 2]"]).contains("ports: 1,2"));
+    let out = data(&["--set-file", "image.tag=port.json"]);
+    assert!(out.contains("tag: '[8080, 8443]'"), "{out}");
+    let out = strata(p.path(), &["values", "prod", "--set", "ports[0]=8080"]);
+    snapshot("values-set-index", &stdout(&out));
+    let out = strata(p.path(), &["render", "prod", "--set", "ports[x]=1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not a number"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_value_nothing_reads_is_a_warning() {
+    let p = templated();
+    let out = strata(
+        p.path(),
+        &[
+            "render",
+            "prod",
+            "--set",
+            "replicsa=3",
+            "-f",
+            "extra.yaml",
+            "--set",
+            "replicas=2",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    snapshot("unused-values", &stderr(&out));
+    // `-q` silences it; a template that reads the values wholesale reads everything.
+    let out = strata(p.path(), &["render", "-q", "prod", "--set", "replicsa=3"]);
+    assert_eq!(stderr(&out), "");
+    fs::write(
+        p.path().join("base/all.yaml.j2"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: all\ndata:\n  all: '{{ values | tojson }}'\n",
+    )
+    .expect("write");
+    fs::write(
+        p.path().join("base/kustomization.yaml"),
+        "resources:\n- settings.yaml.j2\n- all.yaml.j2\n",
+    )
+    .expect("write");
+    let out = strata(p.path(), &["render", "prod", "--set", "replicsa=3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+}

@@ -125,7 +125,7 @@ pub fn values_options(
     Ok(ValuesOptions {
         files,
         set: req.set.clone(),
-        set_string: Vec::new(),
         layers: env_layer.into_iter().chain(layers).collect(),
+        ..ValuesOptions::default()
     })
 }

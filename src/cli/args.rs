@@ -228,12 +228,18 @@ pub struct ValuesArgs {
     /// A values file applied over the environment's values (repeatable, in order)
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Set a value: `a.b=v` (read as YAML: `3` is a number); repeatable
+    /// Set a value: `a.b=v`, `list[0].name=v` (read as YAML: `3` is a number); repeatable
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Set a value as a string: `a.b=v`; repeatable
     #[arg(long = "set-string", value_name = "PATH=VALUE")]
     pub set_string: Vec<String>,
+    /// Set a value from JSON: `a.b={"x": [1, 2]}`; repeatable
+    #[arg(long = "set-json", value_name = "PATH=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a value to a file's text: `a.b=path/to/file`; repeatable
+    #[arg(long = "set-file", value_name = "PATH=FILE")]
+    pub set_file: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -279,6 +285,15 @@ pub struct Render {
     pub common: Common,
 }
 
+/// What `strata values` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValuesOutput {
+    /// YAML, each value followed by `# file:line` (or the flag) it came from
+    Yaml,
+    /// JSON: the values of one layer (`--layer`), or `[{"layer", "values"}, ...]`
+    Json,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ValuesCmd {
     /// The environment (its path under `overlays/`)
@@ -286,6 +301,19 @@ pub struct ValuesCmd {
     /// The project root holding `overlays/`
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
+    /// Only the values the templates of this layer see (default: every layer with values
+    /// or templates, the environment first)
+    #[arg(long, value_name = "DIR")]
+    pub layer: Option<PathBuf>,
+    /// `yaml` (annotated with origins) or `json`
+    #[arg(
+        short = 'o',
+        long,
+        value_enum,
+        default_value = "yaml",
+        value_name = "FORMAT"
+    )]
+    pub output: ValuesOutput,
     #[command(flatten)]
     pub values: ValuesArgs,
 }

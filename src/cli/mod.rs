@@ -16,7 +16,9 @@ mod manual;
 mod output;
 mod project;
 mod report;
+mod unused;
 mod validation;
+mod values;
 mod warnings;
 
 use args::{Args, Command, Common, ValuesArgs};
@@ -65,7 +67,7 @@ pub fn run() -> ExitCode {
         .spawn(move || match args.command {
             Command::Build(b) => build(b).map(|()| 0),
             Command::Render(r) => render(r).map(|()| 0),
-            Command::Values(v) => values(v).map(|()| 0),
+            Command::Values(v) => values::run(&v).map(|()| 0),
             Command::Validate(v) => validation::validate_cmd(v).map(|()| 0),
             Command::Artifact(a) => artifact::run(a).map(|()| 0),
             Command::Diff(d) => diff::run(d),
@@ -141,6 +143,8 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
         files: v.files.clone(),
         set: v.set.clone(),
         set_string: v.set_string.clone(),
+        set_json: v.set_json.clone(),
+        set_file: v.set_file.clone(),
         layers: Vec::new(),
     }
 }
@@ -170,6 +174,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
         limits: strata::resolve::Limits {
             max_depth: c.limits.max_depth,
         },
+        record_values: None,
     };
     (loader, options)
 }
@@ -178,6 +183,7 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
     let (loader, options) = options(&b.common);
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
     warnings::kustomize(&output.warnings);
+    warn(&unused::check(&[&b.dir], &b.common.values, &b.common));
     if b.common.validate {
         let label = report::shown(&b.dir);
         validation::check_outputs(std::slice::from_ref(&output), &[label], false, &b.common)?;
@@ -233,6 +239,8 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
         strata::render::render_all_with(&envs, &options, &loader, &|| bar.inc(1))
     })?;
     warn_envs(&envs, &outputs);
+    let dirs: Vec<&std::path::Path> = envs.iter().map(|e| e.dir.as_path()).collect();
+    warn(&unused::check(&dirs, &r.common.values, &r.common));
     if !r.allow_empty {
         let empty: Vec<Error> = envs
             .iter()
@@ -295,19 +303,4 @@ fn no_environments(root: &std::path::Path) -> Error {
     .with_help(format!(
         "an environment is a directory under `{place}` holding a kustomization.yaml"
     ))
-}
-
-fn values(v: args::ValuesCmd) -> Result<(), Vec<Error>> {
-    let all = strata::render::environments(&v.root).map_err(|e| vec![e])?;
-    let env = strata::render::select(all, std::slice::from_ref(&v.env)).map_err(|e| vec![e])?;
-    let loader = Loader::default();
-    let options = BuildOptions {
-        values: values_options(&v.values),
-        env: Some(v.env.clone()),
-        ..BuildOptions::default()
-    };
-    let values = strata::resolve::Builder::new(&loader, &env[0].dir, &options)
-        .top_values()
-        .map_err(|e| vec![e])?;
-    print(&values.annotated())
 }

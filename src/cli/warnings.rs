@@ -81,8 +81,8 @@ pub fn grouped<'a>(outputs: impl IntoIterator<Item = (Option<&'a str>, &'a [Warn
     for g in groups.values() {
         report::print_warning(&as_error(g));
     }
-    if groups.len() > 1 {
-        let total: usize = groups.values().map(|g| g.count).sum();
+    let total: usize = groups.values().map(|g| g.count).sum();
+    if groups.len() > 1 && total > groups.len() {
         let _ = writeln!(
             std::io::stderr().lock(),
             "{} warnings ({} distinct)",

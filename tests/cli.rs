@@ -546,3 +546,32 @@ fn a_value_nothing_reads_is_a_warning() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn a_validation_error_in_a_shared_base_is_reported_once() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert!(strata(tmp.path(), &["init", "-q", "."]).status.success());
+    fs::write(
+        tmp.path().join("base/hpa.yaml"),
+        "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: app\nspec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: app\n  minReplicas: 1\n  maxReplicas: 3\n",
+    )
+    .expect("write");
+    fs::write(
+        tmp.path().join("base/kustomization.yaml"),
+        "resources:\n- deployment.yaml\n- service.yaml\n- hpa.yaml\n",
+    )
+    .expect("write");
+    let out = strata(
+        tmp.path(),
+        &[
+            "render",
+            "--validate",
+            "--kube-version",
+            "1.30",
+            "-o",
+            "out",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    snapshot("validate-shared-base", &stderr(&out));
+}

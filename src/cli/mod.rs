@@ -235,7 +235,12 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let (mut loader, options) = options(&r.common);
     // Environments share their bases: keep parsed files for the next environment.
     loader.cache_files = envs.len() > 1;
-    let outputs = output::with_progress(envs.len(), "rendering environments", |bar| {
+    let remotes = || match loader.fetches.entries().len() {
+        0 => String::new(),
+        1 => ", 1 remote base".to_string(),
+        n => format!(", {n} remote bases"),
+    };
+    let outputs = output::with_progress(envs.len(), "rendering environments", &remotes, |bar| {
         strata::render::render_all_with(&envs, &options, &loader, &|| bar.inc(1))
     })?;
     warn_envs(&envs, &outputs);

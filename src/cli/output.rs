@@ -15,8 +15,14 @@ use strata::Error;
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
 
 /// A progress bar on stderr that shows itself only when stderr is a terminal and the work
-/// takes longer than `PROGRESS_AFTER`; `run` returns what `work` returns.
-pub fn with_progress<T>(total: usize, what: &str, work: impl FnOnce(&ProgressBar) -> T) -> T {
+/// takes longer than `PROGRESS_AFTER`; `status` adds to its message while it runs (remote
+/// bases fetched). Returns what `work` returns.
+pub fn with_progress<T>(
+    total: usize,
+    what: &str,
+    status: &(dyn Fn() -> String + Sync),
+    work: impl FnOnce(&ProgressBar) -> T,
+) -> T {
     let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
     if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos}/{len} [{elapsed}]") {
         bar.set_style(style);
@@ -27,15 +33,24 @@ pub fn with_progress<T>(total: usize, what: &str, work: impl FnOnce(&ProgressBar
     }
     let (stop, stopped) = mpsc::channel::<()>();
     let shown = bar.clone();
-    let timer = std::thread::spawn(move || {
-        if stopped.recv_timeout(PROGRESS_AFTER).is_err() {
+    let out = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            if stopped.recv_timeout(PROGRESS_AFTER).is_ok() {
+                return;
+            }
             shown.set_draw_target(ProgressDrawTarget::stderr());
             shown.enable_steady_tick(Duration::from_millis(120));
-        }
+            loop {
+                shown.set_message(format!("{what}{}", status()));
+                if stopped.recv_timeout(Duration::from_millis(200)).is_ok() {
+                    return;
+                }
+            }
+        });
+        let out = work(&bar);
+        let _ = stop.send(());
+        out
     });
-    let out = work(&bar);
-    let _ = stop.send(());
-    let _ = timer.join();
     bar.finish_and_clear();
     out
 }

@@ -259,7 +259,8 @@ pub struct Build {
 pub struct Render {
     /// Environments to render (default: all)
     pub envs: Vec<String>,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Write DIR/<env>.yaml for each environment (required for several)
@@ -298,7 +299,8 @@ pub enum ValuesOutput {
 pub struct ValuesCmd {
     /// The environment (its path under `overlays/`)
     pub env: String,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Only the values the templates of this layer see (default: every layer with values
@@ -369,7 +371,8 @@ pub enum Layout {
 /// Options shared by `artifact build` and `artifact push`.
 #[derive(clap::Args, Debug)]
 pub struct ArtifactCommon {
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Parallel jobs (default: all cores)
@@ -464,7 +467,8 @@ pub struct DiffCmd {
     /// Compare the environments at this git revision (old) with the working tree (new)
     #[arg(long, value_name = "REV")]
     pub rev: Option<String>,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// `text`, `markdown` or `json`
@@ -515,7 +519,8 @@ pub enum DepsFormat {
 pub struct DepsCmd {
     /// The environment (its path under `overlays/`)
     pub env: String,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// `text` or `json`
@@ -553,7 +558,8 @@ pub struct AffectedCmd {
     /// Keep only the environments whose rendered bytes change (renders both sides)
     #[arg(long)]
     pub exact: bool,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// `text` or `json`

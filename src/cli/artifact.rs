@@ -35,7 +35,7 @@ fn render(
     }
     let (mut loader, options) = super::options(&a.common);
     loader.cache_files = envs.len() > 1;
-    let outputs = strata::render::render_all(&envs, &options, &loader)?;
+    let outputs = super::output::render_all(&envs, &options, &loader)?;
     super::warn_envs(&envs, &outputs);
     if a.common.validate {
         let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();

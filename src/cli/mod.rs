@@ -235,14 +235,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let (mut loader, options) = options(&r.common);
     // Environments share their bases: keep parsed files for the next environment.
     loader.cache_files = envs.len() > 1;
-    let remotes = || match loader.fetches.entries().len() {
-        0 => String::new(),
-        1 => ", 1 remote base".to_string(),
-        n => format!(", {n} remote bases"),
-    };
-    let outputs = output::with_progress(envs.len(), "rendering environments", &remotes, |bar| {
-        strata::render::render_all_with(&envs, &options, &loader, &|| bar.inc(1))
-    })?;
+    let outputs = output::render_all(&envs, &options, &loader)?;
     warn_envs(&envs, &outputs);
     let dirs: Vec<&std::path::Path> = envs.iter().map(|e| e.dir.as_path()).collect();
     warn(&unused::check(&dirs, &r.common.values, &r.common));

@@ -55,6 +55,23 @@ pub fn with_progress<T>(
     out
 }
 
+/// `strata::render::render_all` with a progress bar: environments rendered / total and the
+/// remote bases fetched so far.
+pub fn render_all(
+    envs: &[strata::render::Environment],
+    options: &strata::BuildOptions,
+    loader: &strata::Loader,
+) -> Result<Vec<strata::Output>, Vec<Error>> {
+    let remotes = || match loader.fetches.entries().len() {
+        0 => String::new(),
+        1 => ", 1 remote base".to_string(),
+        n => format!(", {n} remote bases"),
+    };
+    with_progress(envs.len(), "rendering environments", &remotes, |bar| {
+        strata::render::render_all_with(envs, options, loader, &|| bar.inc(1))
+    })
+}
+
 /// `wrote 3 environments, 1,512 objects to rendered/ in 0.10 s` on stderr.
 pub fn summary(envs: usize, objects: usize, dir: &Path, started: Instant) {
     if quiet() {

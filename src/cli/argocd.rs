@@ -222,6 +222,7 @@ fn common(g: &Generate, ctx: &Context) -> Common {
         values: ValuesArgs::default(),
         limits,
         validate: true,
+        no_validate: false,
         report: None,
         report_format: None,
         validation: g.validation.clone(),

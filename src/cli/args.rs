@@ -185,6 +185,9 @@ pub struct Common {
     /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
     #[arg(long)]
     pub validate: bool,
+    /// Do not validate, whatever `strata.yaml` says (`validate: true`)
+    #[arg(long, conflicts_with = "validate")]
+    pub no_validate: bool,
     /// With `--validate`: also write a validation report to FILE
     #[arg(long, value_name = "FILE", requires = "validate")]
     pub report: Option<PathBuf>,

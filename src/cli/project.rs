@@ -42,7 +42,7 @@ pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
         if c.validation.kube_version.is_none() {
             c.validation.kube_version.clone_from(&project.kube_version);
         }
-        if project.validate == Some(true) {
+        if project.validate == Some(true) && !c.no_validate {
             c.validate = true;
         }
         if c.validation.crds.is_empty() {

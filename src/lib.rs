@@ -21,17 +21,21 @@ pub mod load;
 pub mod patch;
 pub mod pointer;
 pub mod process;
+pub mod project;
 pub mod render;
 pub mod resolve;
 pub mod resource;
+pub mod schema;
 pub mod template;
 pub mod transform;
 pub mod validate;
+pub mod warning;
 pub mod yaml;
 
 pub use error::{Error, Result};
 pub use load::{LoadRestrictor, Loader};
 pub use resolve::{BuildOptions, Reorder};
+pub use warning::Warning;
 
 use std::path::Path;
 
@@ -39,7 +43,7 @@ use std::path::Path;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Output {
     pub resources: Vec<resource::Resource>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl Output {

@@ -8,6 +8,7 @@
 use crate::error::{Error, Result};
 use crate::load::Loader;
 use crate::load::kustomization::FILE_NAMES;
+use crate::project::Environments;
 use crate::{BuildOptions, Output, build};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -24,16 +25,51 @@ pub struct Environment {
 /// The walk follows a symlinked directory only when it leads to a directory inside the
 /// project that the walk has not seen: `overlays/usr -> /usr` is not walked, and
 /// `overlays/self -> .` does not multiply the environments.
+///
+/// Where they are is `overlays/` unless the project's `strata.yaml` says otherwise
+/// (`environments: envs/`, or a pattern such as `clusters/*`).
 pub fn environments(root: &Path) -> Result<Vec<Environment>> {
-    let overlays = root.join("overlays");
-    if !overlays.is_dir() {
-        return Err(Error::new(format!(
-            "no `overlays/` directory in `{}`",
-            root.display()
-        ))
-        .with_help("run `strata render` at a project root holding `base/` and `overlays/`, or pass `--root DIR`"));
+    let project = crate::project::Project::load(root)?;
+    let spec = project.environments;
+    let (base, pattern) = match &spec {
+        Environments::Dir(d) => (root.join(d), None),
+        Environments::Glob(g) => {
+            // The part before the first `*` names the environments' parent.
+            let fixed: Vec<&str> = g.split('/').take_while(|s| !s.contains('*')).collect();
+            let rest: Vec<&str> = g.split('/').skip(fixed.len()).collect();
+            (root.join(fixed.join("/")), Some(rest))
+        }
+    };
+    if !base.is_dir() {
+        let (message, help) = match &project.file {
+            None => (
+                format!("no `overlays/` directory in `{}`", root.display()),
+                "run `strata render` at a project root holding `base/` and `overlays/`, or pass `--root DIR` (a `strata.yaml` there can name another directory: `environments: envs/`)".to_string(),
+            ),
+            Some(_) => (
+                format!(
+                    "no `{}` directory in `{}`, where `strata.yaml` puts the environments",
+                    base.strip_prefix(root).unwrap_or(&base).display(),
+                    root.display()
+                ),
+                "fix `environments:` in `strata.yaml`".to_string(),
+            ),
+        };
+        let mut err = Error::new(message).with_help(help);
+        if let Some(f) = &project.file {
+            err = err.in_file(f);
+        }
+        return Err(err);
     }
     let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    if let Some(pattern) = pattern {
+        let mut out = Vec::new();
+        matching(&real_root, &base, &base, &pattern, &mut out);
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dedup_by(|a, b| a.name == b.name);
+        return Ok(out);
+    }
+    let overlays = base;
     let mut seen = std::collections::HashSet::new();
     if let Ok(Some(real)) = crate::load::fs::real(&overlays) {
         seen.insert(real);
@@ -42,6 +78,50 @@ pub fn environments(root: &Path) -> Result<Vec<Environment>> {
     collect(&real_root, &overlays, &overlays, &mut seen, &mut out)?;
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The directories below `dir` matching `pattern` (one segment per level, `*` a wildcard)
+/// that hold a kustomization. A symlink is followed only into the project.
+fn matching(root: &Path, base: &Path, dir: &Path, pattern: &[&str], out: &mut Vec<Environment>) {
+    let Some((first, rest)) = pattern.split_first() else {
+        if FILE_NAMES.iter().any(|f| dir.join(f).is_file()) {
+            let name = dir
+                .strip_prefix(base)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            if !name.is_empty() {
+                out.push(Environment {
+                    name,
+                    dir: dir.to_path_buf(),
+                });
+            }
+        }
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<std::fs::DirEntry> = entries.filter_map(std::result::Result::ok).collect();
+    entries.sort_by_key(std::fs::DirEntry::path);
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') || !crate::project::wildcard(first, &name) {
+            continue;
+        }
+        let path = entry.path();
+        let inside = match crate::load::fs::real(&path) {
+            Ok(Some(r)) => r.is_dir() && r.starts_with(root),
+            _ => false,
+        };
+        if inside {
+            matching(root, base, &path, rest, out);
+        }
+    }
+}
+
+/// Whether `root` is a project: it has `overlays/` or a `strata.yaml`.
+pub fn is_project(root: &Path) -> bool {
+    root.join("overlays").is_dir() || root.join(crate::project::FILE).is_file()
 }
 
 fn collect(
@@ -119,31 +199,56 @@ pub fn select(all: Vec<Environment>, names: &[String]) -> Result<Vec<Environment
 }
 
 /// Build every environment in parallel; all errors are returned, in environment order.
+///
+/// The same error in several environments (a broken base they share) is returned once,
+/// naming them all.
 pub fn render_all(
     envs: &[Environment],
     options: &BuildOptions,
     loader: &Loader,
 ) -> std::result::Result<Vec<Output>, Vec<Error>> {
+    render_all_with(envs, options, loader, &|| {})
+}
+
+/// `render_all`, calling `done` as each environment finishes (for a progress bar).
+pub fn render_all_with(
+    envs: &[Environment],
+    options: &BuildOptions,
+    loader: &Loader,
+    done: &(dyn Fn() + Sync),
+) -> std::result::Result<Vec<Output>, Vec<Error>> {
     let results: Vec<Result<Output>> = envs
         .par_iter()
         .map(|e| {
-            build(&e.dir, options, loader)
-                .map_err(|err| err.context(format!("environment `{}`", e.name)))
+            let r = build(&e.dir, options, loader);
+            done();
+            r
         })
         .collect();
     let mut outputs = Vec::new();
-    let mut errors = Vec::new();
-    for r in results {
+    let mut errors: Vec<(Error, Vec<&str>)> = Vec::new();
+    for (r, env) in results.into_iter().zip(envs) {
         match r {
             Ok(o) => outputs.push(o),
-            Err(e) => errors.push(e),
+            Err(e) => match errors.iter_mut().find(|(seen, _)| *seen == e) {
+                Some((_, names)) => names.push(&env.name),
+                None => errors.push((e, vec![&env.name])),
+            },
         }
     }
     if errors.is_empty() {
-        Ok(outputs)
-    } else {
-        Err(errors)
+        return Ok(outputs);
     }
+    Err(errors
+        .into_iter()
+        .map(|(e, names)| {
+            let names: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+            match names.as_slice() {
+                [one] => e.context(format!("environment {one}")),
+                many => e.context(format!("environments {}", many.join(", "))),
+            }
+        })
+        .collect())
 }
 
 /// Write `files` (relative path, content) into `dir`: all of them or none.
@@ -182,9 +287,13 @@ pub fn write_atomically(dir: &Path, files: &[(String, String)]) -> Result<()> {
         let target = dir.join(name);
         let parent = target.parent().unwrap_or(dir).to_path_buf();
         std::fs::create_dir_all(&parent).map_err(|e| io("create", &parent, &e))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".strata-")
-            .suffix(".tmp")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".strata-").suffix(".tmp");
+        // Readable as any other file a command writes (tempfile's default is 0600); the
+        // umask still applies.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+        let mut tmp = builder
             .tempfile_in(&parent)
             .map_err(|e| io("create a file in", &parent, &e))?;
         std::io::Write::write_all(&mut tmp, content.as_bytes())

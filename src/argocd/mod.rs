@@ -38,9 +38,10 @@ fn has_kustomization(dir: &Path) -> bool {
     FILE_NAMES.iter().any(|f| dir.join(f).is_file())
 }
 
-/// The environments of a project root at `app` (none when it has no `overlays/`).
+/// The environments of a project root at `app` (none when it has no `overlays/` and no
+/// `strata.yaml`).
 pub fn environments(app: &Path) -> Result<Vec<crate::render::Environment>> {
-    if !app.join("overlays").is_dir() {
+    if !crate::render::is_project(app) {
         return Ok(Vec::new());
     }
     crate::render::environments(app)
@@ -124,7 +125,7 @@ pub fn values_options(
     Ok(ValuesOptions {
         files,
         set: req.set.clone(),
-        set_string: Vec::new(),
         layers: env_layer.into_iter().chain(layers).collect(),
+        ..ValuesOptions::default()
     })
 }

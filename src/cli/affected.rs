@@ -28,8 +28,10 @@ pub fn run(a: AffectedCmd) -> Result<(), Errors> {
         let plans: Vec<strata::Result<strata::deps::Deps>> = envs
             .par_iter()
             .map(|e| {
-                super::deps::plan(&e.dir, &a.common)
-                    .map_err(|err| err.context(format!("environment `{}`", e.name)))
+                let mut d = super::deps::plan(&e.dir, &a.common)
+                    .map_err(|err| err.context(format!("environment `{}`", e.name)))?;
+                super::deps::with_project_file(&mut d, &a.root);
+                Ok(d)
             })
             .collect();
         let mut errors = Vec::new();
@@ -79,7 +81,7 @@ fn exact(
     let now = now?;
     let mut at = at.map_err(|e| vec![e])?;
     at.bring(repo, &reads).map_err(|e| vec![e])?;
-    let then_all = if at.root.join("overlays").is_dir() {
+    let then_all = if strata::render::is_project(&at.root) {
         strata::render::environments(&at.root).unwrap_or_default()
     } else {
         Vec::new()

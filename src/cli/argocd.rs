@@ -222,6 +222,7 @@ fn common(g: &Generate, ctx: &Context) -> Common {
         values: ValuesArgs::default(),
         limits,
         validate: true,
+        no_validate: false,
         report: None,
         report_format: None,
         validation: g.validation.clone(),
@@ -254,7 +255,7 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
             let (version, note) =
                 argocd::env::schema_version(kube, &shipped).map_err(|e| vec![e])?;
             if let Some(n) = note {
-                super::warn(&[format!("warning: {n}")]);
+                super::warn(&[strata::Warning::new(format!("warning: {n}"), n)]);
             }
             c.validation.kube_version = Some(version);
         }

@@ -3,13 +3,22 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `0.1.0 (1a2b3c4d5e6f 2026-12-01)` from a git checkout (see build.rs), else `0.1.0`.
+pub const VERSION: &str = match option_env!("STRATA_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
+
 #[derive(Parser, Debug)]
 #[command(
     name = "strata",
-    version,
+    version = VERSION,
     about = "Render Kubernetes manifests: Kustomize-compatible, fast, strict"
 )]
 pub struct Args {
+    /// Print no warnings (errors are still reported)
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -37,6 +46,49 @@ pub enum Command {
     Deps(DepsCmd),
     /// List the environments whose render a change since a git revision affects
     Affected(AffectedCmd),
+    /// Create a project: base/ and overlays/dev, staging, prod (plain or templated)
+    Init(InitCmd),
+    /// Print the shell completion script (`source <(strata completions bash)`)
+    Completions(CompletionsCmd),
+    /// Print the manual page (roff; `strata man | man -l -`)
+    Man,
+    /// Print a JSON schema for editors: `project` (strata.yaml), `values` (a layer's
+    /// values.yaml), `kustomization`
+    Schema(SchemaCmd),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// strata.yaml
+    Project,
+    /// A layer's values.yaml: its values.schema.json, else the shape of its values.yaml
+    Values,
+    /// kustomization.yaml
+    Kustomization,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SchemaCmd {
+    pub kind: SchemaKind,
+    /// With `values`: the layer's directory
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct InitCmd {
+    /// The project directory (created if missing; must not hold base/ or overlays/ yet)
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// Templated: `values.yaml` per layer and a `.j2` Deployment reading them
+    #[arg(long)]
+    pub templated: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompletionsCmd {
+    /// `bash`, `zsh`, `fish`, `powershell` or `elvish`
+    pub shell: clap_complete::Shell,
 }
 
 /// How to validate (`build/render --validate`, `strata validate`).
@@ -133,6 +185,9 @@ pub struct Common {
     /// Validate the output against Kubernetes schemas (nothing is printed if it fails)
     #[arg(long)]
     pub validate: bool,
+    /// Do not validate, whatever `strata.yaml` says (`validate: true`)
+    #[arg(long, conflicts_with = "validate")]
+    pub no_validate: bool,
     /// With `--validate`: also write a validation report to FILE
     #[arg(long, value_name = "FILE", requires = "validate")]
     pub report: Option<PathBuf>,
@@ -179,12 +234,18 @@ pub struct ValuesArgs {
     /// A values file applied over the environment's values (repeatable, in order)
     #[arg(short = 'f', long = "values", value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// Set a value: `a.b=v` (read as YAML: `3` is a number); repeatable
+    /// Set a value: `a.b=v`, `list[0].name=v` (read as YAML: `3` is a number); repeatable
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
     /// Set a value as a string: `a.b=v`; repeatable
     #[arg(long = "set-string", value_name = "PATH=VALUE")]
     pub set_string: Vec<String>,
+    /// Set a value from JSON: `a.b={"x": [1, 2]}`; repeatable
+    #[arg(long = "set-json", value_name = "PATH=JSON")]
+    pub set_json: Vec<String>,
+    /// Set a value to a file's text: `a.b=path/to/file`; repeatable
+    #[arg(long = "set-file", value_name = "PATH=FILE")]
+    pub set_file: Vec<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -192,7 +253,8 @@ pub struct Build {
     /// The directory holding kustomization.yaml
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// Write to FILE, or one file per resource into an existing DIR
+    /// Write to FILE, or one file per resource into DIR (an existing directory, or a path
+    /// ending in `/`, created if missing)
     #[arg(short = 'o', long = "output", value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -203,12 +265,22 @@ pub struct Build {
 pub struct Render {
     /// Environments to render (default: all)
     pub envs: Vec<String>,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Write DIR/<env>.yaml for each environment (required for several)
-    #[arg(long, value_name = "DIR")]
+    #[arg(
+        short = 'o',
+        long = "out",
+        visible_alias = "output",
+        value_name = "DIR"
+    )]
     pub out: Option<PathBuf>,
+    /// With `--out`: remove the `.yaml` files in DIR that no environment writes any more
+    /// (without it they are listed)
+    #[arg(long, requires = "out")]
+    pub prune: bool,
     /// Parallel jobs (default: all cores)
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
@@ -220,13 +292,36 @@ pub struct Render {
     pub common: Common,
 }
 
+/// What `strata values` prints.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValuesOutput {
+    /// YAML, each value followed by `# file:line` (or the flag) it came from
+    Yaml,
+    /// JSON: the values of one layer (`--layer`), or `[{"layer", "values"}, ...]`
+    Json,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct ValuesCmd {
     /// The environment (its path under `overlays/`)
     pub env: String,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
+    /// Only the values the templates of this layer see (default: every layer with values
+    /// or templates, the environment first)
+    #[arg(long, value_name = "DIR")]
+    pub layer: Option<PathBuf>,
+    /// `yaml` (annotated with origins) or `json`
+    #[arg(
+        short = 'o',
+        long,
+        value_enum,
+        default_value = "yaml",
+        value_name = "FORMAT"
+    )]
+    pub output: ValuesOutput,
     #[command(flatten)]
     pub values: ValuesArgs,
 }
@@ -282,7 +377,8 @@ pub enum Layout {
 /// Options shared by `artifact build` and `artifact push`.
 #[derive(clap::Args, Debug)]
 pub struct ArtifactCommon {
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// Parallel jobs (default: all cores)
@@ -377,7 +473,8 @@ pub struct DiffCmd {
     /// Compare the environments at this git revision (old) with the working tree (new)
     #[arg(long, value_name = "REV")]
     pub rev: Option<String>,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// `text`, `markdown` or `json`
@@ -428,7 +525,8 @@ pub enum DepsFormat {
 pub struct DepsCmd {
     /// The environment (its path under `overlays/`)
     pub env: String,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// `text` or `json`
@@ -466,7 +564,8 @@ pub struct AffectedCmd {
     /// Keep only the environments whose rendered bytes change (renders both sides)
     #[arg(long)]
     pub exact: bool,
-    /// The project root holding `overlays/`
+    /// The project root holding `overlays/` (default: the working directory, else the
+    /// nearest parent holding `strata.yaml`)
     #[arg(long, default_value = ".")]
     pub root: PathBuf,
     /// `text` or `json`

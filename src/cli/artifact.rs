@@ -31,22 +31,12 @@ fn render(
     let all = strata::render::environments(&a.root).map_err(|e| vec![e])?;
     let envs = strata::render::select(all, names).map_err(|e| vec![e])?;
     if envs.is_empty() {
-        return Err(vec![
-            Error::new(format!(
-                "no environments under `{}`",
-                a.root.join("overlays").display()
-            ))
-            .with_help(
-                "an environment is a directory under `overlays/` holding a kustomization.yaml",
-            ),
-        ]);
+        return Err(vec![super::no_environments(&a.root)]);
     }
     let (mut loader, options) = super::options(&a.common);
     loader.cache_files = envs.len() > 1;
-    let outputs = strata::render::render_all(&envs, &options, &loader)?;
-    for o in &outputs {
-        super::warn(&o.warnings);
-    }
+    let outputs = super::output::render_all(&envs, &options, &loader)?;
+    super::warn_envs(&envs, &outputs);
     if a.common.validate {
         let labels: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
         super::validation::check_outputs(&outputs, &labels, true, &a.common)?;

@@ -18,8 +18,9 @@ pub fn run(d: DepsCmd) -> Result<(), Errors> {
     let env = strata::render::select(all, std::slice::from_ref(&d.env))
         .map_err(|e| vec![e])?
         .remove(0);
-    let deps = plan(&env.dir, &d.common)
+    let mut deps = plan(&env.dir, &d.common)
         .map_err(|e| vec![e.context(format!("environment `{}`", env.name))])?;
+    with_project_file(&mut deps, &d.root);
     let cwd = real(&std::env::current_dir().unwrap_or_default());
     let local: Vec<String> = deps
         .files
@@ -65,6 +66,18 @@ pub fn plan(dir: &Path, common: &super::args::Common) -> strata::Result<Deps> {
     // A plan builds nothing: warnings about objects (a patch matching none) mean nothing.
     options.strict = false;
     strata::deps::deps(dir, &options, &loader, 1)
+}
+
+/// The project's `strata.yaml` is read by every environment's render (it says where the
+/// environments are and which values files apply).
+pub fn with_project_file(deps: &mut Deps, root: &Path) {
+    let file = root.join(strata::project::FILE);
+    if file.is_file() {
+        let file = real(&file);
+        if let Err(i) = deps.files.binary_search(&file) {
+            deps.files.insert(i, file);
+        }
+    }
 }
 
 fn real(p: &Path) -> PathBuf {

@@ -9,7 +9,7 @@
 //! differences (0 with `--exit-zero`), 2 an error.
 
 use super::args::{ColorArg, DiffCmd, DiffFormat};
-use super::{closed_quietly, options, warn};
+use super::{closed_quietly, options};
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -96,12 +96,10 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
         || strata::diff::revision::at_revision(&repo, &d.root, rev),
     );
     let (now, reads) = now?;
-    for o in &now {
-        warn(&o.warnings);
-    }
+    super::warn_envs(&now_envs, &now);
     let mut at = at.map_err(|e| vec![e])?;
     at.bring(&repo, &reads).map_err(|e| vec![e])?;
-    let then_all = if at.root.join("overlays").is_dir() {
+    let then_all = if strata::render::is_project(&at.root) {
         strata::render::environments(&at.root).map_err(|e| vec![e])?
     } else {
         Vec::new()

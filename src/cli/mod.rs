@@ -11,8 +11,15 @@ mod artifact;
 mod deps;
 mod diff;
 mod formats;
+mod init;
+mod manual;
+mod output;
+mod project;
 mod report;
+mod unused;
 mod validation;
+mod values;
+mod warnings;
 
 use args::{Args, Command, Common, ValuesArgs};
 use clap::Parser;
@@ -27,7 +34,14 @@ use strata::{BuildOptions, Error, Loader};
 pub(crate) const WORKER_STACK: usize = 64 << 20;
 
 pub fn run() -> ExitCode {
-    let args = Args::parse();
+    let mut args = Args::parse();
+    warnings::set_quiet(args.quiet);
+    if let Err(errors) = project::prepare(&mut args.command) {
+        for e in &errors {
+            report::print(e);
+        }
+        return ExitCode::from(1);
+    }
     let jobs = match &args.command {
         Command::Render(r) => r.jobs,
         Command::Artifact(args::ArtifactCmd::Build(b)) => b.artifact.jobs,
@@ -53,13 +67,17 @@ pub fn run() -> ExitCode {
         .spawn(move || match args.command {
             Command::Build(b) => build(b).map(|()| 0),
             Command::Render(r) => render(r).map(|()| 0),
-            Command::Values(v) => values(v).map(|()| 0),
+            Command::Values(v) => values::run(&v).map(|()| 0),
             Command::Validate(v) => validation::validate_cmd(v).map(|()| 0),
             Command::Artifact(a) => artifact::run(a).map(|()| 0),
             Command::Diff(d) => diff::run(d),
             Command::Deps(d) => deps::run(d).map(|()| 0),
             Command::Affected(a) => affected::run(a).map(|()| 0),
             Command::Argocd(a) => argocd::run(a).map(|()| 0),
+            Command::Init(i) => init::run(&i).map(|()| 0),
+            Command::Completions(c) => manual::completions(c.shell).map(|()| 0),
+            Command::Man => manual::man().map(|()| 0),
+            Command::Schema(s) => schema(&s).map(|()| 0),
         })
         .map_err(|e| vec![Error::new(format!("cannot start a thread: {e}"))])
         .and_then(|t| {
@@ -77,13 +95,18 @@ pub fn run() -> ExitCode {
     }
 }
 
-fn warn(warnings: &[String]) {
-    if warnings.is_empty() {
-        return;
-    }
-    let mut text = warnings.join("\n");
-    text.push('\n');
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+/// Each distinct warning of one build, once.
+fn warn(warnings: &[strata::Warning]) {
+    warnings::grouped([(None, warnings)]);
+}
+
+/// Each distinct warning of several environments' builds, once, naming the environments.
+fn warn_envs(envs: &[strata::render::Environment], outputs: &[strata::Output]) {
+    warnings::grouped(
+        envs.iter()
+            .zip(outputs)
+            .map(|(e, o)| (Some(e.name.as_str()), o.warnings.as_slice())),
+    );
 }
 
 fn print(text: &str) -> Result<(), Vec<Error>> {
@@ -120,6 +143,8 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
         files: v.files.clone(),
         set: v.set.clone(),
         set_string: v.set_string.clone(),
+        set_json: v.set_json.clone(),
+        set_file: v.set_file.clone(),
         layers: Vec::new(),
     }
 }
@@ -150,6 +175,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
         limits: strata::resolve::Limits {
             max_depth: c.limits.max_depth,
         },
+        record_values: None,
     };
     (loader, options)
 }
@@ -157,14 +183,16 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
 fn build(b: args::Build) -> Result<(), Vec<Error>> {
     let (loader, options) = options(&b.common);
     let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
-    warn(&output.warnings);
+    warnings::kustomize(&output.warnings);
+    warn(&unused::check(&[&b.dir], &b.common.values, &b.common));
     if b.common.validate {
         let label = report::shown(&b.dir);
         validation::check_outputs(std::slice::from_ref(&output), &[label], false, &b.common)?;
     }
     match b.output {
         None => stdout(&output),
-        Some(path) if path.is_dir() => {
+        // A directory: one that exists, or a path ending in `/` (created).
+        Some(path) if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') => {
             let files = strata::emit::to_files(&output.resources).map_err(|e| vec![e])?;
             strata::render::write_atomically(&path, &files).map_err(|e| vec![e])
         }
@@ -186,17 +214,10 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
 
 fn render(r: args::Render) -> Result<(), Vec<Error>> {
     let all = strata::render::environments(&r.root).map_err(|e| vec![e])?;
+    let all_names: Vec<String> = all.iter().map(|e| e.name.clone()).collect();
     let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
     if envs.is_empty() {
-        return Err(vec![
-            Error::new(format!(
-                "no environments under `{}`",
-                r.root.join("overlays").display()
-            ))
-            .with_help(
-                "an environment is a directory under `overlays/` holding a kustomization.yaml",
-            ),
-        ]);
+        return Err(vec![no_environments(&r.root)]);
     }
     if envs.len() > 1 && r.out.is_none() {
         let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
@@ -211,13 +232,14 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
             ),
         ]);
     }
+    let started = std::time::Instant::now();
     let (mut loader, options) = options(&r.common);
     // Environments share their bases: keep parsed files for the next environment.
     loader.cache_files = envs.len() > 1;
-    let outputs = strata::render::render_all(&envs, &options, &loader)?;
-    for o in &outputs {
-        warn(&o.warnings);
-    }
+    let outputs = output::render_all(&envs, &options, &loader)?;
+    warn_envs(&envs, &outputs);
+    let dirs: Vec<&std::path::Path> = envs.iter().map(|e| e.dir.as_path()).collect();
+    warn(&unused::check(&dirs, &r.common.values, &r.common));
     if !r.allow_empty {
         let empty: Vec<Error> = envs
             .iter()
@@ -245,22 +267,39 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
                 .zip(&outputs)
                 .map(|(e, o)| (format!("{}.yaml", e.name), o.yaml()))
                 .collect();
-            strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])
+            strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])?;
+            // Stale: a file no environment of the project (rendered now or not) writes.
+            let keep: Vec<String> = all_names.iter().map(|n| format!("{n}.yaml")).collect();
+            output::handle_stale(&output::stale(&dir, &keep), r.prune)?;
+            let objects = outputs.iter().map(|o| o.resources.len()).sum();
+            output::summary(envs.len(), objects, &dir, started);
+            Ok(())
         }
     }
 }
 
-fn values(v: args::ValuesCmd) -> Result<(), Vec<Error>> {
-    let all = strata::render::environments(&v.root).map_err(|e| vec![e])?;
-    let env = strata::render::select(all, std::slice::from_ref(&v.env)).map_err(|e| vec![e])?;
-    let loader = Loader::default();
-    let options = BuildOptions {
-        values: values_options(&v.values),
-        env: Some(v.env.clone()),
-        ..BuildOptions::default()
+fn schema(s: &args::SchemaCmd) -> Result<(), Vec<Error>> {
+    let schema = match s.kind {
+        args::SchemaKind::Project => strata::schema::project(),
+        args::SchemaKind::Kustomization => strata::schema::kustomization(),
+        args::SchemaKind::Values => strata::schema::values(&s.dir).map_err(|e| vec![e])?,
     };
-    let values = strata::resolve::Builder::new(&loader, &env[0].dir, &options)
-        .top_values()
-        .map_err(|e| vec![e])?;
-    print(&values.annotated())
+    let mut text = serde_json::to_string_pretty(&schema)
+        .map_err(|e| vec![Error::new(format!("cannot print the schema: {e}"))])?;
+    text.push('\n');
+    print(&text)
+}
+
+/// The error for a project without environments, naming where they were looked for.
+fn no_environments(root: &std::path::Path) -> Error {
+    let place = strata::project::Project::load(root)
+        .map(|p| p.environments.shown())
+        .unwrap_or_else(|_| "overlays/".to_string());
+    Error::new(format!(
+        "no environments under `{}`",
+        root.join(&place).display()
+    ))
+    .with_help(format!(
+        "an environment is a directory under `{place}` holding a kustomization.yaml"
+    ))
 }

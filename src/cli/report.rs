@@ -4,7 +4,7 @@
 //! with control characters (ESC, NUL, OSC sequences, bidirectional overrides) shown as
 //! escapes, so a hostile file can neither flood the terminal nor drive it.
 
-use miette::{LabeledSpan, MietteDiagnostic, MietteError, MietteSpanContents, Report};
+use miette::{LabeledSpan, MietteDiagnostic, MietteError, MietteSpanContents, Report, Severity};
 use miette::{SourceCode, SourceSpan, SpanContents};
 use std::io::Write;
 use std::path::Path;
@@ -149,7 +149,20 @@ pub fn print(e: &Error) {
 /// Print `e` with its snippet taken from `source` (a name and its text) rather than from
 /// the file its location names: standard input, or a rendered stream.
 pub fn print_in(e: &Error, source: Option<(String, String)>) {
-    let mut diag = MietteDiagnostic::new(relative_message(&e.message));
+    print_as(e, source, Severity::Error);
+}
+
+/// Print a warning as an error is printed, with the warning's severity.
+pub fn print_warning(e: &Error) {
+    let source = e
+        .location
+        .as_ref()
+        .and_then(|l| snippet_text(&l.file).map(|t| (shown(&l.file), t)));
+    print_as(e, source, Severity::Warning);
+}
+
+fn print_as(e: &Error, source: Option<(String, String)>, severity: Severity) {
+    let mut diag = MietteDiagnostic::new(relative_message(&e.message)).with_severity(severity);
     if let Some(help) = &e.help {
         diag = diag.with_help(relative_message(help));
     }

@@ -210,14 +210,21 @@ impl Kustomization {
     }
 
     /// Kustomize's `# Warning:` lines for the deprecated fields this file uses.
-    pub fn deprecation_warnings(&self) -> Vec<String> {
+    pub fn deprecation_warnings(&self) -> Vec<crate::warning::Warning> {
         DEPRECATED
             .iter()
             .filter(|(f, _, _)| self.fields.contains_key(*f))
             .map(|(f, instead, extra)| {
-                format!(
-                    "# Warning: '{f}' is deprecated. Please use '{instead}' instead.{extra} Run 'kustomize edit fix' to update your Kustomization automatically."
+                crate::warning::Warning::new(
+                    format!(
+                        "# Warning: '{f}' is deprecated. Please use '{instead}' instead.{extra} Run 'kustomize edit fix' to update your Kustomization automatically."
+                    ),
+                    format!("`{f}` is deprecated"),
                 )
+                .with_help(format!(
+                    "use `{instead}` instead; `kustomize edit fix` rewrites the file"
+                ))
+                .at(self.location(&[f]))
             })
             .collect()
     }
@@ -635,8 +642,11 @@ mod tests {
         let k = parse("vars: []\nbases: []\n").expect("parses");
         let w = k.deprecation_warnings();
         assert_eq!(w.len(), 2);
-        assert!(w[0].starts_with("# Warning: 'bases' is deprecated."));
-        assert!(w[1].contains("[EXPERIMENTAL]"));
+        assert!(
+            w[0].kustomize
+                .starts_with("# Warning: 'bases' is deprecated.")
+        );
+        assert!(w[1].kustomize.contains("[EXPERIMENTAL]"));
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub fn finish(
     build_metadata: &[String],
     sort_options: Option<&Value>,
     reorder: Reorder,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<crate::warning::Warning>,
 ) -> Result<Vec<Resource>> {
     for r in &mut rm.items {
         r.check_misfits()?;
@@ -70,10 +70,23 @@ pub fn finish(
     name_reference::fix(&mut rm, config.refs())?;
     let unused = vars::resolve(&mut rm, vars, &config.table("varReference"))?;
     if !unused.is_empty() {
-        warnings.push(format!(
-            "warning: vars defined but never used: {}",
-            unused.join(", ")
-        ));
+        warnings.push(
+            crate::warning::Warning::new(
+                format!(
+                    "warning: vars defined but never used: {}",
+                    unused.join(", ")
+                ),
+                format!(
+                    "vars defined but never used: {}",
+                    unused
+                        .iter()
+                        .map(|v| format!("`{v}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .with_help("remove them, or reference them as `$(NAME)`"),
+        );
     }
     // Kustomize keeps a local-config object only when the annotation is exactly `false`.
     // Two objects with one id (a patch renamed one onto the other) fail here, once hash

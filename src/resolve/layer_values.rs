@@ -3,6 +3,7 @@
 //! `--set`), checked against every `values.schema.json` on the inclusion path before any
 //! template of the layer runs.
 
+use super::set::Kind;
 use super::{Builder, shown};
 use crate::error::{Error, Result};
 use crate::template::Values;
@@ -44,15 +45,20 @@ impl Builder<'_> {
                 for layer in &self.values.layers {
                     v = v.overlay(layer);
                 }
-                for s in &self.values.set {
-                    v = v.set(s, false)?;
-                }
-                for s in &self.values.set_string {
-                    v = v.set(s, true)?;
+                for (s, kind) in self.assignments(false) {
+                    v = super::set::apply(&v, s, kind)?;
                 }
                 v
             }
         };
+        // An assignment with a list index (`ports[1]=x`) edits the list as this layer
+        // sees it, which may come from this layer's own values: it is applied at every
+        // layer, over what the layer sees, and never handed down.
+        let mut effective = None;
+        for (s, kind) in self.assignments(true) {
+            let v = effective.as_ref().unwrap_or(&merged);
+            effective = Some(super::set::apply(v, s, kind)?);
+        }
         let schema_file = dir.join("values.schema.json");
         let schema = if self.loader.has_file(dir, "values.schema.json") {
             let real = self
@@ -64,7 +70,7 @@ impl Builder<'_> {
         } else {
             None
         };
-        let seen = merged.without_nulls();
+        let seen = effective.as_ref().unwrap_or(&merged).without_nulls();
         let mut problems = Vec::new();
         for s in self.schema_stack.iter().chain(schema.iter()) {
             problems.extend(s.check(&seen));
@@ -89,6 +95,22 @@ impl Builder<'_> {
             seen: Arc::new(seen),
             schema,
         })
+    }
+
+    /// The command line's assignments in Helm's order (`--set-json`, `--set`,
+    /// `--set-string`, `--set-file`): those with a list index, or those without.
+    fn assignments(&self, indexed: bool) -> Vec<(&str, Kind)> {
+        let v = &self.values;
+        [
+            (&v.set_json, Kind::Json),
+            (&v.set, Kind::Typed),
+            (&v.set_string, Kind::Str),
+            (&v.set_file, Kind::File),
+        ]
+        .into_iter()
+        .flat_map(|(flags, kind)| flags.iter().map(move |s| (s.as_str(), kind)))
+        .filter(|(s, _)| super::set::has_index(s) == indexed)
+        .collect()
     }
 
     /// The values of the environment's top layer (for `strata values`).

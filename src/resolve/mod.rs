@@ -12,6 +12,7 @@ mod entries;
 mod finish;
 mod layer_config;
 mod layer_values;
+pub mod set;
 
 use crate::error::{Error, Result};
 use crate::load::{Loader, normalize, relative_to};
@@ -44,7 +45,13 @@ pub struct BuildOptions {
     pub env: Option<String>,
     /// Budgets on input-driven work.
     pub limits: Limits,
+    /// Where to note each layer's directory and the values its templates see, in the order
+    /// the layers are entered (`strata values`).
+    pub record_values: Option<ValuesRecord>,
 }
+
+/// The values each layer of a build saw: (directory, values).
+pub type ValuesRecord = Arc<std::sync::Mutex<Vec<(PathBuf, Values)>>>;
 
 /// Budgets on the work an input can cause; each exceeded limit is an error naming the flag
 /// that raises it.
@@ -65,11 +72,11 @@ pub struct Accumulated {
     pub resources: ResMap,
     pub vars: Vec<Var>,
     pub config: Config,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::warning::Warning>,
 }
 
 /// An included layer with the warnings its build gave.
-type Built = (Layer, Vec<String>);
+type Built = (Layer, Vec<crate::warning::Warning>);
 
 /// What one layer hands to the layer that includes it.
 struct Layer {
@@ -96,7 +103,7 @@ pub struct Builder<'a> {
     loader: &'a Loader,
     top: PathBuf,
     stack: Vec<PathBuf>,
-    warnings: Vec<String>,
+    warnings: Vec<crate::warning::Warning>,
     build_metadata: Vec<String>,
     strict: bool,
     helm: transform::helm::HelmOptions,
@@ -112,6 +119,7 @@ pub struct Builder<'a> {
     /// layers may not leave it.
     repo: Option<PathBuf>,
     limits: Limits,
+    record_values: Option<ValuesRecord>,
     /// Read what the build reads, build nothing (`Loader::plan_only`; off inside a layer
     /// that yields plugin configurations, whose objects are needed).
     plan: bool,
@@ -126,6 +134,10 @@ pub struct ValuesOptions {
     pub set: Vec<String>,
     /// `--set-string a.b=v`, in order (after `--set`).
     pub set_string: Vec<String>,
+    /// `--set-json a.b=JSON`, in order (before `--set`, as Helm).
+    pub set_json: Vec<String>,
+    /// `--set-file a.b=FILE`, in order (after `--set-string`, as Helm).
+    pub set_file: Vec<String>,
     /// Values laid over the `--values` files and under `--set`, in order (the Argo CD
     /// plugin's parameters).
     pub layers: Vec<crate::template::Values>,
@@ -177,6 +189,7 @@ impl<'a> Builder<'a> {
             repo: None,
             limits: options.limits,
             plan: loader.plan_only,
+            record_values: options.record_values.clone(),
         }
     }
 
@@ -258,6 +271,7 @@ impl<'a> Builder<'a> {
             repo: self.repo.clone(),
             limits: self.limits,
             plan: self.plan,
+            record_values: self.record_values.clone(),
         }
     }
 
@@ -299,6 +313,11 @@ impl<'a> Builder<'a> {
             seen,
             schema,
         } = self.layer_values(&dir)?;
+        if let Some(r) = &self.record_values
+            && let Ok(mut r) = r.lock()
+        {
+            r.push((dir.clone(), (*seen).clone()));
+        }
         let ctx = Arc::new(Ctx::new(seen, &self.env, &dir));
         self.stack.push(dir.clone());
         self.value_stack.push(values);

@@ -38,7 +38,11 @@ impl Transformer for Affix {
         }
     }
 
-    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        _warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         let affix = |name: &str| match self.side {
             Side::Prefix => format!("{}{name}", self.text),
             Side::Suffix => format!("{name}{}", self.text),

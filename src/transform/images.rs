@@ -145,7 +145,11 @@ impl Transformer for Images {
         "ImageTagTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        _warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         for r in &mut rm.items {
             self.visit(&mut r.doc);
             let gvk = r.gvk();

@@ -24,7 +24,11 @@ impl Transformer for MapEntries {
         self.kind
     }
 
-    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        _warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         if self.pairs.is_empty() {
             return Ok(());
         }

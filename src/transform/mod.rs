@@ -33,7 +33,8 @@ use crate::yaml::Value;
 pub trait Transformer: Send + Sync {
     /// Kustomize's name for it, as `transformerAnnotations` prints it.
     fn kind(&self) -> &'static str;
-    fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()>;
+    fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<crate::warning::Warning>)
+    -> Result<()>;
 }
 
 /// Fields that later stages will implement; until then strata refuses them rather than

@@ -64,7 +64,11 @@ impl Transformer for Namespace {
         "NamespaceTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        _warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         if self.namespace.is_empty() {
             return Ok(());
         }

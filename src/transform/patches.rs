@@ -123,7 +123,11 @@ impl Transformer for Patches {
         }
     }
 
-    fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         for p in &self.patches {
             self.apply(p, rm, warnings).map_err(|e| {
                 if e.location.is_some() {
@@ -141,7 +145,12 @@ impl Transformer for Patches {
 }
 
 impl Patches {
-    fn apply(&self, p: &Patch, rm: &mut ResMap, warnings: &mut Vec<String>) -> Result<()> {
+    fn apply(
+        &self,
+        p: &Patch,
+        rm: &mut ResMap,
+        warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         let selected: Option<Vec<usize>> = p.target.as_ref().map(|t| {
             rm.items
                 .iter()
@@ -160,7 +169,14 @@ impl Patches {
                 );
             }
             let at = p.at.resolve();
-            warnings.push(format!("warning: {}:{}: {msg}", at.file.display(), at.line));
+            warnings.push(
+                crate::warning::Warning::new(
+                    format!("warning: {}:{}: {msg}", at.file.display(), at.line),
+                    msg,
+                )
+                .with_help("fix the target, or remove the patch")
+                .at(at),
+            );
             return Ok(());
         }
         match (&p.body, selected) {

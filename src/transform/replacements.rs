@@ -576,7 +576,11 @@ impl Transformer for Replacements {
         "ReplacementTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        _warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         for r in &self.list {
             r.apply(rm)?;
         }

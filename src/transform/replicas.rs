@@ -37,7 +37,11 @@ impl Transformer for Replicas {
         "ReplicaCountTransformer"
     }
 
-    fn transform(&self, rm: &mut ResMap, _warnings: &mut Vec<String>) -> Result<()> {
+    fn transform(
+        &self,
+        rm: &mut ResMap,
+        _warnings: &mut Vec<crate::warning::Warning>,
+    ) -> Result<()> {
         let mut found = false;
         for spec in &self.specs {
             for r in &mut rm.items {

@@ -58,23 +58,77 @@ fn warning_line(report: &Report, v: &Violation) -> String {
     line
 }
 
+/// The environments' findings at one place of a shared source file, with the same message:
+/// one finding, naming the environments (their namespaces may differ; the place does not).
+fn shared<'a>(report: &'a Report, errors: Vec<&'a Violation>) -> Vec<(Violation, Vec<&'a str>)> {
+    let mut out: Vec<(Violation, Vec<&str>)> = Vec::new();
+    let label = |v: &Violation| {
+        report
+            .entries
+            .get(v.doc)
+            .and_then(|e| report.groups.get(e.group))
+            .map_or("", String::as_str)
+    };
+    for v in errors {
+        let same = |seen: &Violation| {
+            !v.rendered
+                && !seen.rendered
+                && v.file.is_some()
+                && (
+                    &seen.file,
+                    seen.line,
+                    seen.col,
+                    &seen.message,
+                    &seen.help,
+                    &seen.resource,
+                ) == (&v.file, v.line, v.col, &v.message, &v.help, &v.resource)
+        };
+        match out.iter_mut().find(|(seen, _)| same(seen)) {
+            Some((seen, envs)) => {
+                if seen.namespace != v.namespace {
+                    seen.namespace.clear();
+                }
+                envs.push(label(v));
+            }
+            None => out.push((v.clone(), vec![label(v)])),
+        }
+    }
+    out
+}
+
 /// Print the findings on standard error: warnings first, then every error.
 pub fn print(report: &Report) {
+    let mut seen = std::collections::HashSet::new();
     let warnings: String = report
         .violations
         .iter()
         .filter(|v| v.severity == Severity::Warning)
         .map(|v| warning_line(report, v))
+        .filter(|line| seen.insert(line.clone()))
         .collect();
     if !warnings.is_empty() {
         eprint!("{warnings}");
     }
-    for v in report
+    let errors: Vec<&Violation> = report
         .violations
         .iter()
         .filter(|v| v.severity == Severity::Error)
-    {
-        let mut e = Error::new(format!("{}: {}", v.subject(), v.message));
+        .collect();
+    let grouped = if report.unit.0 == "environment" {
+        shared(report, errors)
+    } else {
+        errors
+            .into_iter()
+            .map(|v| (v.clone(), Vec::new()))
+            .collect()
+    };
+    for (v, envs) in &grouped {
+        let mut message = format!("{}: {}", v.subject(), v.message);
+        if envs.len() > 1 {
+            let names: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
+            message = format!("environments {}: {message}", names.join(", "));
+        }
+        let mut e = Error::new(message);
         if let Some(h) = help(report, v) {
             e = e.with_help(h);
         }

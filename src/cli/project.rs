@@ -1,0 +1,82 @@
+//! The project file on the command line: `--root` defaults to the nearest directory from
+//! the working directory upwards holding `strata.yaml` (as git finds `.git`), and the
+//! file's settings fill in the flags the command line left out.
+
+use super::args::{Command, Common, ValuesArgs};
+use std::path::{Path, PathBuf};
+use strata::Error;
+use strata::project::{FILE, Project};
+
+/// Find the project of a command that has one, and apply its settings.
+pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
+    let (root, common, values, jobs): (
+        &mut PathBuf,
+        Option<&mut Common>,
+        Option<&mut ValuesArgs>,
+        Option<&mut Option<usize>>,
+    ) = match command {
+        Command::Render(r) => (&mut r.root, Some(&mut r.common), None, Some(&mut r.jobs)),
+        Command::Values(v) => (&mut v.root, None, Some(&mut v.values), None),
+        Command::Diff(d) => (&mut d.root, Some(&mut d.common), None, Some(&mut d.jobs)),
+        Command::Deps(d) => (&mut d.root, Some(&mut d.common), None, None),
+        Command::Affected(a) => (&mut a.root, Some(&mut a.common), None, Some(&mut a.jobs)),
+        Command::Artifact(super::args::ArtifactCmd::Build(b)) => {
+            let a = &mut b.artifact;
+            (&mut a.root, Some(&mut a.common), None, Some(&mut a.jobs))
+        }
+        Command::Artifact(super::args::ArtifactCmd::Push(p)) => {
+            let a = &mut p.artifact;
+            (&mut a.root, Some(&mut a.common), None, Some(&mut a.jobs))
+        }
+        _ => return Ok(()),
+    };
+    locate(root);
+    let project = Project::load(root).map_err(|e| vec![e])?;
+    if project.file.is_none() {
+        return Ok(());
+    }
+    let at = |p: &Path| root.join(p);
+    let files: Vec<PathBuf> = project.values.iter().map(|p| at(p)).collect();
+    let crds: Vec<PathBuf> = project.crds.iter().map(|p| at(p)).collect();
+    if let Some(c) = common {
+        if c.validation.kube_version.is_none() {
+            c.validation.kube_version.clone_from(&project.kube_version);
+        }
+        if project.validate == Some(true) && !c.no_validate {
+            c.validate = true;
+        }
+        if c.validation.crds.is_empty() {
+            c.validation.crds = crds;
+        }
+        prepend(&mut c.values, &files);
+    }
+    if let Some(v) = values {
+        prepend(v, &files);
+    }
+    if let Some(j) = jobs
+        && j.is_none()
+    {
+        *j = project.jobs;
+    }
+    Ok(())
+}
+
+/// The project's values files come first: `-f` files given on the command line win.
+fn prepend(values: &mut ValuesArgs, files: &[PathBuf]) {
+    let mut all = files.to_vec();
+    all.append(&mut values.files);
+    values.files = all;
+}
+
+/// `--root .` (the default) where the working directory is no project: the nearest parent
+/// holding `strata.yaml`, if any.
+fn locate(root: &mut PathBuf) {
+    if root.as_os_str() != "." || strata::render::is_project(root) {
+        return;
+    }
+    if let Some(found) = strata::project::find(root)
+        && found.join(FILE).is_file()
+    {
+        *root = found;
+    }
+}

@@ -40,11 +40,19 @@ fn same(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
         }
         (Value::Map(x), Value::Map(y)) => {
-            x.len() == y.len()
-                && x.iter().all(|(k, v)| {
-                    y.get(yaml::json_round_trip(k).as_ref())
-                        .is_some_and(|w| same(v, w))
-                })
+            // Keys the JSON round trip folds into one: Go writes them sorted by their
+            // bytes and the last one read wins.
+            let mut sorted: Vec<(&String, &Value)> = x.iter().collect();
+            sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            let mut folded: std::collections::HashMap<String, &Value> =
+                std::collections::HashMap::new();
+            for (k, v) in sorted {
+                folded.insert(yaml::json_round_trip(k).into_owned(), v);
+            }
+            folded.len() == y.len()
+                && folded
+                    .iter()
+                    .all(|(k, v)| y.get(k.as_str()).is_some_and(|w| same(v, w)))
         }
         (Value::Str(x), Value::Str(y)) => yaml::json_round_trip(x) == y.as_str(),
         _ => a == b,

@@ -9,8 +9,8 @@
 //! is a port of the parts of go-yaml v2's `emitterc.go` that block documents reach, with its
 //! column/indent bookkeeping kept as is so line folding lands on the same spaces.
 
-use super::Value;
 use super::parse::{go_parse_float, go_parse_int, go_parse_uint, is_yaml_float, parse_timestamp};
+use super::{Map, Value};
 use std::borrow::Cow;
 
 /// Prints one document (no `---`), ending with a newline.
@@ -331,6 +331,27 @@ fn key_less(a: &[char], b: &[char]) -> bool {
     a.len() < b.len()
 }
 
+/// The entries of a map whose keys the JSON round trip folds (`json_round_trip`) into
+/// equal ones: Go's JSON encoder writes the keys sorted by their bytes, go-yaml v2 reads
+/// them back into a map where the last of equal keys wins.
+fn fold_duplicates(m: &Map) -> Vec<(Vec<char>, &Value)> {
+    let mut sorted: Vec<(&String, &Value)> = m.iter().collect();
+    sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut out: Vec<(Vec<char>, &Value)> = Vec::with_capacity(sorted.len());
+    for (k, v) in sorted {
+        let k = json_round_trip(k).into_owned();
+        match seen.get(&k) {
+            Some(&i) => out[i].1 = v,
+            None => {
+                seen.insert(k.clone(), out.len());
+                out.push((k.chars().collect(), v));
+            }
+        }
+    }
+    out
+}
+
 /// A stable merge sort on `less`. Unlike `slice::sort_by` it cannot panic when `less` is not
 /// a total order, and go-yaml's key order is not always transitive (`01.5`, `0x1F`, `1.5`);
 /// kubectl's own order is random then, as it sorts Go map keys in iteration order.
@@ -423,10 +444,18 @@ impl Emitter {
     fn node(&mut self, value: &Value, ctx: Ctx) {
         match value {
             Value::Map(m) if !m.is_empty() => {
-                let entries: Vec<(Vec<char>, &Value)> = m
+                let mut folded = false;
+                let mut entries: Vec<(Vec<char>, &Value)> = m
                     .iter()
-                    .map(|(k, v)| (json_round_trip(k).chars().collect(), v))
+                    .map(|(k, v)| {
+                        let k = json_round_trip(k);
+                        folded |= matches!(k, Cow::Owned(_));
+                        (k.chars().collect(), v)
+                    })
                     .collect();
+                if folded {
+                    entries = fold_duplicates(m);
+                }
                 let entries = merge_sort(entries, &|(a, _), (b, _)| key_less(a, b));
                 self.increase_indent(false, false);
                 for (key, value) in entries {

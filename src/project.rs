@@ -85,6 +85,18 @@ pub fn find(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// The nearest directory from `start` upwards, but not above `top`, holding `strata.yaml`
+/// (symlinks resolved first: a link cannot take the search out of `top`).
+pub fn find_within(start: &Path, top: &Path) -> Option<PathBuf> {
+    let top = std::fs::canonicalize(top).ok()?;
+    let start = std::fs::canonicalize(start).ok()?;
+    start
+        .ancestors()
+        .take_while(|d| d.starts_with(&top))
+        .find(|d| d.join(FILE).is_file())
+        .map(Path::to_path_buf)
+}
+
 impl Project {
     /// The project at `root`: its `strata.yaml`, or the defaults when it has none.
     pub fn load(root: &Path) -> Result<Project> {

@@ -434,6 +434,62 @@ fn an_empty_render_is_refused_unless_allowed() {
     assert!(resp.objects.is_empty());
 }
 
+/// A project whose `strata.yaml` sits above the application's directory.
+fn project_repo(settings: &str) -> Repo {
+    repo(
+        &[],
+        &[
+            ("apps/web/strata.yaml", settings),
+            ("apps/web/common/values.yaml", "note: from strata.yaml\n"),
+            (
+                "apps/web/overlays/prod/kustomization.yaml",
+                "resources:\n- cm.yaml.j2\n- deploy.yaml\n",
+            ),
+            (
+                "apps/web/overlays/prod/cm.yaml.j2",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  note: {{ values.note | quote }}\n",
+            ),
+            // `replica` is no field of a DeploymentSpec: validation rejects it.
+            (
+                "apps/web/overlays/prod/deploy.yaml",
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replica: 2\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers:\n      - name: web\n        image: web:1\n",
+            ),
+        ],
+    )
+}
+
+#[test]
+fn the_project_file_gives_its_defaults_to_the_plugin() {
+    // Values files and `validate: false`, for an application pointed at the overlay.
+    let r = project_repo("values: [common/values.yaml]\nvalidate: false\n");
+    let resp = generate(&r, &App::new("web", "apps/web/overlays/prod"));
+    assert!(resp.ok(), "{:?}\n{}", resp.error, resp.stderr);
+    assert_eq!(
+        find(&resp.objects, "ConfigMap")["data"]["note"],
+        "from strata.yaml"
+    );
+    // Without `validate: false` the plugin validates, and the typo stops the render.
+    let r = project_repo("values: [common/values.yaml]\n");
+    let resp = generate(&r, &App::new("web", "apps/web/overlays/prod"));
+    assert_eq!(resp.code, Some(1), "{}", resp.stdout);
+    assert!(resp.stdout.is_empty());
+    let err = resp.error.unwrap();
+    assert!(err.contains("replica"), "{err}");
+    // A values file that is a symlink out of the repository is refused, naming the file
+    // (Argo CD refuses such a link itself; the plugin does not rely on it).
+    let r = project_repo("values: [common/leak.yaml]\nvalidate: false\n");
+    std::os::unix::fs::symlink("/etc/passwd", r.path().join("apps/web/common/leak.yaml")).unwrap();
+    let out = strata(r.path(), &["argocd", "generate", "apps/web/overlays/prod"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("strata.yaml") && err.contains("outside the repository"),
+        "{err}"
+    );
+    assert!(!err.contains("root:"), "nothing of the file shows: {err}");
+}
+
 /// A TCP server that accepts connections and never answers: a remote that hangs.
 fn silent_server() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

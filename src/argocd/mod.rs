@@ -92,20 +92,21 @@ pub fn plan(app: &Path, req: &Request, need: bool) -> Result<Option<Plan>> {
     )
 }
 
-/// The values options of a request: its value files, the `STRATA_VALUES` and parameter
-/// layers (typed against the values the layers have without them) and `set`.
+/// The values options of a request: the project's values files (`strata.yaml`, already
+/// checked), its value files, the `STRATA_VALUES` and parameter layers (typed against the
+/// values the layers have without them) and `set`.
 pub fn values_options(
     req: &Request,
     plan: &Plan,
     app: &Path,
     root: &Path,
     loader: &Loader,
+    project_files: &[PathBuf],
 ) -> Result<ValuesOptions> {
-    let files = req
-        .value_files
-        .iter()
-        .map(|f| request::value_file(app, root, f))
-        .collect::<Result<Vec<_>>>()?;
+    let mut files = project_files.to_vec();
+    for f in &req.value_files {
+        files.push(request::value_file(app, root, f)?);
+    }
     let env_layer = request::env_values_layer(req, &loader.aliases)?;
     let mut layers = Vec::new();
     if !req.assignments.is_empty() {

@@ -12,7 +12,10 @@
 //! - the whole command has a deadline of its own (`--deadline`, default 45 s, below the
 //!   repo-server's 60 s), so it fails with a message instead of being killed; the `git`
 //!   and `helm` commands still running then are killed with their process groups;
-//! - validation is on by default, for the cluster's version (`KUBE_VERSION`).
+//! - validation is on by default, for the cluster's version (`KUBE_VERSION`);
+//! - a `strata.yaml` in the application's directory or a parent inside the repository
+//!   gives its defaults as it does to `render`: values files first, CRDs for validation,
+//!   `validate: false`, and `kubeVersion` where Argo CD passes no `KUBE_VERSION`.
 
 use super::args::{Common, LimitArgs, Restrictor, ValidateArgs, ValuesArgs};
 use clap::{Args, Subcommand};
@@ -20,6 +23,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use strata::argocd::{self, env::ArgoEnv, request};
+use strata::project::Project;
 use strata::{Error, Loader};
 
 #[derive(Subcommand, Debug)]
@@ -229,16 +233,78 @@ fn common(g: &Generate, ctx: &Context) -> Common {
     }
 }
 
+/// The project file (`strata.yaml`) of the application: in its directory or a parent inside
+/// the repository. Its paths are checked as `valueFiles` are: inside the repository, symlinks
+/// resolved.
+struct ProjectDefaults {
+    project: Project,
+    values: Vec<PathBuf>,
+    crds: Vec<PathBuf>,
+}
+
+fn project_defaults(ctx: &Context) -> Result<ProjectDefaults, Vec<Error>> {
+    let Some(dir) = strata::project::find_within(&ctx.app, &ctx.root) else {
+        return Ok(ProjectDefaults {
+            project: Project::default(),
+            values: Vec::new(),
+            crds: Vec::new(),
+        });
+    };
+    let project = Project::load(&dir).map_err(|e| vec![e])?;
+    let file = dir.join(strata::project::FILE);
+    let checked = |paths: &[PathBuf], what: &str| {
+        paths
+            .iter()
+            .map(|p| project_path(&dir, &ctx.root, p, what).map_err(|e| e.in_file(&file)))
+            .collect::<Result<Vec<_>, Error>>()
+            .map_err(|e| vec![e])
+    };
+    Ok(ProjectDefaults {
+        values: checked(&project.values, "values")?,
+        crds: checked(&project.crds, "crds")?,
+        project,
+    })
+}
+
+/// A path of `strata.yaml` (relative, without `..`: `Project::parse` checked it), with its
+/// symlinks resolved, inside the repository: a file, or for `crds` also a directory.
+fn project_path(dir: &Path, root: &Path, p: &Path, what: &str) -> Result<PathBuf, Error> {
+    let refuse = |why: &str| {
+        Error::new(format!(
+            "`{}` in `{what}` of `strata.yaml` {why}",
+            p.display()
+        ))
+        .with_help("paths in `strata.yaml` are relative to its directory, inside the repository")
+    };
+    let real_root = strata::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let Some(real) = strata::load::fs::real(&dir.join(p))? else {
+        return Err(refuse("does not exist"));
+    };
+    if !real.starts_with(&real_root) {
+        return Err(refuse("is outside the repository"));
+    }
+    if real.is_file() || (what == "crds" && real.is_dir()) {
+        Ok(real)
+    } else {
+        Err(refuse("is not a regular file"))
+    }
+}
+
 fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
     let req = request::request(&ctx.env).map_err(|e| vec![e])?;
     let plan = argocd::plan(&ctx.app, &req, true)
         .map_err(|e| vec![e])?
         .ok_or_else(|| vec![Error::new("no environment chosen")])?;
+    let defaults = project_defaults(ctx)?;
     let mut c = common(g, ctx);
+    if c.validation.crds.is_empty() {
+        c.validation.crds.clone_from(&defaults.crds);
+    }
     let (mut loader, mut options) = super::options(&c);
     capabilities(&mut loader, &ctx.env)?;
     options.values =
-        argocd::values_options(&req, &plan, &ctx.app, &ctx.root, &loader).map_err(|e| vec![e])?;
+        argocd::values_options(&req, &plan, &ctx.app, &ctx.root, &loader, &defaults.values)
+            .map_err(|e| vec![e])?;
     options.env = plan.env.clone();
     let output = strata::build(&plan.dir, &options, &loader).map_err(|e| vec![e])?;
     super::warn(&output.warnings);
@@ -249,7 +315,7 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
                 .with_help("Argo CD would take the empty stream as \"delete everything\"; set the parameter `allowEmpty: \"true\"` if that is intended"),
         ]);
     }
-    if req.validate && !g.no_validate {
+    if req.validate && !g.no_validate && defaults.project.validate != Some(false) {
         if let (None, Some(kube)) = (&c.validation.kube_version, ctx.env.kube_version()) {
             let shipped = strata::validate::bundle::versions();
             let (version, note) =
@@ -258,6 +324,13 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
                 super::warn(&[strata::Warning::new(format!("warning: {n}"), n)]);
             }
             c.validation.kube_version = Some(version);
+        }
+        // The cluster's own version comes first; the project's is for a cluster that
+        // does not say.
+        if c.validation.kube_version.is_none() {
+            c.validation
+                .kube_version
+                .clone_from(&defaults.project.kube_version);
         }
         super::validation::check_outputs_as(
             std::slice::from_ref(&output),

@@ -1,5 +1,5 @@
-//! HTTP(S) for the rest of the crate: one blocking client (ureq with rustls and the
-//! webpki root certificates), timeouts (idle and, optionally, total), a size limit on what
+//! HTTP(S) for the rest of the crate: one blocking client (ureq with rustls, trusting the
+//! system's certificate authorities as Go programs do: `crate::trust`), timeouts (idle and, optionally, total), a size limit on what
 //! is read, a bounded number of redirects (optionally https only), and errors that say what
 //! failed and what to do, naming URLs without their credentials.
 //!
@@ -61,6 +61,11 @@ pub fn agent(options: &Options) -> Agent {
         .https_only(options.https_only)
         .max_redirects(options.max_redirects)
         .user_agent(concat!("strata/", env!("CARGO_PKG_VERSION")))
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(crate::trust::roots())
+                .build(),
+        )
         .build()
         .new_agent()
 }
@@ -107,6 +112,8 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+const UNTRUSTED: &str = "the server's certificate must be signed by an authority the system trusts; for a private one, add it to the system store or point SSL_CERT_FILE at a bundle holding it";
+
 /// A transport failure (no answer, refused, timed out, TLS) for `what` (`GET https://…`).
 pub fn describe(what: &str, err: &ureq::Error, options: &Options) -> Error {
     let secs = options.timeout.as_secs_f64();
@@ -135,15 +142,20 @@ pub fn describe(what: &str, err: &ureq::Error, options: &Options) -> Error {
             Error::new(format!("{what}: connection refused"))
                 .with_help("check that the server is running and the port is right")
         }
-        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+        // rustls reports a certificate it cannot verify as invalid data too.
+        ureq::Error::Io(e)
+            if e.kind() == std::io::ErrorKind::InvalidData
+                && !e.to_string().contains("certificate") =>
+        {
             Error::new(format!("{what}: TLS failed: {e}")).with_help(
                 "the server does not speak TLS there; a plain-HTTP server needs `--insecure`",
             )
         }
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            Error::new(format!("{what}: TLS failed: {e}")).with_help(UNTRUSTED)
+        }
         ureq::Error::Tls(_) | ureq::Error::Rustls(_) => {
-            Error::new(format!("{what}: TLS failed: {err}")).with_help(
-                "the server must present a certificate trusted by the webpki roots; a plain-HTTP server needs `--insecure`",
-            )
+            Error::new(format!("{what}: TLS failed: {err}")).with_help(UNTRUSTED)
         }
         ureq::Error::Protocol(_) => Error::new(format!("{what}: not an HTTP answer: {err}"))
             .with_help("an HTTPS server answered plain HTTP or the reverse: check `--insecure`"),
@@ -163,7 +175,9 @@ pub fn describe(what: &str, err: &ureq::Error, options: &Options) -> Error {
             "{what}: refused the plain-http address `{}`",
             split_credentials(to).0
         ))
-        .with_help("strata downloads over https only; use an https address that does not redirect to http"),
+        .with_help(
+            "strata downloads over https only; use an https address that does not redirect to http",
+        ),
         _ => Error::new(format!("{what}: {err}")).with_help("check the address and the network"),
     }
 }

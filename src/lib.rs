@@ -28,6 +28,7 @@ pub mod resource;
 pub mod schema;
 pub mod template;
 pub mod transform;
+pub mod trust;
 pub mod validate;
 pub mod warning;
 pub mod yaml;

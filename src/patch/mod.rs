@@ -10,6 +10,7 @@ pub mod json6902;
 pub mod schema;
 pub mod selector;
 pub mod smp;
+mod written;
 
 use crate::error::{Error, Result, closest};
 use crate::resource::{Gvk, ResId, ResMap, Resource};

@@ -8,16 +8,20 @@
 //! `kubectl kustomize` prints it.
 
 pub mod annotations;
+mod build;
+mod locate;
 mod parse;
 mod print;
+mod scalar;
 
+pub use locate::locate;
 pub use parse::{
-    AliasBudget, Document, Look, PathSeg, StringStyle, Texts, YamlError, is_yaml11_only_bool,
-    locate, parse_documents, parse_documents_in, parse_documents_lenient, parse_kustomization_in,
-    parse_objects_in, parse_patch_written_in, parse_string_styles_in, parse_yaml11_in,
-    plain_is_string, plain_scalar, refolded,
+    AliasBudget, Document, Look, PathSeg, StringStyle, Texts, YamlError, parse_documents,
+    parse_documents_in, parse_documents_lenient, parse_kustomization_in, parse_objects_in,
+    parse_patch_written_in, parse_string_styles_in, parse_yaml11_in,
 };
 pub use print::{json_round_trip, prints_plain, to_yaml_string};
+pub use scalar::{is_yaml11_only_bool, plain_is_string, plain_scalar, refolded};
 
 /// Whether kubectl can print `c`: its JSON encoder escapes C0 controls, but leaves DEL, the
 /// C1 controls (except NEL) and U+FFFE/U+FFFF raw, and its YAML reader then refuses them.

@@ -9,9 +9,9 @@
 //! offset where its content starts, so callers can point at the source. [`locate`] re-reads
 //! the text to find where a node lives, for error messages only.
 
-use super::{Map, Value};
-use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
-use std::collections::HashMap;
+use super::Value;
+use super::build::Builder;
+use saphyr_parser::{Event, Marker, Parser};
 use std::fmt;
 
 /// One YAML document and where its content starts.
@@ -100,7 +100,7 @@ impl YamlError {
         }
     }
 
-    fn with_help(mut self, help: impl Into<String>) -> Self {
+    pub(super) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
@@ -110,7 +110,7 @@ impl YamlError {
 /// spread over many small files is still one bomb). Each parse draws on it.
 #[derive(Debug)]
 pub struct AliasBudget {
-    limit: usize,
+    pub(super) limit: usize,
     spent: std::sync::atomic::AtomicUsize,
 }
 
@@ -126,7 +126,7 @@ impl AliasBudget {
     }
 
     /// Spend `n` expanded nodes; false when that goes over the limit.
-    fn spend(&self, n: usize) -> bool {
+    pub(super) fn spend(&self, n: usize) -> bool {
         let before = self
             .spent
             .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
@@ -142,7 +142,7 @@ impl Default for AliasBudget {
 
 /// Deepest nesting accepted, go-yaml's own limit. The printer, `Drop` and the transformers
 /// recurse on documents: the CLI runs them on threads with large stacks.
-const MAX_DEPTH: usize = 10_000;
+pub(super) const MAX_DEPTH: usize = 10_000;
 
 /// Parses every document of `text` (with a budget of its own for aliases).
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
@@ -265,7 +265,7 @@ pub fn parse_string_styles_in(
 
 /// What the reader records besides the values.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
-enum Record {
+pub(super) enum Record {
     #[default]
     Nothing,
     /// Typed plain scalars' texts and strings' styles.
@@ -372,14 +372,14 @@ fn parse_opts_with(
 }
 
 /// Maps saphyr's character indices to byte offsets.
-struct Positions<'a> {
-    text: &'a str,
+pub(super) struct Positions<'a> {
+    pub(super) text: &'a str,
     /// Byte offset of every 64th character; empty when the text is ASCII.
     marks: Vec<usize>,
 }
 
 impl<'a> Positions<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(super) fn new(text: &'a str) -> Self {
         let marks = match text.is_ascii() {
             true => Vec::new(),
             false => text.char_indices().step_by(64).map(|(b, _)| b).collect(),
@@ -387,7 +387,7 @@ impl<'a> Positions<'a> {
         Positions { text, marks }
     }
 
-    fn byte(&self, index: usize) -> usize {
+    pub(super) fn byte(&self, index: usize) -> usize {
         let len = self.text.len();
         if self.marks.is_empty() {
             return index.min(len);
@@ -397,7 +397,7 @@ impl<'a> Positions<'a> {
         chars.nth(index % 64).map_or(len, |(b, _)| start + b)
     }
 
-    fn at(&self, m: &Marker, message: impl Into<String>) -> YamlError {
+    pub(super) fn at(&self, m: &Marker, message: impl Into<String>) -> YamlError {
         YamlError::new(message, m.line(), m.col() + 1, self.byte(m.index()))
     }
 }
@@ -429,712 +429,6 @@ fn check_characters(text: &str) -> Result<(), YamlError> {
     Err(YamlError::new(message, line, col, offset).with_help(
         "remove the character (escape it as `\\u…` in a double-quoted string if it is meant)",
     ))
-}
-
-/// A map being built.
-struct MapFrame {
-    map: Map,
-    /// Line of each explicit key, by index in `map`.
-    lines: Vec<usize>,
-    /// The key waiting for its value, whether it is `<<`, and where it is.
-    key: Option<(String, bool, Span)>,
-    /// Values of `<<` keys, with the key's position.
-    merges: Vec<(Value, Span)>,
-}
-
-enum Frame {
-    Seq(Vec<Value>),
-    Map(MapFrame),
-}
-
-#[derive(Default)]
-struct Builder {
-    /// Open collections with their anchor id and start.
-    stack: Vec<(Frame, usize, Span)>,
-    anchors: HashMap<usize, (Value, usize, Option<String>)>,
-    /// Repeated keys replace earlier ones instead of failing.
-    lenient: bool,
-    /// Keys must be strings (Kubernetes objects).
-    string_keys: bool,
-    /// Plain scalars resolve as go-yaml v2 resolves them (YAML 1.1 booleans).
-    yaml11: bool,
-    /// Paths of the current document's empty map values.
-    empty_nulls: Vec<Vec<PathSeg>>,
-    /// Written texts of the current document's annotations.
-    annotation_texts: Vec<(Vec<PathSeg>, String)>,
-    /// Raw values of the current document's re-folded scalars.
-    folded_raw: Vec<(Vec<PathSeg>, String)>,
-    /// Kustomization files: folded scalars stay raw (sigs.k8s.io/yaml never re-folds).
-    no_refold: bool,
-    /// What to record of each scalar (`Document::plain_texts` or `Document::styled`).
-    record: Record,
-    /// What was recorded for the current document.
-    recorded: Vec<(Vec<PathSeg>, String)>,
-}
-
-impl Builder {
-    /// Applies one event; returns the document root once it is complete.
-    fn event(
-        &mut self,
-        pos: &Positions<'_>,
-        event: Event,
-        span: Span,
-        budget: &AliasBudget,
-    ) -> Result<Option<Value>, YamlError> {
-        let mut empty = false;
-        // The written text of a scalar (before folding is re-applied), for annotations.
-        let mut raw: Option<String> = None;
-        let mut folded: Option<String> = None;
-        let mut recorded: Option<String> = None;
-        let (value, key, anchor, span) = match event {
-            Event::Scalar(mut text, style, anchor, tag) => {
-                // A block scalar that runs to the end of a file with no final newline has no
-                // last line break to keep (saphyr-parser adds one; go-yaml does not).
-                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
-                if block && text.ends_with('\n') && !pos.text.ends_with('\n') {
-                    let rest = pos.text.get(pos.byte(span.end.index())..).unwrap_or("");
-                    if !rest.contains('\n') {
-                        let mut t = text.into_owned();
-                        t.pop();
-                        text = t.into();
-                    }
-                }
-                if self.string_keys && self.in_annotations() {
-                    raw = Some(text.to_string());
-                }
-                if style == ScalarStyle::Folded && !self.no_refold {
-                    let refolded = folded_round_trip(&text);
-                    if refolded != *text {
-                        folded = Some(text.to_string());
-                    }
-                    text = refolded.into();
-                }
-                let mut value = resolve_scalar(&text, style, tag.as_deref())
-                    .map_err(|m| pos.at(&span.start, m))?;
-                if self.yaml11 && style == ScalarStyle::Plain && tag.is_none() {
-                    value = yaml11_bool(&text).map_or(value, Value::Bool);
-                    // go-yaml v2 gives a timestamp-like value its text when decoding into
-                    // an interface (sigs.k8s.io/yaml does so).
-                    if matches!(&value, Value::Str(s) if *s != *text) {
-                        value = Value::Str(text.to_string());
-                    }
-                }
-                empty = text.is_empty() && value.is_null();
-                if self.record != Record::Nothing {
-                    let typed = style == ScalarStyle::Plain
-                        && tag.is_none()
-                        && value != Value::Str(text.to_string());
-                    recorded = match (&value, typed) {
-                        (_, true) if self.record == Record::Patch => Some(format!("t{text}")),
-                        (Value::Str(v), _) => {
-                            let mark = match style {
-                                ScalarStyle::Plain => 'p',
-                                ScalarStyle::Folded => 'f',
-                                _ => 'q',
-                            };
-                            Some(format!("{mark}{v}"))
-                        }
-                        _ => None,
-                    };
-                }
-                let merge = style == ScalarStyle::Plain
-                    && text == "<<"
-                    && tag
-                        .as_deref()
-                        .is_none_or(|t| matches!(short_tag(t).as_str(), "!" | "!!merge"));
-                (value, Some((text.into_owned(), merge)), anchor, span)
-            }
-            Event::Alias(id) => {
-                let Some((value, size, anchored_raw)) = self.anchors.get(&id).cloned() else {
-                    let open = self.stack.iter().any(|(_, anchor, _)| *anchor == id);
-                    let message = match open {
-                        true => "anchor value contains itself",
-                        false => "unknown anchor referenced",
-                    };
-                    return Err(pos.at(&span.start, message));
-                };
-                if !budget.spend(size) {
-                    let message = format!(
-                        "YAML aliases expand to more than {} nodes in this run",
-                        budget.limit
-                    );
-                    return Err(pos.at(&span.start, message).with_help(
-                        "an alias bomb? pass `--max-yaml-aliases N` if the files really need more",
-                    ));
-                }
-                let key = value.scalar_text().map(|t| (t, false));
-                raw = anchored_raw;
-                (value, key, 0, span)
-            }
-            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
-                return Err(pos.at(&span.start, format!("exceeded max depth of {MAX_DEPTH}")));
-            }
-            Event::SequenceStart(anchor, _) => {
-                self.stack.push((Frame::Seq(Vec::new()), anchor, span));
-                return Ok(None);
-            }
-            Event::MappingStart(anchor, _) => {
-                let frame = MapFrame {
-                    map: Map::default(),
-                    lines: Vec::new(),
-                    key: None,
-                    merges: Vec::new(),
-                };
-                self.stack.push((Frame::Map(frame), anchor, span));
-                return Ok(None);
-            }
-            Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
-                Some((Frame::Seq(mut items), anchor, start)) => {
-                    // Documents stay in memory for the whole build: give back the
-                    // growth slack of every sequence and mapping.
-                    items.shrink_to_fit();
-                    (Value::Seq(items), None, anchor, start)
-                }
-                Some((Frame::Map(mut m), anchor, start)) => {
-                    for (value, at) in m.merges {
-                        merge_into(&mut m.map, value).map_err(|e| pos.at(&at.start, e))?;
-                    }
-                    m.map.shrink_to_fit();
-                    (Value::Map(m.map), None, anchor, start)
-                }
-                None => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
-        if anchor != 0 {
-            let size = count_nodes(&value);
-            self.anchors
-                .insert(anchor, (value.clone(), size, raw.clone()));
-        }
-        // A re-folded scalar becoming a map field: remember its raw value.
-        let folded_entry = match (&folded, self.stack.last()) {
-            (Some(r), Some((Frame::Map(m), ..))) => match &m.key {
-                Some((k, false, _)) => {
-                    let mut path = self.path_to_top();
-                    path.push(PathSeg::Key(k.clone()));
-                    Some((path, r.clone()))
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        // An annotation's written text: remember it under its path.
-        let annotation = match (&raw, self.stack.last()) {
-            (Some(r), Some((Frame::Map(m), ..))) if self.in_annotations() => match &m.key {
-                Some((k, false, _)) => {
-                    let mut path = self.path_to_top();
-                    path.push(PathSeg::Key(k.clone()));
-                    Some((path, r.clone()))
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        // A scalar to record becoming a map field or a list item: remember it by path.
-        if let Some(t) = recorded {
-            match self.stack.last() {
-                Some((Frame::Map(m), ..)) => {
-                    if let Some((k, false, _)) = &m.key {
-                        let mut path = self.path_to_top();
-                        path.push(PathSeg::Key(k.clone()));
-                        self.recorded.push((path, t));
-                    }
-                }
-                Some((Frame::Seq(items), ..)) => {
-                    let mut path = self.path_to_top();
-                    path.push(PathSeg::Index(items.len()));
-                    self.recorded.push((path, t));
-                }
-                None => {}
-            }
-        }
-        // An empty value about to become a map field: remember where.
-        let empty_path = match self.stack.last() {
-            Some((Frame::Map(m), ..)) if empty => match &m.key {
-                Some((k, false, _)) => {
-                    let mut path = self.path_to_top();
-                    path.push(PathSeg::Key(k.clone()));
-                    Some(path)
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        match self.stack.last_mut() {
-            None => return Ok(Some(value)),
-            Some((Frame::Seq(items), ..)) => items.push(value),
-            Some((Frame::Map(m), ..)) => match m.key.take() {
-                None => {
-                    let Some((text, merge)) = key else {
-                        return Err(pos.at(&span.start, "mapping key must be a scalar"));
-                    };
-                    if self.string_keys && !merge && !matches!(value, Value::Str(_)) {
-                        let what = match value {
-                            Value::Bool(_) => "a boolean",
-                            Value::Null => "null",
-                            _ => "a number",
-                        };
-                        let message = format!("mapping key `{text}` is {what}, not a string");
-                        return Err(pos.at(&span.start, message).with_help(format!(
-                            "Kubernetes objects need string keys: quote it, `\"{text}\":`"
-                        )));
-                    }
-                    let first = if merge {
-                        m.merges.first().map(|(_, s)| s.start.line())
-                    } else {
-                        m.map
-                            .get_index_of(&text)
-                            .and_then(|i| m.lines.get(i).copied())
-                    };
-                    if let Some(first) = first.filter(|_| !self.lenient) {
-                        let message =
-                            format!("mapping key {text:?} already defined at line {first}");
-                        return Err(pos.at(&span.start, message));
-                    }
-                    m.key = Some((text, merge, span));
-                }
-                Some((_, true, at)) => m.merges.push((value, at)),
-                // kubectl drops a quoted `<<` key from objects (its JSON round trip turns it
-                // into a merge key that then merges nothing).
-                Some((text, false, _)) if self.string_keys && text == "<<" => {}
-                Some((text, false, at)) => {
-                    if let Some(path) = empty_path {
-                        self.empty_nulls.push(path);
-                    }
-                    if let Some(a) = annotation {
-                        self.annotation_texts.push(a);
-                    }
-                    if let Some(f) = folded_entry {
-                        self.folded_raw.push(f);
-                    }
-                    if m.map.insert(text, value).is_none() {
-                        m.lines.push(at.start.line());
-                    }
-                }
-            },
-        }
-        Ok(None)
-    }
-}
-
-impl Builder {
-    /// Whether the collection on top of the stack is `metadata.annotations` of an object
-    /// (the document itself, or an item of a List at any depth).
-    fn in_annotations(&self) -> bool {
-        let n = self.stack.len();
-        if n < 3 || n.is_multiple_of(2) {
-            return false;
-        }
-        let key_of = |i: usize| match &self.stack[i].0 {
-            Frame::Map(m) => m.key.as_ref().map(|(k, ..)| k.as_str()),
-            Frame::Seq(_) => None,
-        };
-        if key_of(n - 2) != Some("annotations") || key_of(n - 3) != Some("metadata") {
-            return false;
-        }
-        // Below: the root, or `items` / a list / an item for every List level.
-        (0..n - 3).step_by(2).all(|i| key_of(i) == Some("items"))
-            && (1..n - 3)
-                .step_by(2)
-                .all(|i| matches!(self.stack[i].0, Frame::Seq(_)))
-            && matches!(self.stack[n - 1].0, Frame::Map(_))
-    }
-
-    /// The path from the document root to the collection on top of the stack.
-    fn path_to_top(&self) -> Vec<PathSeg> {
-        let n = self.stack.len();
-        self.stack[..n.saturating_sub(1)]
-            .iter()
-            .map(|(frame, ..)| match frame {
-                Frame::Seq(items) => PathSeg::Index(items.len()),
-                Frame::Map(m) => {
-                    PathSeg::Key(m.key.as_ref().map(|(k, ..)| k.clone()).unwrap_or_default())
-                }
-            })
-            .collect()
-    }
-}
-
-fn count_nodes(value: &Value) -> usize {
-    match value {
-        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(map) => 1 + map.values().map(count_nodes).sum::<usize>(),
-        _ => 1,
-    }
-}
-
-/// Folds the value of a `<<` key into `map`; keys already present win, then earlier sources.
-fn merge_into(map: &mut Map, value: Value) -> Result<(), String> {
-    let sources = match value {
-        Value::Map(m) => vec![Value::Map(m)],
-        Value::Seq(items) => items,
-        _ => Vec::new(),
-    };
-    if sources.is_empty() || sources.iter().any(|s| s.as_map().is_none()) {
-        return Err("map merge requires map or sequence of maps as the value".into());
-    }
-    for source in sources {
-        if let Value::Map(source) = source {
-            for (k, v) in source {
-                map.entry(k).or_insert(v);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What a folded (`>`) scalar becomes on its way to kubectl's output: kustomize re-emits each
-/// node in its source style with go-yaml v3 and reads it back, and that emitter decides
-/// whether a line break needs an extra blank line by looking at the first line of the whole
-/// value instead of the next line. Breaks before more-indented lines or at the end of a `>+`
-/// scalar gain a newline when the value starts flush; when it starts indented, a break
-/// between two flush lines loses one (a single one becomes a space).
-/// The value kubectl prints for a folded scalar whose raw value is `raw`.
-pub fn refolded(raw: &str) -> String {
-    folded_round_trip(raw)
-}
-
-fn folded_round_trip(v: &str) -> String {
-    let blank = |s: &str| s.starts_with([' ', '\t']);
-    let mut rest = v.trim_start_matches('\n');
-    let flush = !rest.is_empty() && !blank(rest);
-    let keep = v == "\n" || v.ends_with("\n\n");
-    let mut out = "\n".repeat(v.len() - rest.len());
-    while let Some(end) = rest.find('\n') {
-        let (line, after) = rest.split_at(end);
-        let next = after.trim_start_matches('\n');
-        let mut breaks = after.len() - next.len();
-        out.push_str(line);
-        if !blank(line) {
-            if flush && (blank(next) || next.is_empty() && keep) {
-                breaks += 1;
-            } else if !flush && !next.is_empty() && !blank(next) {
-                breaks -= 1;
-                if breaks == 0 {
-                    out.push(' ');
-                }
-            }
-        }
-        out.push_str(&"\n".repeat(breaks));
-        rest = next;
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A tag in go-yaml's short form (`!!str`, `!foo`, `!`).
-fn short_tag(tag: &Tag) -> String {
-    let full = format!("{}{}", tag.handle, tag.suffix);
-    match full.strip_prefix("tag:yaml.org,2002:") {
-        Some(rest) => format!("!!{rest}"),
-        None => full,
-    }
-}
-
-/// One scalar as go-yaml v3 decodes it into `interface{}`.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
-    let tag = tag.map(short_tag);
-    let tag = match tag.as_deref() {
-        None if style == ScalarStyle::Plain => "",
-        Some(t @ ("!!int" | "!!float" | "!!bool" | "!!null" | "!!timestamp")) => t,
-        Some("!!binary") => {
-            let bad = || "!!binary value contains invalid base64 data".to_string();
-            return crate::codec::decode_yaml_binary(text)
-                .map(Value::Str)
-                .ok_or_else(bad);
-        }
-        _ => return Ok(Value::Str(text.to_string())),
-    };
-    let (value, rtag) = resolve_plain(text, tag.is_empty() || tag == "!!timestamp");
-    match (tag, value) {
-        ("", value) => Ok(value),
-        (_, value) if tag == rtag => Ok(value),
-        ("!!float", Value::Int(i)) => Ok(Value::Float(i as f64)),
-        _ => Err(format!("cannot decode {rtag} `{text}` as a {tag}")),
-    }
-}
-
-/// go-yaml v3's `resolve` for a plain scalar: the value and its tag.
-/// The YAML 1.1 booleans go-yaml v2 knows beyond `true` and `false`.
-fn yaml11_bool(text: &str) -> Option<bool> {
-    match text {
-        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" => Some(true),
-        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" => Some(false),
-        _ => None,
-    }
-}
-
-/// Whether `s` is a YAML 1.1 boolean that YAML 1.2 reads as a string (`yes`, `on`, `n`):
-/// kyaml double-quotes such a string wherever a strategic merge walks.
-pub fn is_yaml11_only_bool(s: &str) -> bool {
-    yaml11_bool(s).is_some()
-}
-
-/// Whether go-yaml v3 reads `s`, written as a plain scalar, as a string: a key Kustomize
-/// writes untagged (a generator's, a label transformer's) survives kubectl's JSON round
-/// trip only then (`1`, `true`, `~`, `2001-12-14` and `<<` do not).
-pub fn plain_is_string(s: &str) -> bool {
-    s != "<<" && resolve_plain(s, true).1 == "!!str"
-}
-
-/// What an untagged plain scalar with this text reads as (go-yaml v3's resolution).
-pub fn plain_scalar(text: &str) -> Value {
-    resolve_plain(text, true).0
-}
-
-fn resolve_plain(s: &str, allow_time: bool) -> (Value, &'static str) {
-    match s {
-        "" | "~" | "null" | "Null" | "NULL" => return (Value::Null, "!!null"),
-        "true" | "True" | "TRUE" => return (Value::Bool(true), "!!bool"),
-        "false" | "False" | "FALSE" => return (Value::Bool(false), "!!bool"),
-        ".nan" | ".NaN" | ".NAN" => return (Value::Float(f64::NAN), "!!float"),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return (Value::Float(f64::INFINITY), "!!float");
-        }
-        "-.inf" | "-.Inf" | "-.INF" => return (Value::Float(f64::NEG_INFINITY), "!!float"),
-        _ => {}
-    }
-    let string = (Value::Str(s.to_string()), "!!str");
-    match s.as_bytes()[0] {
-        b'.' => go_parse_float(s).map_or(string, |f| (Value::Float(f), "!!float")),
-        b'0'..=b'9' | b'+' | b'-' => {
-            if let Some(t) = parse_timestamp(s).filter(|_| allow_time) {
-                return (Value::Str(t), "!!timestamp");
-            }
-            let plain = s.replace('_', "");
-            if let Some(i) = go_parse_int(&plain) {
-                (Value::Int(i), "!!int")
-            } else if let Some(u) = go_parse_uint(&plain) {
-                (Value::UInt(u), "!!int")
-            } else if let Some(f) = go_parse_float(&plain).filter(|_| is_yaml_float(&plain)) {
-                (Value::Float(f), "!!float")
-            } else {
-                string
-            }
-        }
-        _ => string,
-    }
-}
-
-/// Go's `strconv.ParseUint(s, 0, 64)` on text without underscores.
-pub(super) fn go_parse_uint(s: &str) -> Option<u64> {
-    let digits = |t: &str, radix| {
-        let ok = t.bytes().all(|c| c.is_ascii_alphanumeric());
-        ok.then(|| u64::from_str_radix(t, radix).ok()).flatten()
-    };
-    let b = s.as_bytes();
-    match (b.first(), b.get(1).map(u8::to_ascii_lowercase)) {
-        (Some(b'0'), Some(b'b')) if b.len() > 2 => digits(&s[2..], 2),
-        (Some(b'0'), Some(b'o')) if b.len() > 2 => digits(&s[2..], 8),
-        (Some(b'0'), Some(b'x')) if b.len() > 2 => digits(&s[2..], 16),
-        (Some(b'0'), None) => Some(0),
-        (Some(b'0'), _) => digits(&s[1..], 8),
-        _ => digits(s, 10),
-    }
-}
-
-/// Go's `strconv.ParseInt(s, 0, 64)` on text without underscores.
-pub(super) fn go_parse_int(s: &str) -> Option<i64> {
-    match s.as_bytes().first()? {
-        b'-' => go_parse_uint(&s[1..])
-            .filter(|&n| n <= 1 << 63)
-            .map(|n| (n as i64).wrapping_neg()),
-        b'+' => go_parse_uint(&s[1..]).and_then(|n| i64::try_from(n).ok()),
-        _ => go_parse_uint(s).and_then(|n| i64::try_from(n).ok()),
-    }
-}
-
-/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
-pub(super) fn is_yaml_float(s: &str) -> bool {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (mantissa, exp) = body
-        .split_once(['e', 'E'])
-        .map_or((body, None), |(m, e)| (m, Some(e)));
-    let digits = |t: &str| t.bytes().all(|c| c.is_ascii_digit());
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let exp = exp.map(|e| e.strip_prefix(['+', '-']).unwrap_or(e));
-    digits(int)
-        && digits(frac)
-        && !(int.is_empty() && frac.is_empty())
-        && exp.is_none_or(|e| !e.is_empty() && digits(e))
-}
-
-/// Go's `strconv.ParseFloat(s, 64)` for decimal text; underscores must sit between digits, and
-/// out-of-range values are errors, as in Go.
-pub(super) fn go_parse_float(s: &str) -> Option<f64> {
-    let body = s.strip_prefix(['+', '-']).unwrap_or(s).as_bytes();
-    let digit_at = |i: usize| body.get(i).is_some_and(u8::is_ascii_digit);
-    let underscores_ok =
-        (0..body.len()).all(|i| body[i] != b'_' || (i > 0 && digit_at(i - 1) && digit_at(i + 1)));
-    let clean = s.replace('_', "");
-    let mantissa = clean.split(['e', 'E']).next().unwrap_or("");
-    let well_formed = mantissa.bytes().any(|c| c.is_ascii_digit())
-        && clean
-            .bytes()
-            .all(|c| c.is_ascii_digit() || b"+-.eE".contains(&c));
-    let f: f64 = clean
-        .parse()
-        .ok()
-        .filter(|_| underscores_ok && well_formed)?;
-    f.is_finite().then_some(f)
-}
-
-/// go-yaml's timestamp layouts (`2006-1-2T15:4:5.999999999Z07:00`, the same with `t`,
-/// `2006-1-2 15:4:5.999999999`, `2006-1-2`), rendered as Go's JSON prints a `time.Time`.
-pub(super) fn parse_timestamp(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
-        return None;
-    }
-    let digit = |i: usize| {
-        b.get(i)
-            .filter(|c| c.is_ascii_digit())
-            .map(|c| u32::from(c - b'0'))
-    };
-    // Go's getnum: one or two digits.
-    let num = |i: &mut usize| {
-        let first = digit(*i)?;
-        *i += 1;
-        let Some(second) = digit(*i) else {
-            return Some(first);
-        };
-        *i += 1;
-        Some(first * 10 + second)
-    };
-    let lit = |i: &mut usize, c: u8| (b.get(*i) == Some(&c)).then(|| *i += 1);
-    let year: u32 = s[..4].parse().ok()?;
-    let mut i = 5;
-    let (month, _, day) = (num(&mut i)?, lit(&mut i, b'-')?, num(&mut i)?);
-    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
-    let days = match month {
-        2 => 28 + u32::from(leap),
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    };
-    if !(1..=12).contains(&month) || day < 1 || day > days {
-        return None;
-    }
-    let date = format!("{year:04}-{month:02}-{day:02}");
-    if i == b.len() {
-        return Some(format!("{date}T00:00:00Z"));
-    }
-    let zoned = matches!(b[i], b'T' | b't');
-    let spaces = b[i..].iter().take_while(|&&c| c == b' ').count();
-    i += if zoned { 1 } else { spaces };
-    if !zoned && spaces == 0 {
-        return None;
-    }
-    let hour = num(&mut i)?;
-    let (_, min, _, sec) = (
-        lit(&mut i, b':')?,
-        num(&mut i)?,
-        lit(&mut i, b':')?,
-        num(&mut i)?,
-    );
-    if hour >= 24 || min >= 60 || sec >= 60 {
-        return None;
-    }
-    let mut frac = String::new();
-    if matches!(b.get(i), Some(b'.' | b',')) && digit(i + 1).is_some() {
-        let n = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
-        let kept = s[i + 1..i + 1 + n.min(9)].trim_end_matches('0');
-        if !kept.is_empty() {
-            frac = format!(".{kept}");
-        }
-        i += 1 + n;
-    }
-    let mut zone = "Z".to_string();
-    if zoned && lit(&mut i, b'Z').is_none() {
-        let (sign, z) = (*b.get(i)?, i + 1);
-        let two = |k: usize| Some(digit(k)? * 10 + digit(k + 1)?);
-        let (hh, mm) = (two(z)?, two(z + 3)?);
-        if !matches!(sign, b'+' | b'-') || b[z + 2] != b':' || hh > 24 || mm > 60 {
-            return None;
-        }
-        let minutes = hh * 60 + mm;
-        if minutes != 0 {
-            zone = format!("{}{:02}:{:02}", sign as char, minutes / 60, minutes % 60);
-        }
-        i += 6;
-    }
-    (i == b.len()).then(|| format!("{date}T{hour:02}:{min:02}:{sec:02}{frac}{zone}"))
-}
-
-/// Where the node at `path` of document `doc_index` starts: the key's position when the last
-/// segment is a map key, the item's when it is a sequence index (decimal). Content reached
-/// through aliases or merge keys is not searched. `(line, col, byte offset)`, 1-based.
-pub fn locate(text: &str, doc_index: usize, path: &[&str]) -> Option<(usize, usize, usize)> {
-    /// An open collection: `seq` with its next index, or a map with the key whose value is
-    /// pending (`None` while a key is expected).
-    struct Open {
-        seq: bool,
-        next: usize,
-        key: Option<String>,
-    }
-    let pos = Positions::new(text);
-    let place = |s: &Span| Some((s.start.line(), s.start.col() + 1, pos.byte(s.start.index())));
-    let (mut doc, mut skip, mut stack, mut prefix) =
-        (0, 0usize, Vec::<Open>::new(), Vec::<String>::new());
-    let is_target = |prefix: &[String], seg: &str| {
-        prefix.len() + 1 == path.len()
-            && prefix.iter().zip(path).all(|(a, b)| a == b)
-            && path[prefix.len()] == seg
-    };
-    let mut parser = Parser::new_from_str(text);
-    while let Some(Ok((event, span))) = parser.next_event() {
-        let opens = matches!(event, Event::SequenceStart(..) | Event::MappingStart(..));
-        let closes = matches!(event, Event::SequenceEnd | Event::MappingEnd);
-        if matches!(event, Event::DocumentEnd) {
-            doc += 1;
-        }
-        if doc > doc_index {
-            return None;
-        }
-        if skip > 0 {
-            skip = skip + usize::from(opens) - usize::from(closes);
-            continue;
-        }
-        if closes {
-            stack.pop();
-            if !stack.is_empty() {
-                prefix.pop();
-            }
-            continue;
-        }
-        if doc != doc_index || !(opens || matches!(event, Event::Scalar(..) | Event::Alias(_))) {
-            continue;
-        }
-        let seg = match stack.last_mut() {
-            None if path.is_empty() => return place(&span),
-            None => None,
-            Some(open) if open.seq => {
-                open.next += 1;
-                let seg = (open.next - 1).to_string();
-                if is_target(&prefix, &seg) {
-                    return place(&span);
-                }
-                Some(seg)
-            }
-            Some(open) if open.key.is_none() => {
-                match &event {
-                    Event::Scalar(t, ..) if is_target(&prefix, t) => return place(&span),
-                    Event::Scalar(t, ..) => open.key = Some(t.to_string()),
-                    _ => (open.key, skip) = (Some(String::new()), usize::from(opens)),
-                }
-                continue;
-            }
-            Some(open) => open.key.take(),
-        };
-        if opens {
-            prefix.extend(seg);
-            stack.push(Open {
-                seq: matches!(event, Event::SequenceStart(..)),
-                next: 0,
-                key: None,
-            });
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -1311,27 +605,5 @@ mod tests {
             one("\u{feff}é: ü\n").get("é"),
             Some(&Value::Str("ü".into()))
         );
-    }
-
-    #[test]
-    fn locate_finds_keys_and_items() {
-        let text = "a: 1\n---\nkind: X\nspec:\n  list:\n  - name: é\n  - {name: b, v: [1, 2]}\n  \"q k\": [x]\n";
-        let cases: [(usize, &[&str], _); 12] = [
-            (0, &["a"], Some((1, 1, 0))),
-            (0, &[], Some((1, 1, 0))),
-            (1, &[], Some((3, 1, 9))),
-            (1, &["spec"], Some((4, 1, 17))),
-            (1, &["spec", "list"], Some((5, 3, 25))),
-            (1, &["spec", "list", "0"], Some((6, 5, 35))),
-            (1, &["spec", "list", "0", "name"], Some((6, 5, 35))),
-            (1, &["spec", "list", "1", "v", "1"], Some((7, 22, 65))),
-            (1, &["spec", "q k", "0"], Some((8, 11, 79))),
-            (1, &["spec", "list", "2"], None),
-            (1, &["nope"], None),
-            (2, &["a"], None),
-        ];
-        for (doc, path, want) in cases {
-            assert_eq!(locate(text, doc, path), want, "{doc} {path:?}");
-        }
     }
 }

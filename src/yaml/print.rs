@@ -9,7 +9,7 @@
 //! is a port of the parts of go-yaml v2's `emitterc.go` that block documents reach, with its
 //! column/indent bookkeeping kept as is so line folding lands on the same spaces.
 
-use super::parse::{go_parse_float, go_parse_int, go_parse_uint, is_yaml_float, parse_timestamp};
+use super::scalar::{go_parse_float, go_parse_int, go_parse_uint, is_yaml_float, parse_timestamp};
 use super::{Map, Value};
 use std::borrow::Cow;
 

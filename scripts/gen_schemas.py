@@ -21,10 +21,10 @@ VERSION = '1.37.0'
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def wheel_path(given):
+def wheel_path(given, tmp):
+    """The wheel given, else one downloaded into the directory `tmp` (removed by the caller)."""
     if given:
         return given
-    tmp = tempfile.mkdtemp(prefix='strata-schemas-')
     subprocess.run([sys.executable, '-m', 'pip', 'download', '--no-deps', '--quiet', '-d', tmp,
                     '%s==%s' % (PACKAGE, VERSION)], check=True)
     names = [n for n in os.listdir(tmp) if n.endswith('.whl')]
@@ -135,7 +135,8 @@ def main():
     ap.add_argument('--wheel')
     ap.add_argument('--check', action='store_true')
     args = ap.parse_args()
-    made = bundles(wheel_path(args.wheel))
+    with tempfile.TemporaryDirectory(prefix='strata-schemas-') as tmp:
+        made = bundles(wheel_path(args.wheel, tmp))
     if args.check:
         bad = []
         for name, data in made.items():

@@ -76,6 +76,25 @@ impl Default for Project {
     }
 }
 
+/// A path or a list of paths inside the project; `Err(true)` when an item is no such path,
+/// `Err(false)` when the value is no list.
+fn paths(value: &Value) -> std::result::Result<Vec<PathBuf>, bool> {
+    let items: Vec<&Value> = match value {
+        Value::Seq(s) => s.iter().collect(),
+        Value::Str(_) => vec![value],
+        _ => return Err(false),
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            item.as_str()
+                .filter(|p| inside(p))
+                .map(PathBuf::from)
+                .ok_or(true)
+        })
+        .collect()
+}
+
 /// The nearest directory from `start` upwards holding `strata.yaml`.
 pub fn find(start: &Path) -> Option<PathBuf> {
     let start = std::fs::canonicalize(start).ok()?;
@@ -182,22 +201,16 @@ impl Project {
                     project.jobs = Some(n);
                 }
                 "crds" | "values" => {
-                    let items: Vec<&Value> = match value {
-                        Value::Seq(s) => s.iter().collect(),
-                        Value::Str(_) => vec![value],
-                        _ => {
-                            return Err(bad("a list of paths")
-                                .with_help(format!("e.g. `{key}: [path/to/file.yaml]`")));
+                    let paths = paths(value).map_err(|list| {
+                        if list {
+                            bad("a list of paths inside the project").with_help(
+                                "write them relative to the directory of `strata.yaml`, without `..`",
+                            )
+                        } else {
+                            bad("a list of paths")
+                                .with_help(format!("e.g. `{key}: [path/to/file.yaml]`"))
                         }
-                    };
-                    let mut paths = Vec::new();
-                    for item in items {
-                        let p = item
-                            .as_str()
-                            .filter(|p| inside(p))
-                            .ok_or_else(|| bad("a list of paths inside the project").with_help("write them relative to the directory of `strata.yaml`, without `..`"))?;
-                        paths.push(PathBuf::from(p));
-                    }
+                    })?;
                     if key == "crds" {
                         project.crds = paths;
                     } else {

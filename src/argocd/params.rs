@@ -86,6 +86,61 @@ fn check_value(param: &str, v: &str) -> Result<()> {
     Ok(())
 }
 
+/// The `array` of parameter `name`: strings, at most `MAX_ITEMS`.
+fn array_value(
+    name: &str,
+    v: &serde_json::Value,
+    bad: &dyn Fn(String) -> Error,
+) -> Result<ParamValue> {
+    let serde_json::Value::Array(a) = v else {
+        return Err(bad(format!("`{name}`: `array` is not an array")));
+    };
+    if a.len() > MAX_ITEMS {
+        return Err(
+            Error::new(format!("parameter `{name}` has {} items", a.len()))
+                .with_help(format!("an array parameter has at most {MAX_ITEMS} items")),
+        );
+    }
+    let mut items = Vec::with_capacity(a.len());
+    for x in a {
+        let serde_json::Value::String(s) = x else {
+            return Err(bad(format!("`{name}`: an array item is not a string")));
+        };
+        check_value(name, s)?;
+        items.push(s.clone());
+    }
+    Ok(ParamValue::Array(items))
+}
+
+/// The `map` of parameter `name`: string values under valid keys, at most `MAX_ITEMS`.
+fn map_value(
+    name: &str,
+    v: &serde_json::Value,
+    bad: &dyn Fn(String) -> Error,
+) -> Result<ParamValue> {
+    let serde_json::Value::Object(m) = v else {
+        return Err(bad(format!("`{name}`: `map` is not an object")));
+    };
+    if m.len() > MAX_ITEMS {
+        return Err(
+            Error::new(format!("parameter `{name}` has {} entries", m.len()))
+                .with_help(format!("a map parameter has at most {MAX_ITEMS} entries")),
+        );
+    }
+    let mut entries = BTreeMap::new();
+    for (k, x) in m {
+        if !valid_name(k) {
+            return Err(name_error(&format!("key of parameter `{name}`"), k));
+        }
+        let serde_json::Value::String(s) = x else {
+            return Err(bad(format!("`{name}`: the value of `{k}` is not a string")));
+        };
+        check_value(name, s)?;
+        entries.insert(k.clone(), s.clone());
+    }
+    Ok(ParamValue::Map(entries))
+}
+
 /// Parse `ARGOCD_APP_PARAMETERS` (absent or `null`: no parameters).
 pub fn parse(json: &str) -> Result<Vec<Parameter>> {
     let bad = |why: String| {
@@ -136,53 +191,8 @@ pub fn parse(json: &str) -> Result<Vec<Parameter>> {
                     }
                     _ => return Err(bad(format!("`{name}`: `string` is not a string"))),
                 },
-                "array" => {
-                    let serde_json::Value::Array(a) = v else {
-                        return Err(bad(format!("`{name}`: `array` is not an array")));
-                    };
-                    if a.len() > MAX_ITEMS {
-                        return Err(Error::new(format!(
-                            "parameter `{name}` has {} items",
-                            a.len()
-                        ))
-                        .with_help(format!("an array parameter has at most {MAX_ITEMS} items")));
-                    }
-                    let mut items = Vec::with_capacity(a.len());
-                    for x in a {
-                        let serde_json::Value::String(s) = x else {
-                            return Err(bad(format!("`{name}`: an array item is not a string")));
-                        };
-                        check_value(&name, s)?;
-                        items.push(s.clone());
-                    }
-                    values.push(ParamValue::Array(items));
-                }
-                "map" => {
-                    let serde_json::Value::Object(m) = v else {
-                        return Err(bad(format!("`{name}`: `map` is not an object")));
-                    };
-                    if m.len() > MAX_ITEMS {
-                        return Err(Error::new(format!(
-                            "parameter `{name}` has {} entries",
-                            m.len()
-                        ))
-                        .with_help(format!("a map parameter has at most {MAX_ITEMS} entries")));
-                    }
-                    let mut entries = BTreeMap::new();
-                    for (k, x) in m {
-                        if !valid_name(k) {
-                            return Err(name_error(&format!("key of parameter `{name}`"), k));
-                        }
-                        let serde_json::Value::String(s) = x else {
-                            return Err(bad(format!(
-                                "`{name}`: the value of `{k}` is not a string"
-                            )));
-                        };
-                        check_value(&name, s)?;
-                        entries.insert(k.clone(), s.clone());
-                    }
-                    values.push(ParamValue::Map(entries));
-                }
+                "array" => values.push(array_value(&name, v, &bad)?),
+                "map" => values.push(map_value(&name, v, &bad)?),
                 other => {
                     let mut err = Error::new(format!(
                         "parameter `{name}` has an unknown field `{}`",

@@ -283,17 +283,17 @@ fn entry<'a>(
     }
 }
 
-pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
-    let opts = options(&v.validate, v.warnings_as_errors)?;
-    let format = v.output.or(v.validate.error_format).unwrap_or(Format::Text);
+/// The texts `validate` reads: standard input (no file, or `-`), the files given, and the
+/// manifests under each directory given.
+fn read_inputs(files: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, String)>, Vec<Error>> {
     let mut inputs: Vec<(Option<PathBuf>, String)> = Vec::new();
-    if v.files.is_empty() || v.files.iter().any(|f| f.as_os_str() == "-") {
+    if files.is_empty() || files.iter().any(|f| f.as_os_str() == "-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
             .map_err(|e| vec![Error::new(format!("cannot read standard input: {e}"))])?;
         inputs.push((None, text));
     }
-    for f in v.files.iter().filter(|f| f.as_os_str() != "-") {
+    for f in files.iter().filter(|f| f.as_os_str() != "-") {
         let files = if f.is_dir() {
             let found = manifest_files(f)?;
             if found.is_empty() {
@@ -311,6 +311,13 @@ pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
             inputs.push((Some(file), text));
         }
     }
+    Ok(inputs)
+}
+
+pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
+    let opts = options(&v.validate, v.warnings_as_errors)?;
+    let format = v.output.or(v.validate.error_format).unwrap_or(Format::Text);
+    let inputs = read_inputs(&v.files)?;
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for (file, text) in &inputs {

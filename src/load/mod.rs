@@ -348,6 +348,34 @@ struct Source<'a> {
     folded: &'a [(Vec<yaml::PathSeg>, String)],
 }
 
+/// Kustomize: "missing metadata.name in object". An unnamed object must never reach the
+/// output; a `name:` at the top level is the usual cause (indentation).
+fn check_named(map: &yaml::Map, kind: &str) -> Result<()> {
+    let named = map
+        .get("metadata")
+        .and_then(Value::as_map)
+        .and_then(|m| m.get("name"))
+        .and_then(Value::scalar_text)
+        .is_some_and(|n| !n.is_empty());
+    if !named {
+        let help = if map.contains_key("name") {
+            "`name:` sits at the top level of the document: indent it under `metadata:`"
+        } else if map
+            .get("metadata")
+            .is_some_and(|m| !m.is_null() && m.as_map().is_none())
+        {
+            "`metadata` must be a map holding `name:`"
+        } else {
+            "add `metadata.name`; every object needs a name"
+        };
+        return Err(Error::new(format!(
+            "{kind} has no `metadata.name` (missing metadata.name)"
+        ))
+        .with_help(help));
+    }
+    Ok(())
+}
+
 fn push_flattened(
     doc: Value,
     origin: &Origin,
@@ -385,31 +413,7 @@ fn push_flattened(
             .at(here())
             .with_help("every Kubernetes object needs `apiVersion` and `kind`"));
     }
-    // Kustomize: "missing metadata.name in object". An unnamed object must never reach the
-    // output; a `name:` at the top level is the usual cause (indentation).
-    let named = map
-        .get("metadata")
-        .and_then(Value::as_map)
-        .and_then(|m| m.get("name"))
-        .and_then(Value::scalar_text)
-        .is_some_and(|n| !n.is_empty());
-    if !named {
-        let help = if map.contains_key("name") {
-            "`name:` sits at the top level of the document: indent it under `metadata:`"
-        } else if map
-            .get("metadata")
-            .is_some_and(|m| !m.is_null() && m.as_map().is_none())
-        {
-            "`metadata` must be a map holding `name:`"
-        } else {
-            "add `metadata.name`; every object needs a name"
-        };
-        return Err(Error::new(format!(
-            "{kind} has no `metadata.name` (missing metadata.name)"
-        ))
-        .at(here())
-        .with_help(help));
-    }
+    check_named(&map, kind).map_err(|e| e.at(here()))?;
     // Kustomize drops a null or empty `metadata.annotations` from every object.
     if let Some(Value::Map(meta)) = map.get_mut("metadata") {
         let empty = match meta.get("annotations") {

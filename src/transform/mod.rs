@@ -130,6 +130,20 @@ pub fn configured(
             out.push(Box::new(one));
         }
     }
+    out.extend(replica_entries(k, config)?);
+    out.extend(image_entries(k, config)?);
+    if let Some(r) = replacements(k, loader)? {
+        out.push(Box::new(r));
+    }
+    Ok(out)
+}
+
+/// `replicas:` entries, one transformer each.
+fn replica_entries(
+    k: &Kustomization,
+    config: &config::Config,
+) -> Result<Vec<Box<dyn Transformer>>> {
+    let mut out: Vec<Box<dyn Transformer>> = Vec::new();
     for (i, entry) in seq(k, "replicas")?.iter().enumerate() {
         let entry = &Value::Map(k.strict_struct(
             &["replicas", &i.to_string()],
@@ -150,6 +164,12 @@ pub fn configured(
             specs: config.table("replicas"),
         }));
     }
+    Ok(out)
+}
+
+/// `images:` (and the old `imageTags:`) entries, one transformer each.
+fn image_entries(k: &Kustomization, config: &config::Config) -> Result<Vec<Box<dyn Transformer>>> {
+    let mut out: Vec<Box<dyn Transformer>> = Vec::new();
     let mut image_entries = seq(k, "images")?;
     image_entries.extend(seq(k, "imageTags")?);
     for (i, entry) in image_entries.iter().enumerate() {
@@ -187,9 +207,6 @@ pub fn configured(
                 e.at(l)
             })?,
         ));
-    }
-    if let Some(r) = replacements(k, loader)? {
-        out.push(Box::new(r));
     }
     Ok(out)
 }

@@ -358,6 +358,9 @@ impl<'a> Builder<'a> {
         Ok(layer)
     }
 
+    /// One kustomization's layer, in Kustomize's order: its resources, configurations and
+    /// crds, its generators, then its components (each running on what this layer holds so
+    /// far), then its transformers, validators and vars.
     fn accumulate_layer(
         &mut self,
         dir: &Path,
@@ -366,13 +369,41 @@ impl<'a> Builder<'a> {
         component: bool,
         ctx: &Ctx,
     ) -> Result<Layer> {
-        let Layer {
-            mut rm,
-            mut vars,
-            mut config,
-            ..
-        } = acc;
-        let mut openapi_set = None;
+        self.check_kind(dir, k, component)?;
+        let mut layer = self.resources(dir, k, acc, ctx)?;
+        self.configure(k, &mut layer.config)?;
+        layer.config.openapi = self.openapi.clone();
+        let configured_in = relative_to(&k.file, &self.top);
+        self.generate(k, &mut layer.rm, &configured_in)?;
+        let mut layer = self.components(dir, k, layer)?;
+        layer.config.openapi = self.openapi.clone();
+        self.transform(k, &mut layer, &configured_in)?;
+        if let Some(c) = self.plugin_configs(k, "validators")?.first() {
+            let kind = c
+                .doc
+                .get("kind")
+                .and_then(crate::yaml::Value::scalar_text)
+                .unwrap_or_default();
+            return Err(Error::new(format!(
+                "validator plugin `{kind}` is not supported: strata runs no external code from a repository"
+            ))
+            .at(c.at.clone())
+            .with_help("remove the `validators:` entry; strata validates with `--validate`"));
+        }
+        vars::merge(&mut layer.vars, vars::read(k)?)?;
+        if !self.plan {
+            vars::bind(&mut layer.rm, &layer.vars)?;
+        }
+        Ok(layer)
+    }
+
+    /// A Component is listed under `components`, and only a Component is.
+    fn check_kind(
+        &self,
+        dir: &Path,
+        k: &crate::load::Kustomization,
+        component: bool,
+    ) -> Result<()> {
         if component && !k.is_component {
             return Err(k
                 .error(
@@ -395,6 +426,27 @@ impl<'a> Builder<'a> {
                 )
                 .with_help("move the entry from `resources` to `components`"));
         }
+        Ok(())
+    }
+
+    /// What `resources` (and the old `bases`) bring, added to `acc` at once: one id index,
+    /// not one per entry. Every entry is resolved first (remote ones are fetched), then the
+    /// included layers are built and the files read in parallel; results are combined in
+    /// entry order, so the output does not depend on the thread count.
+    fn resources(
+        &mut self,
+        dir: &Path,
+        k: &crate::load::Kustomization,
+        acc: Layer,
+        ctx: &Ctx,
+    ) -> Result<Layer> {
+        let Layer {
+            mut rm,
+            mut vars,
+            mut config,
+            ..
+        } = acc;
+        let mut openapi_set = None;
         let mut entries: Vec<(String, String)> = k
             .string_list("resources")?
             .into_iter()
@@ -407,10 +459,6 @@ impl<'a> Builder<'a> {
                 .enumerate()
                 .map(|(i, e)| (format!("bases/{i}"), e)),
         );
-        // Everything the entries bring is added at once: one id index, not one per entry.
-        // Resolve every entry first (remote ones are fetched), then build the included
-        // layers and read the files in parallel; results are combined in entry order, so the
-        // output does not depend on the thread count.
         let mut items = Vec::with_capacity(entries.len());
         for (at, entry) in entries {
             let at: Vec<String> = at.split('/').map(str::to_string).collect();
@@ -418,53 +466,8 @@ impl<'a> Builder<'a> {
             let item = self.resolve_entry(k, dir, &entry, at.clone(), &at_refs)?;
             items.push(item);
         }
-        let parent: &Builder = self;
-        // Entries are built in parallel, but the error reported is the first in entry order,
-        // as a sequential build finds it; once an entry failed, later ones are not started.
-        let failed = AtomicUsize::new(usize::MAX);
-        let built: Vec<Option<Result<Built>>> = items
-            .par_iter()
-            .enumerate()
-            .map(|(i, item)| {
-                if i > failed.load(Ordering::Relaxed) {
-                    return None;
-                }
-                let result =
-                    match item {
-                        Item::Dir { path, at, repo } => {
-                            let mut child = parent.child();
-                            if repo.is_some() {
-                                child.repo.clone_from(repo);
-                            }
-                            let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
-                            child
-                                .accumulate(path)
-                                .map_err(|e| locate_at(e, k, &at_refs))
-                                .map(|layer| (layer, child.warnings))
-                        }
-                        Item::File(path, _) if parent.plan => parent
-                            .loader
-                            .note_resources(path, ctx)
-                            .map(|()| (Layer::default(), Vec::new())),
-                        Item::File(path, display) => parent
-                            .loader
-                            .resources(path, display, ctx)
-                            .map(|resources| {
-                                let layer = Layer {
-                                    rm: ResMap { items: resources },
-                                    ..Layer::default()
-                                };
-                                (layer, Vec::new())
-                            }),
-                    };
-                if result.is_err() {
-                    failed.fetch_min(i, Ordering::Relaxed);
-                }
-                Some(result)
-            })
-            .collect();
         let mut pending = Vec::new();
-        for result in built.into_iter().flatten() {
+        for result in self.build_items(k, &items, ctx).into_iter().flatten() {
             let (sub, warnings) = result?;
             self.warnings.extend(warnings);
             pending.extend(sub.rm.items);
@@ -476,77 +479,157 @@ impl<'a> Builder<'a> {
             }
         }
         rm.append_all(pending)?;
-        // Kustomize's order inside a kustomization: resources, configurations and crds, this
-        // kustomization's generators, then its components (each running on what this layer
-        // holds so far), then its transformers.
-        self.configure(k, &mut config)?;
-        config.openapi = self.openapi.clone();
-        let configured_in = relative_to(&k.file, &self.top);
-        // A plan notes the generators' sources instead of generating, where it can.
+        Ok(Layer {
+            rm,
+            vars,
+            config,
+            openapi_set,
+        })
+    }
+
+    /// The layers and files of the entries, built in parallel. The error reported is the
+    /// first in entry order, as a sequential build finds it: once an entry failed, later
+    /// ones are not started (`None`).
+    fn build_items(
+        &self,
+        k: &crate::load::Kustomization,
+        items: &[Item],
+        ctx: &Ctx,
+    ) -> Vec<Option<Result<Built>>> {
+        let failed = AtomicUsize::new(usize::MAX);
+        items
+            .par_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                if i > failed.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let result = match item {
+                    Item::Dir { path, at, repo } => {
+                        let mut child = self.child();
+                        if repo.is_some() {
+                            child.repo.clone_from(repo);
+                        }
+                        let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
+                        child
+                            .accumulate(path)
+                            .map_err(|e| locate_at(e, k, &at_refs))
+                            .map(|layer| (layer, child.warnings))
+                    }
+                    Item::File(path, _) if self.plan => self
+                        .loader
+                        .note_resources(path, ctx)
+                        .map(|()| (Layer::default(), Vec::new())),
+                    Item::File(path, display) => {
+                        self.loader.resources(path, display, ctx).map(|resources| {
+                            let layer = Layer {
+                                rm: ResMap { items: resources },
+                                ..Layer::default()
+                            };
+                            (layer, Vec::new())
+                        })
+                    }
+                };
+                if result.is_err() {
+                    failed.fetch_min(i, Ordering::Relaxed);
+                }
+                Some(result)
+            })
+            .collect()
+    }
+
+    /// The kustomization's generators, generator plugins and helm charts, absorbed into
+    /// `rm` (`create`, `merge`, `replace`). A plan (`strata deps`) notes their sources
+    /// instead, where it can.
+    fn generate(
+        &mut self,
+        k: &crate::load::Kustomization,
+        rm: &mut ResMap,
+        configured_in: &str,
+    ) -> Result<()> {
         let mut generated = if self.plan && crate::deps::note_generator_sources(k, self.loader)? {
             Vec::new()
         } else {
-            transform::generators::configured(k, self.loader, &configured_in)?
+            transform::generators::configured(k, self.loader, configured_in)?
         };
         let generator_configs = self.plugin_configs(k, "generators")?;
         generated.extend(plugins::generators(k, self.loader, &generator_configs)?);
         if self.plan {
             // `strata deps`: what helm would read, without running it; no objects to add.
-            crate::deps::note_charts(k, self.loader)?;
-        } else {
-            for r in transform::helm::inflate(k, self.loader, &self.helm, &configured_in)? {
-                let at = k.spot(&["helmCharts"]);
-                generated.push(transform::generators::Generated {
-                    resource: r,
-                    behavior: transform::generators::Behavior::Create,
-                    at,
-                });
-            }
-            transform::generators::absorb(&mut rm, generated)?;
+            return crate::deps::note_charts(k, self.loader);
         }
+        for r in transform::helm::inflate(k, self.loader, &self.helm, configured_in)? {
+            let at = k.spot(&["helmCharts"]);
+            generated.push(transform::generators::Generated {
+                resource: r,
+                behavior: transform::generators::Behavior::Create,
+                at,
+            });
+        }
+        transform::generators::absorb(rm, generated)
+    }
+
+    /// The kustomization's components, in order, each on what the layer holds so far.
+    fn components(
+        &mut self,
+        dir: &Path,
+        k: &crate::load::Kustomization,
+        mut layer: Layer,
+    ) -> Result<Layer> {
         for (i, entry) in k.string_list("components")?.into_iter().enumerate() {
             let idx = i.to_string();
             let at = ["components", idx.as_str()];
-            let path = match self.local_dir(k, dir, &entry, &at)? {
-                Some(p) => p,
-                None => {
-                    return Err(k
-                        .error(&at, format!("component `{entry}` is not a directory"))
-                        .with_help(
-                            "a component is a directory holding a `kind: Component` kustomization",
-                        ));
-                }
+            let Some(path) = self.local_dir(k, dir, &entry, &at)? else {
+                return Err(k
+                    .error(&at, format!("component `{entry}` is not a directory"))
+                    .with_help(
+                        "a component is a directory holding a `kind: Component` kustomization",
+                    ));
             };
-            let layer = self
+            let openapi_set = layer.openapi_set.take();
+            let next = self
                 .enter(
                     &path,
                     Layer {
-                        rm,
-                        vars,
-                        config,
                         openapi_set: None,
+                        ..layer
                     },
                     true,
                 )
                 .map_err(|e| locate_at(e, k, &at))?;
-            (rm, vars, config) = (layer.rm, layer.vars, layer.config);
-            if let Some(o) = layer.openapi_set {
-                self.openapi = Some(o.clone());
-                openapi_set = Some(o);
-            }
+            layer = Layer {
+                openapi_set: match next.openapi_set {
+                    Some(o) => {
+                        self.openapi = Some(o.clone());
+                        Some(o)
+                    }
+                    None => openapi_set,
+                },
+                ..next
+            };
         }
-        config.openapi = self.openapi.clone();
-        // A plan notes the patch and replacement files instead of configuring, where it can.
+        Ok(layer)
+    }
+
+    /// The kustomization's built-in transformers (in `transform::configured`'s order), then
+    /// its transformer plugins, each run on the whole layer. A plan configures them (their
+    /// files are read) and runs none.
+    fn transform(
+        &mut self,
+        k: &crate::load::Kustomization,
+        layer: &mut Layer,
+        configured_in: &str,
+    ) -> Result<()> {
         let builtin = if self.plan && crate::deps::note_transformer_files(k, self.loader)? {
             Vec::new()
         } else {
-            transform::configured(k, self.loader, self.strict, &config)?
+            transform::configured(k, self.loader, self.strict, &layer.config)?
         };
         let mut transformers: Vec<(Box<dyn transform::Transformer>, PluginMeta)> = builtin
             .into_iter()
             .map(|t| {
                 let meta = PluginMeta {
-                    configured_in: configured_in.clone(),
+                    configured_in: configured_in.to_string(),
                     ..PluginMeta::default()
                 };
                 (t, meta)
@@ -557,19 +640,19 @@ impl<'a> Builder<'a> {
             k,
             self.loader,
             self.strict,
-            &config,
+            &layer.config,
             &transformer_configs,
         )?);
+        if self.plan {
+            return Ok(());
+        }
         let annotate = self
             .build_metadata
             .iter()
             .any(|m| m == "transformerAnnotations");
-        // `strata deps`: the transformers were configured (their files read); none runs.
-        if self.plan {
-            transformers.clear();
-        }
+        let rm = &mut layer.rm;
         for (t, meta) in transformers {
-            t.transform(&mut rm, &mut self.warnings)
+            t.transform(rm, &mut self.warnings)
                 .map_err(|e| e.in_file(&k.file))?;
             if annotate {
                 for r in &mut rm.items {
@@ -584,28 +667,7 @@ impl<'a> Builder<'a> {
             rm.items
                 .retain(|r| r.doc.as_map().is_some_and(|m| !m.is_empty()));
         }
-        if let Some(c) = self.plugin_configs(k, "validators")?.first() {
-            let kind = c
-                .doc
-                .get("kind")
-                .and_then(crate::yaml::Value::scalar_text)
-                .unwrap_or_default();
-            return Err(Error::new(format!(
-                "validator plugin `{kind}` is not supported: strata runs no external code from a repository"
-            ))
-            .at(c.at.clone())
-            .with_help("remove the `validators:` entry; strata validates with `--validate`"));
-        }
-        vars::merge(&mut vars, vars::read(k)?)?;
-        if !self.plan {
-            vars::bind(&mut rm, &vars)?;
-        }
-        Ok(Layer {
-            rm,
-            vars,
-            config,
-            openapi_set,
-        })
+        Ok(())
     }
 }
 

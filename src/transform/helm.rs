@@ -94,128 +94,30 @@ pub fn inflate(
         Some(h) => Some(inside(k, loader, &["helmGlobals", "configHome"], h)?),
         None => None,
     };
-    // Helm plugins run code; a chart repository may not bring any.
-    let no_plugins = tempfile::tempdir()
-        .map_err(|e| Error::new(format!("cannot create a temporary directory: {e}")))?;
-    let helm = opts.command.clone().unwrap_or_else(|| "helm".to_string());
+    let helm = Helm {
+        k,
+        opts,
+        command: opts.command.clone().unwrap_or_else(|| "helm".to_string()),
+        config_home,
+        // Helm plugins run code; a chart repository may not bring any.
+        no_plugins: tempfile::tempdir()
+            .map_err(|e| Error::new(format!("cannot create a temporary directory: {e}")))?,
+    };
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let idx = i.to_string();
         let at = ["helmCharts", idx.as_str()];
         let c = k.strict_struct(&at, item, CHART_FIELDS)?;
-        let s = |f: &str| c.get(f).and_then(Value::scalar_text).unwrap_or_default();
-        let flag = |f: &str| matches!(c.get(f), Some(Value::Bool(true)));
-        let name = s("name");
-        if name.is_empty() {
-            return Err(k
-                .error(&at, "a helm chart needs a `name`")
-                .with_help("add `name: my-chart`"));
-        }
-        let checked = |field: &str, value: &str, ok: fn(&str) -> bool, what: &str| {
-            if value.is_empty() || ok(value) {
-                return Ok(());
-            }
-            let mut fat = at.to_vec();
-            fat.push(field);
-            Err(k
-                .error(&fat, format!("`{value}` is not a valid {what}"))
-                .with_help(format!(
-                    "`{field}` must be a {what}; it reaches `helm` as an argument"
-                )))
-        };
-        checked("name", &name, chart_name, "chart name")?;
-        let version = s("version");
-        checked("version", &version, plain_word, "chart version")?;
-        let release = s("releaseName");
-        checked(
-            "releaseName",
-            &release,
-            release_name,
-            "release name (lower-case DNS name)",
-        )?;
-        checked("namespace", &s("namespace"), dns_label, "namespace name")?;
-        checked(
-            "repo",
-            &s("repo"),
-            repo_url,
-            "chart repository URL (https or oci)",
-        )?;
-        checked(
-            "kubeVersion",
-            &s("kubeVersion"),
-            plain_word,
-            "Kubernetes version",
-        )?;
-        checked(
-            "nameTemplate",
-            &s("nameTemplate"),
-            no_option,
-            "name template",
-        )?;
-        let chart_dir = if version.is_empty() {
-            chart_home.join(&name)
+        let chart = Chart::read(k, &at, &c)?;
+        let chart_dir = if chart.version.is_empty() {
+            chart_home.join(&chart.name)
         } else {
-            chart_home.join(format!("{name}-{version}")).join(&name)
-        };
-        let run = |args: &[String]| -> Result<Vec<u8>> {
-            let mut cmd = Command::new(&helm);
-            cmd.args(args)
-                .current_dir(&k.dir)
-                .env("HELM_PLUGINS", no_plugins.path());
-            if let Some(home) = &config_home {
-                cmd.env("HELM_CONFIG_HOME", home)
-                    .env("HELM_CACHE_HOME", home.join(".cache"))
-                    .env("HELM_DATA_HOME", home.join(".data"));
-            }
-            let output = crate::process::run(cmd, opts.timeout(), &helm, "--helm-timeout")
-                .map_err(|e| {
-                    let help = e.help.clone().unwrap_or_default();
-                    k.error(&at, e.message)
-                        .with_help(if help.starts_with("install") {
-                            "install helm, or name it with `--helm-command PATH`".to_string()
-                        } else {
-                            help
-                        })
-                })?;
-            if !output.status.success() {
-                return Err(k
-                    .error(
-                        &at,
-                        format!(
-                            "`{helm} {}` failed: {}",
-                            args.join(" "),
-                            String::from_utf8_lossy(&output.stderr).trim()
-                        ),
-                    )
-                    .with_help("check the chart's name, version, repo and values"));
-            }
-            Ok(output.stdout)
+            chart_home
+                .join(format!("{}-{}", chart.name, chart.version))
+                .join(&chart.name)
         };
         if !chart_dir.is_dir() {
-            let repo = s("repo");
-            if repo.is_empty() {
-                return Err(k
-                    .error(
-                        &at,
-                        format!(
-                            "chart `{name}` is not in `{}` and has no `repo`",
-                            chart_home.display()
-                        ),
-                    )
-                    .with_help("vendor the chart under the chart home, or add `repo:`"));
-            }
-            let untar = chart_dir.parent().unwrap_or(&chart_home).to_path_buf();
-            let mut args: Vec<String> = vec![
-                "pull".into(),
-                "--untar".into(),
-                format!("--untardir={}", untar.display()),
-                format!("--repo={repo}"),
-            ];
-            if !version.is_empty() {
-                args.push(format!("--version={version}"));
-            }
-            args.extend(["--".into(), name.clone()]);
-            run(&args)?;
+            helm.pull(&at, &chart, &chart_home, &chart_dir)?;
         }
         check_chart_links(k, loader, &at, &chart_dir)?;
         let values = merged_values(k, loader, &at, &c, &chart_dir)?;
@@ -230,76 +132,272 @@ pub fn inflate(
             to_yaml_string(&Value::Map(values)).as_bytes(),
         )
         .map_err(|e| Error::new(format!("cannot write helm values: {e}")))?;
-        let release = if release.is_empty() {
-            "release-name".to_string()
-        } else {
-            release
-        };
-        let mut args: Vec<String> = vec!["template".into()];
-        if !s("namespace").is_empty() {
-            args.push(format!("--namespace={}", s("namespace")));
-        }
-        if !s("nameTemplate").is_empty() {
-            args.push(format!("--name-template={}", s("nameTemplate")));
-        }
-        args.push(format!("--values={}", values_file.path().display()));
-        if let Some(Value::Seq(files)) = c.get("additionalValuesFiles") {
-            for (j, f) in files.iter().filter_map(Value::scalar_text).enumerate() {
-                let jdx = j.to_string();
-                let fat = [
-                    "helmCharts",
-                    idx.as_str(),
-                    "additionalValuesFiles",
-                    jdx.as_str(),
-                ];
-                let Some(file) = loader
-                    .file(&k.dir, &f)
-                    .map_err(|e| e.at(k.location(&fat)))?
-                else {
-                    return Err(k
-                        .error(&fat, format!("values file `{f}` does not exist"))
-                        .with_help("paths are relative to the kustomization's directory"));
-                };
-                args.push(format!("--values={}", file.display()));
-            }
-        }
-        if let Some(Value::Seq(versions)) = c.get("apiVersions") {
-            for v in versions.iter().filter_map(Value::scalar_text) {
-                checked("apiVersions", &v, plain_word, "API version")?;
-                args.push(format!("--api-versions={v}"));
-            }
-        }
-        if !s("kubeVersion").is_empty() {
-            args.push(format!("--kube-version={}", s("kubeVersion")));
-        }
-        if flag("includeCRDs") {
-            args.push("--include-crds".into());
-        }
-        if flag("skipTests") {
-            args.push("--skip-tests".into());
-        }
-        if flag("skipHooks") {
-            args.push("--no-hooks".into());
-        }
-        if flag("devel") {
-            args.push("--devel".into());
-        }
-        args.extend(["--".into(), release, chart_dir.display().to_string()]);
-        let rendered = run(&args);
+        let args = template_args(k, loader, &at, &c, &chart, values_file.path(), &chart_dir)?;
+        let rendered = helm.run(&at, &args);
         drop(values_file);
-        let text = String::from_utf8(rendered?)
-            .map_err(|_| k.error(&at, "helm printed something that is not UTF-8"))?;
-        let docs = parse_documents_in(&text, false, &loader.aliases).map_err(|e| {
-            k.error(
-                &at,
-                format!(
-                    "helm output is not valid YAML: {} (line {})",
-                    e.message, e.line
-                ),
-            )
-            .with_help("run `helm template` by hand to see the chart's output")
-        })?;
-        for d in docs.into_iter().filter(|d| !d.value.is_null()) {
+        out.extend(resources(
+            k,
+            loader,
+            &at,
+            &rendered?,
+            &chart.name,
+            configured_in,
+        )?);
+    }
+    Ok(out)
+}
+
+/// The fields of a chart entry that reach `helm` as arguments, each checked for its shape.
+struct Chart {
+    name: String,
+    version: String,
+    release: String,
+    namespace: String,
+    repo: String,
+    kube_version: String,
+    name_template: String,
+}
+
+impl Chart {
+    fn read(k: &Kustomization, at: &[&str], c: &Map) -> Result<Chart> {
+        let s = |f: &str| c.get(f).and_then(Value::scalar_text).unwrap_or_default();
+        let name = s("name");
+        if name.is_empty() {
+            return Err(k
+                .error(at, "a helm chart needs a `name`")
+                .with_help("add `name: my-chart`"));
+        }
+        let chart = Chart {
+            name,
+            version: s("version"),
+            release: s("releaseName"),
+            namespace: s("namespace"),
+            repo: s("repo"),
+            kube_version: s("kubeVersion"),
+            name_template: s("nameTemplate"),
+        };
+        let checked = |field: &str, value: &str, ok: fn(&str) -> bool, what: &str| {
+            checked(k, at, field, value, ok, what)
+        };
+        checked("name", &chart.name, chart_name, "chart name")?;
+        checked("version", &chart.version, plain_word, "chart version")?;
+        checked(
+            "releaseName",
+            &chart.release,
+            release_name,
+            "release name (lower-case DNS name)",
+        )?;
+        checked("namespace", &chart.namespace, dns_label, "namespace name")?;
+        checked(
+            "repo",
+            &chart.repo,
+            repo_url,
+            "chart repository URL (https or oci)",
+        )?;
+        checked(
+            "kubeVersion",
+            &chart.kube_version,
+            plain_word,
+            "Kubernetes version",
+        )?;
+        checked(
+            "nameTemplate",
+            &chart.name_template,
+            no_option,
+            "name template",
+        )?;
+        Ok(chart)
+    }
+}
+
+/// A chart entry's `field` must be empty or pass `ok`: it reaches `helm` as an argument.
+fn checked(
+    k: &Kustomization,
+    at: &[&str],
+    field: &str,
+    value: &str,
+    ok: fn(&str) -> bool,
+    what: &str,
+) -> Result<()> {
+    if value.is_empty() || ok(value) {
+        return Ok(());
+    }
+    let mut fat = at.to_vec();
+    fat.push(field);
+    Err(k
+        .error(&fat, format!("`{value}` is not a valid {what}"))
+        .with_help(format!(
+            "`{field}` must be a {what}; it reaches `helm` as an argument"
+        )))
+}
+
+/// The helm binary as a kustomization runs it: in its directory, with no plugins, the
+/// configured homes and the timeout.
+struct Helm<'a> {
+    k: &'a Kustomization,
+    opts: &'a HelmOptions,
+    command: String,
+    config_home: Option<PathBuf>,
+    no_plugins: tempfile::TempDir,
+}
+
+impl Helm<'_> {
+    /// Run helm with `args`; its standard output.
+    fn run(&self, at: &[&str], args: &[String]) -> Result<Vec<u8>> {
+        let (k, helm) = (self.k, &self.command);
+        let mut cmd = Command::new(helm);
+        cmd.args(args)
+            .current_dir(&k.dir)
+            .env("HELM_PLUGINS", self.no_plugins.path());
+        if let Some(home) = &self.config_home {
+            cmd.env("HELM_CONFIG_HOME", home)
+                .env("HELM_CACHE_HOME", home.join(".cache"))
+                .env("HELM_DATA_HOME", home.join(".data"));
+        }
+        let output = crate::process::run(cmd, self.opts.timeout(), helm, "--helm-timeout")
+            .map_err(|e| {
+                let help = e.help.clone().unwrap_or_default();
+                k.error(at, e.message)
+                    .with_help(if help.starts_with("install") {
+                        "install helm, or name it with `--helm-command PATH`".to_string()
+                    } else {
+                        help
+                    })
+            })?;
+        if !output.status.success() {
+            return Err(k
+                .error(
+                    at,
+                    format!(
+                        "`{helm} {}` failed: {}",
+                        args.join(" "),
+                        String::from_utf8_lossy(&output.stderr).trim()
+                    ),
+                )
+                .with_help("check the chart's name, version, repo and values"));
+        }
+        Ok(output.stdout)
+    }
+
+    /// `helm pull` a chart missing from the chart home into it.
+    fn pull(&self, at: &[&str], chart: &Chart, chart_home: &Path, chart_dir: &Path) -> Result<()> {
+        if chart.repo.is_empty() {
+            return Err(self
+                .k
+                .error(
+                    at,
+                    format!(
+                        "chart `{}` is not in `{}` and has no `repo`",
+                        chart.name,
+                        chart_home.display()
+                    ),
+                )
+                .with_help("vendor the chart under the chart home, or add `repo:`"));
+        }
+        let untar = chart_dir.parent().unwrap_or(chart_home).to_path_buf();
+        let mut args: Vec<String> = vec![
+            "pull".into(),
+            "--untar".into(),
+            format!("--untardir={}", untar.display()),
+            format!("--repo={}", chart.repo),
+        ];
+        if !chart.version.is_empty() {
+            args.push(format!("--version={}", chart.version));
+        }
+        args.extend(["--".into(), chart.name.clone()]);
+        self.run(at, &args).map(|_| ())
+    }
+}
+
+/// The arguments of `helm template` for a chart entry: every option as `--flag=value`, the
+/// release and the chart after `--`.
+fn template_args(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    c: &Map,
+    chart: &Chart,
+    values_file: &Path,
+    chart_dir: &Path,
+) -> Result<Vec<String>> {
+    let flag = |f: &str| matches!(c.get(f), Some(Value::Bool(true)));
+    let mut args: Vec<String> = vec!["template".into()];
+    if !chart.namespace.is_empty() {
+        args.push(format!("--namespace={}", chart.namespace));
+    }
+    if !chart.name_template.is_empty() {
+        args.push(format!("--name-template={}", chart.name_template));
+    }
+    args.push(format!("--values={}", values_file.display()));
+    if let Some(Value::Seq(files)) = c.get("additionalValuesFiles") {
+        for (j, f) in files.iter().filter_map(Value::scalar_text).enumerate() {
+            let jdx = j.to_string();
+            let mut fat = at.to_vec();
+            fat.extend(["additionalValuesFiles", jdx.as_str()]);
+            let Some(file) = loader
+                .file(&k.dir, &f)
+                .map_err(|e| e.at(k.location(&fat)))?
+            else {
+                return Err(k
+                    .error(&fat, format!("values file `{f}` does not exist"))
+                    .with_help("paths are relative to the kustomization's directory"));
+            };
+            args.push(format!("--values={}", file.display()));
+        }
+    }
+    if let Some(Value::Seq(versions)) = c.get("apiVersions") {
+        for v in versions.iter().filter_map(Value::scalar_text) {
+            checked(k, at, "apiVersions", &v, plain_word, "API version")?;
+            args.push(format!("--api-versions={v}"));
+        }
+    }
+    if !chart.kube_version.is_empty() {
+        args.push(format!("--kube-version={}", chart.kube_version));
+    }
+    for (field, option) in [
+        ("includeCRDs", "--include-crds"),
+        ("skipTests", "--skip-tests"),
+        ("skipHooks", "--no-hooks"),
+        ("devel", "--devel"),
+    ] {
+        if flag(field) {
+            args.push(option.into());
+        }
+    }
+    let release = if chart.release.is_empty() {
+        "release-name".to_string()
+    } else {
+        chart.release.clone()
+    };
+    args.extend(["--".into(), release, chart_dir.display().to_string()]);
+    Ok(args)
+}
+
+/// The objects `helm template` printed, as generated by the chart entry.
+fn resources(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    rendered: &[u8],
+    name: &str,
+    configured_in: &str,
+) -> Result<Vec<Resource>> {
+    let text = std::str::from_utf8(rendered)
+        .map_err(|_| k.error(at, "helm printed something that is not UTF-8"))?;
+    let docs = parse_documents_in(text, false, &loader.aliases).map_err(|e| {
+        k.error(
+            at,
+            format!(
+                "helm output is not valid YAML: {} (line {})",
+                e.message, e.line
+            ),
+        )
+        .with_help("run `helm template` by hand to see the chart's output")
+    })?;
+    Ok(docs
+        .into_iter()
+        .filter(|d| !d.value.is_null())
+        .map(|d| {
             let origin = Origin {
                 file: k.file.clone(),
                 line: d.line,
@@ -307,13 +405,12 @@ pub fn inflate(
                 configured_by: Some((
                     configured_in.to_string(),
                     "HelmChartInflationGenerator".into(),
-                    Some(name.clone()),
+                    Some(name.to_string()),
                 )),
             };
-            out.push(Resource::new(d.value, origin));
-        }
-    }
-    Ok(out)
+            Resource::new(d.value, origin)
+        })
+        .collect())
 }
 
 /// A directory named by a helm field, resolved on disk and kept inside the layer's root

@@ -13,7 +13,7 @@ use crate::load::kustomization::describe;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::resource::{Origin, ResMap, Resource};
 use crate::yaml::{Map, Value};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -219,13 +219,7 @@ fn generate(
     global: &Options,
     origin: Origin,
 ) -> Result<Generated> {
-    let here = |f: &str| {
-        let mut p = at.to_vec();
-        p.push(f);
-        k.location(&p)
-    };
-    let err =
-        |f: &str, msg: String, help: &str| Error::new(msg).at(here(f)).with_help(help.to_string());
+    let place = Place { k, at };
     let name = m
         .get("name")
         .and_then(Value::as_str)
@@ -250,112 +244,225 @@ fn generate(
     let mut opt_at = at.to_vec();
     opt_at.push("options");
     let options = Options::over(Options::read(k, &opt_at, m.get("options"))?, global);
-
     for (what, pairs) in [
         ("labels", &options.labels),
         ("annotations", &options.annotations),
     ] {
         for (key, _) in pairs {
             if !crate::yaml::plain_is_string(key) {
-                return Err(err("options", not_a_string_key(key, what), KEY_HELP));
+                return Err(place.err("options", not_a_string_key(key, what), KEY_HELP));
             }
         }
     }
-    let mut data: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut binary: Vec<(String, String)> = Vec::new();
-    // Kustomize keeps keys exactly as written (no character rules), but a key that YAML
-    // reads as something other than a string breaks its output.
-    let mut add = |key: String, value: Vec<u8>, field: &str| -> Result<()> {
+    let mut data = Data {
+        place: &place,
+        name: &name,
+        kind,
+        text: Vec::new(),
+        binary: Vec::new(),
+    };
+    data.envs(loader, m)?;
+    data.literals(m)?;
+    data.files(loader, m)?;
+    let (text, binary) = (data.text, data.binary);
+    let doc = object(name, kind, m, &options, &text, &binary);
+    let mut resource = Resource::new(Value::Map(doc), origin);
+    resource.needs_hash = options.disable_hash != Some(true);
+    Ok(Generated {
+        resource,
+        behavior,
+        at: k.spot(at),
+    })
+}
+
+/// A generator entry, where its errors point.
+struct Place<'a> {
+    k: &'a Kustomization,
+    at: &'a [&'a str],
+}
+
+impl Place<'_> {
+    fn here(&self, field: &str) -> Location {
+        let mut p = self.at.to_vec();
+        p.push(field);
+        self.k.location(&p)
+    }
+
+    fn err(&self, field: &str, msg: String, help: &str) -> Error {
+        Error::new(msg)
+            .at(self.here(field))
+            .with_help(help.to_string())
+    }
+}
+
+/// What a generator's sources bring, in order: text values (`data`) and, for a ConfigMap,
+/// base64 of what is not UTF-8 (`binaryData`).
+struct Data<'a> {
+    place: &'a Place<'a>,
+    name: &'a str,
+    kind: Kind,
+    text: Vec<(String, Vec<u8>)>,
+    binary: Vec<(String, String)>,
+}
+
+impl Data<'_> {
+    /// Kustomize keeps keys exactly as written (no character rules), but a key that YAML
+    /// reads as something other than a string breaks its output.
+    fn add(&mut self, key: String, value: Vec<u8>, field: &str) -> Result<()> {
         if !crate::yaml::plain_is_string(&key) {
-            return Err(err(field, not_a_string_key(&key, "data"), KEY_HELP));
+            return Err(self
+                .place
+                .err(field, not_a_string_key(&key, "data"), KEY_HELP));
         }
-        if data.iter().any(|(k2, _)| *k2 == key) || binary.iter().any(|(k2, _)| *k2 == key) {
-            return Err(err(
+        if self.text.iter().any(|(k2, _)| *k2 == key)
+            || self.binary.iter().any(|(k2, _)| *k2 == key)
+        {
+            return Err(self.place.err(
                 field,
-                format!("key `{key}` appears twice in {} `{name}`", kind.plugin()),
+                format!(
+                    "key `{key}` appears twice in {} `{}`",
+                    self.kind.plugin(),
+                    self.name
+                ),
                 "each key may come from one literal, file or env line",
             ));
         }
-        data.push((key, value));
+        self.text.push((key, value));
         Ok(())
-    };
-    let mut envs = strings(k, at, "envs", m)?;
-    envs.extend(strings(k, at, "env", m)?);
-    for env in &envs {
-        let (Found::File(file) | Found::Dir(file)) = resolve(k, loader, &here("envs"), env)?;
-        let text = match (&k.ctx, crate::template::is_template(&file)) {
-            (Some(ctx), true) => loader.text(&file, ctx)?,
-            _ => read_utf8(&file, &here("envs"))?,
-        };
-        for (n, line) in text.lines().enumerate() {
-            let line = if n == 0 {
-                line.trim_start_matches('\u{feff}')
-            } else {
-                line
+    }
+
+    /// `envs:` (and the old `env:`) files: `KEY=value` lines.
+    fn envs(&mut self, loader: &Loader, m: &Map) -> Result<()> {
+        let (k, at) = (self.place.k, self.place.at);
+        let mut envs = strings(k, at, "envs", m)?;
+        envs.extend(strings(k, at, "env", m)?);
+        for env in &envs {
+            let here = self.place.here("envs");
+            let (Found::File(file) | Found::Dir(file)) = resolve(k, loader, &here, env)?;
+            let text = match (&k.ctx, crate::template::is_template(&file)) {
+                (Some(ctx), true) => loader.text(&file, ctx)?,
+                _ => read_utf8(&file, &here)?,
             };
-            let line = line.trim_start();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
+            for (n, line) in text.lines().enumerate() {
+                let line = if n == 0 {
+                    line.trim_start_matches('\u{feff}')
+                } else {
+                    line
+                };
+                let line = line.trim_start();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (key, value) = match line.split_once('=') {
+                    // A line with an empty key (`=v`) is skipped, as Kustomize skips it.
+                    Some(("", _)) => continue,
+                    Some((key, value)) => (key.to_string(), value.to_string()),
+                    // Kustomize v5.5.0 gives a key-only line the empty value; the renderer's
+                    // own environment never reaches the output.
+                    None => (line.to_string(), String::new()),
+                };
+                self.add(key, value.into_bytes(), "envs")?;
             }
-            let (key, value) = match line.split_once('=') {
-                // A line with an empty key (`=v`) is skipped, as Kustomize skips it.
-                Some(("", _)) => continue,
-                Some((key, value)) => (key.to_string(), value.to_string()),
-                // Kustomize v5.5.0 gives a key-only line the empty value; the renderer's own
-                // environment never reaches the output.
-                None => (line.to_string(), String::new()),
+        }
+        Ok(())
+    }
+
+    /// `literals:`: `KEY=value`, the value's quotes taken off.
+    fn literals(&mut self, m: &Map) -> Result<()> {
+        for lit in strings(self.place.k, self.place.at, "literals", m)? {
+            let Some((key, value)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+                return Err(self.place.err(
+                    "literals",
+                    format!("invalid literal `{lit}`, expected key=value"),
+                    "write literals as `KEY=value`",
+                ));
             };
-            add(key, value.into_bytes(), "envs")?;
+            self.add(
+                key.to_string(),
+                unquote(value).as_bytes().to_vec(),
+                "literals",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// `files:`: `path`, `key=path` or a directory (each file of it).
+    fn files(&mut self, loader: &Loader, m: &Map) -> Result<()> {
+        let (k, at) = (self.place.k, self.place.at);
+        let mut files_binary = Vec::new();
+        for src in strings(k, at, "files", m)? {
+            let (key, path) = self.file_source(&src)?;
+            for (key, p) in self.file_entries(loader, key, &path)? {
+                if let (Some(ctx), true) = (&k.ctx, crate::template::is_template(&p)) {
+                    self.add(key, loader.text(&p, ctx)?.into_bytes(), "files")?;
+                    continue;
+                }
+                let bytes =
+                    crate::load::fs::read(&p).map_err(|e| e.at(self.place.here("files")))?;
+                // A Secret takes any bytes into `data`; a ConfigMap puts what is not UTF-8
+                // into `binaryData`.
+                match (self.kind, String::from_utf8(bytes)) {
+                    (_, Ok(text)) => self.add(key, text.into_bytes(), "files")?,
+                    (Kind::Secret, Err(e)) => self.add(key, e.into_bytes(), "files")?,
+                    (Kind::ConfigMap, Err(e)) => files_binary.push((key, e.into_bytes())),
+                }
+            }
+        }
+        for (key, bytes) in files_binary {
+            if self.text.iter().any(|(k2, _)| *k2 == key) {
+                return Err(self.place.err(
+                    "files",
+                    format!("key `{key}` appears twice"),
+                    "use distinct keys",
+                ));
+            }
+            // Wrapped at 70 columns, as for Secret data (and the hash covers the wrapping).
+            self.binary.push((key, crate::codec::encode(&bytes, true)));
+        }
+        Ok(())
+    }
+
+    /// A `files:` entry split into its key (if given) and path.
+    fn file_source(&self, src: &str) -> Result<(Option<String>, String)> {
+        match src.split_once('=') {
+            Some((_, path)) if path.contains('=') => Err(self.place.err(
+                "files",
+                format!("file source `{src}`: the key name or the file path contains `=`"),
+                "write `key=path/to/file` with one `=`",
+            )),
+            Some((key, path)) if !key.is_empty() && !path.is_empty() => {
+                Ok((Some(key.to_string()), path.to_string()))
+            }
+            Some(_) => Err(self.place.err(
+                "files",
+                format!("invalid file source `{src}`, expected key=path or path"),
+                "write `key=path/to/file` or `path/to/file`",
+            )),
+            None => Ok((None, src.to_string())),
         }
     }
-    for lit in strings(k, at, "literals", m)? {
-        let Some((key, value)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
-            return Err(err(
-                "literals",
-                format!("invalid literal `{lit}`, expected key=value"),
-                "write literals as `KEY=value`",
-            ));
-        };
-        add(
-            key.to_string(),
-            unquote(value).as_bytes().to_vec(),
-            "literals",
-        )?;
-    }
-    let mut files_binary = Vec::new();
-    for src in strings(k, at, "files", m)? {
-        let (key, path) = match src.split_once('=') {
-            Some((_, path)) if path.contains('=') => {
-                return Err(err(
-                    "files",
-                    format!("file source `{src}`: the key name or the file path contains `=`"),
-                    "write `key=path/to/file` with one `=`",
-                ));
-            }
-            Some((key, path)) if !key.is_empty() && !path.is_empty() => {
-                (Some(key.to_string()), path.to_string())
-            }
-            Some(_) => {
-                return Err(err(
-                    "files",
-                    format!("invalid file source `{src}`, expected key=path or path"),
-                    "write `key=path/to/file` or `path/to/file`",
-                ));
-            }
-            None => (None, src.clone()),
-        };
-        let found = resolve(k, loader, &here("files"), &path)?;
+
+    /// The files a `files:` entry names, with their keys.
+    fn file_entries(
+        &self,
+        loader: &Loader,
+        key: Option<String>,
+        path: &str,
+    ) -> Result<Vec<(String, PathBuf)>> {
+        let k = self.place.k;
+        let here = self.place.here("files");
+        let found = resolve(k, loader, &here, path)?;
         let mut entries = Vec::new();
         if let Found::Dir(dir) = &found {
             // Every file of the directory is checked as if it were named on its own: a
             // symlink inside it may not reach outside the root either.
             loader
                 .check_restriction(&k.dir, dir)
-                .map_err(|e| e.at(here("files")))?;
-            for (key, p) in crate::load::fs::files_in(dir).map_err(|e| e.at(here("files")))? {
+                .map_err(|e| e.at(here.clone()))?;
+            for (key, p) in crate::load::fs::files_in(dir).map_err(|e| e.at(here.clone()))? {
                 loader
                     .check_restriction(&k.dir, &p)
-                    .map_err(|e| e.at(here("files")))?;
+                    .map_err(|e| e.at(here.clone()))?;
                 entries.push((key, p));
             }
         } else {
@@ -370,33 +477,19 @@ fn generate(
             });
             entries.push((key, file));
         }
-        for (key, p) in entries {
-            if let (Some(ctx), true) = (&k.ctx, crate::template::is_template(&p)) {
-                add(key, loader.text(&p, ctx)?.into_bytes(), "files")?;
-                continue;
-            }
-            let bytes = crate::load::fs::read(&p).map_err(|e| e.at(here("files")))?;
-            // A Secret takes any bytes into `data`; a ConfigMap puts what is not UTF-8
-            // into `binaryData`.
-            match (kind, String::from_utf8(bytes)) {
-                (_, Ok(text)) => add(key, text.into_bytes(), "files")?,
-                (Kind::Secret, Err(e)) => add(key, e.into_bytes(), "files")?,
-                (Kind::ConfigMap, Err(e)) => files_binary.push((key, e.into_bytes())),
-            }
-        }
+        Ok(entries)
     }
-    for (key, bytes) in files_binary {
-        if data.iter().any(|(k2, _)| *k2 == key) {
-            return Err(err(
-                "files",
-                format!("key `{key}` appears twice"),
-                "use distinct keys",
-            ));
-        }
-        // Wrapped at 70 columns, as for Secret data (and the hash covers the wrapping).
-        binary.push((key, crate::codec::encode(&bytes, true)));
-    }
+}
 
+/// The generated object, as Kustomize writes it.
+fn object(
+    name: String,
+    kind: Kind,
+    m: &Map,
+    options: &Options,
+    data: &[(String, Vec<u8>)],
+    binary: &[(String, String)],
+) -> Map {
     let mut meta = Map::default();
     if !options.annotations.is_empty() {
         meta.insert("annotations".into(), string_map(&options.annotations));
@@ -439,7 +532,7 @@ fn generate(
         );
     }
     if !binary.is_empty() {
-        doc.insert("binaryData".into(), string_map(&binary));
+        doc.insert("binaryData".into(), string_map(binary));
     }
     if kind == Kind::Secret {
         let t = m
@@ -452,13 +545,7 @@ fn generate(
     if options.immutable == Some(true) {
         doc.insert("immutable".into(), Value::Bool(true));
     }
-    let mut resource = Resource::new(Value::Map(doc), origin);
-    resource.needs_hash = options.disable_hash != Some(true);
-    Ok(Generated {
-        resource,
-        behavior,
-        at: k.spot(at),
-    })
+    doc
 }
 
 fn string_map(pairs: &[(String, String)]) -> Value {

@@ -201,139 +201,167 @@ pub fn transformers(
             name: meta(c, "name"),
             namespace: meta(c, "namespace"),
         };
-        let get = |f: &str| c.doc.get(f).cloned().unwrap_or(Value::Null);
-        let text = |f: &str| {
-            c.doc
-                .get(f)
-                .and_then(Value::scalar_text)
-                .unwrap_or_default()
+        let made = match direct(c, &kind)? {
+            Some(made) => made,
+            None => through_fields(k, loader, strict, config, c, &kind)?,
         };
-        let mut made: Vec<Box<dyn Transformer>> = Vec::new();
-        match kind.as_str() {
-            "NamespaceTransformer" => {
-                let subjects = namespace::Subjects::parse(&text("setRoleBindingSubjects"))
-                    .map_err(|m| {
-                        Error::new(m)
-                            .at(c.at.clone())
-                            .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
-                    })?;
-                made.push(Box::new(namespace::Namespace {
-                    namespace: meta(c, "namespace").unwrap_or_default(),
-                    specs: specs(c),
-                    unset_only: matches!(c.doc.get("unsetOnly"), Some(Value::Bool(true))),
-                    subjects,
-                }));
-            }
-            "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
-                for (side, field) in [
-                    (affix::Side::Prefix, "prefix"),
-                    (affix::Side::Suffix, "suffix"),
-                ] {
-                    if c.doc.contains_key(field) {
-                        made.push(Box::new(affix::Affix {
-                            side,
-                            text: text(field),
-                            specs: specs(c),
-                        }));
-                    }
-                }
-            }
-            "LabelTransformer" | "AnnotationsTransformer" => {
-                let (name, field) = if kind == "LabelTransformer" {
-                    ("LabelTransformer", "labels")
-                } else {
-                    ("AnnotationsTransformer", "annotations")
-                };
-                made.push(Box::new(labels::MapEntries {
-                    kind: name,
-                    pairs: string_pairs(c.doc.get(field)),
-                    specs: specs(c),
-                }));
-            }
-            "ImageTagTransformer" => {
-                let t = c.doc.get("imageTag");
-                let s = |f: &str| {
-                    t.and_then(|t| t.get(f))
-                        .and_then(Value::scalar_text)
-                        .unwrap_or_default()
-                };
-                let spec = images::ImageSpec {
-                    name: s("name"),
-                    new_name: s("newName"),
-                    new_tag: s("newTag"),
-                    digest: s("digest"),
-                    tag_suffix: s("tagSuffix"),
-                };
-                made.push(Box::new(
-                    images::Images::new(spec, specs(c)).map_err(|e| e.at(c.at.clone()))?,
-                ));
-            }
-            "ReplicaCountTransformer" => {
-                let r = c.doc.get("replica");
-                made.push(Box::new(replicas::Replicas {
-                    name: r
-                        .and_then(|r| r.get("name"))
-                        .and_then(Value::scalar_text)
-                        .unwrap_or_default(),
-                    count: replicas::count_of(r.and_then(|r| r.get("count"))).map_err(|m| {
-                        Error::new(m)
-                            .at(c.at.clone())
-                            .with_help("write the count without quotes, e.g. `count: 3`")
-                    })?,
-                    specs: specs(c),
-                }));
-            }
-            "PatchTransformer" => {
-                let mut entry = Map::default();
-                for f in ["path", "patch", "target", "options"] {
-                    if c.doc.contains_key(f) {
-                        entry.insert(f.to_string(), get(f));
-                    }
-                }
-                let fake = as_fields(k, &[("patches", Value::Seq(vec![Value::Map(entry)]))]);
-                made.extend(super::configured(&fake, loader, strict, config)?);
-            }
-            "PatchStrategicMergeTransformer" => {
-                let mut items: Vec<Value> = c
-                    .doc
-                    .get("paths")
-                    .and_then(Value::as_seq)
-                    .cloned()
-                    .unwrap_or_default();
-                if let Some(p) = c.doc.get("patches").and_then(Value::scalar_text) {
-                    items.push(Value::Str(p));
-                }
-                let fake = as_fields(k, &[("patchesStrategicMerge", Value::Seq(items))]);
-                made.extend(super::configured(&fake, loader, strict, config)?);
-            }
-            "PatchJson6902Transformer" => {
-                let mut entry = Map::default();
-                entry.insert("target".into(), get("target"));
-                if c.doc.contains_key("path") {
-                    entry.insert("path".into(), get("path"));
-                }
-                if let Some(op) = c.doc.get("jsonOp") {
-                    entry.insert("patch".into(), op.clone());
-                }
-                let fake = as_fields(
-                    k,
-                    &[("patchesJson6902", Value::Seq(vec![Value::Map(entry)]))],
-                );
-                made.extend(super::configured(&fake, loader, strict, config)?);
-            }
-            "ReplacementTransformer" => {
-                let fake = as_fields(k, &[("replacements", get("replacements"))]);
-                made.extend(super::configured(&fake, loader, strict, config)?);
-            }
-            other => {
-                return Err(Error::new(format!("`{other}` is not a built-in transformer strata knows"))
-                    .at(c.at.clone())
-                    .with_help("built-in transformers include PatchTransformer, NamespaceTransformer, PrefixSuffixTransformer, LabelTransformer, ImageTagTransformer, ReplacementTransformer"));
-            }
-        }
         for t in made {
             out.push((t, pm.clone()));
         }
     }
     Ok(out)
+}
+
+/// The transformers made directly from their plugin document; `None` for a kind that is
+/// configured through its kustomization field.
+fn direct(c: &PluginConfig, kind: &str) -> Result<Option<Vec<Box<dyn Transformer>>>> {
+    let text = |f: &str| {
+        c.doc
+            .get(f)
+            .and_then(Value::scalar_text)
+            .unwrap_or_default()
+    };
+    let mut made: Vec<Box<dyn Transformer>> = Vec::new();
+    match kind {
+        "NamespaceTransformer" => {
+            let subjects =
+                namespace::Subjects::parse(&text("setRoleBindingSubjects")).map_err(|m| {
+                    Error::new(m)
+                        .at(c.at.clone())
+                        .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
+                })?;
+            made.push(Box::new(namespace::Namespace {
+                namespace: meta(c, "namespace").unwrap_or_default(),
+                specs: specs(c),
+                unset_only: matches!(c.doc.get("unsetOnly"), Some(Value::Bool(true))),
+                subjects,
+            }));
+        }
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            for (side, field) in [
+                (affix::Side::Prefix, "prefix"),
+                (affix::Side::Suffix, "suffix"),
+            ] {
+                if c.doc.contains_key(field) {
+                    made.push(Box::new(affix::Affix {
+                        side,
+                        text: text(field),
+                        specs: specs(c),
+                    }));
+                }
+            }
+        }
+        "LabelTransformer" | "AnnotationsTransformer" => {
+            let (name, field) = if kind == "LabelTransformer" {
+                ("LabelTransformer", "labels")
+            } else {
+                ("AnnotationsTransformer", "annotations")
+            };
+            made.push(Box::new(labels::MapEntries {
+                kind: name,
+                pairs: string_pairs(c.doc.get(field)),
+                specs: specs(c),
+            }));
+        }
+        "ImageTagTransformer" => {
+            let t = c.doc.get("imageTag");
+            let s = |f: &str| {
+                t.and_then(|t| t.get(f))
+                    .and_then(Value::scalar_text)
+                    .unwrap_or_default()
+            };
+            let spec = images::ImageSpec {
+                name: s("name"),
+                new_name: s("newName"),
+                new_tag: s("newTag"),
+                digest: s("digest"),
+                tag_suffix: s("tagSuffix"),
+            };
+            made.push(Box::new(
+                images::Images::new(spec, specs(c)).map_err(|e| e.at(c.at.clone()))?,
+            ));
+        }
+        "ReplicaCountTransformer" => {
+            let r = c.doc.get("replica");
+            made.push(Box::new(replicas::Replicas {
+                name: r
+                    .and_then(|r| r.get("name"))
+                    .and_then(Value::scalar_text)
+                    .unwrap_or_default(),
+                count: replicas::count_of(r.and_then(|r| r.get("count"))).map_err(|m| {
+                    Error::new(m)
+                        .at(c.at.clone())
+                        .with_help("write the count without quotes, e.g. `count: 3`")
+                })?,
+                specs: specs(c),
+            }));
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(made))
+}
+
+/// The patch and replacement transformers, configured as their kustomization field is
+/// (`patches`, `patchesStrategicMerge`, `patchesJson6902`, `replacements`): one reading
+/// of their files and checks, whichever way they are written.
+fn through_fields(
+    k: &Kustomization,
+    loader: &Loader,
+    strict: bool,
+    config: &Config,
+    c: &PluginConfig,
+    kind: &str,
+) -> Result<Vec<Box<dyn Transformer>>> {
+    let get = |f: &str| c.doc.get(f).cloned().unwrap_or(Value::Null);
+    let mut made: Vec<Box<dyn Transformer>> = Vec::new();
+    match kind {
+        "PatchTransformer" => {
+            let mut entry = Map::default();
+            for f in ["path", "patch", "target", "options"] {
+                if c.doc.contains_key(f) {
+                    entry.insert(f.to_string(), get(f));
+                }
+            }
+            let fake = as_fields(k, &[("patches", Value::Seq(vec![Value::Map(entry)]))]);
+            made.extend(super::configured(&fake, loader, strict, config)?);
+        }
+        "PatchStrategicMergeTransformer" => {
+            let mut items: Vec<Value> = c
+                .doc
+                .get("paths")
+                .and_then(Value::as_seq)
+                .cloned()
+                .unwrap_or_default();
+            if let Some(p) = c.doc.get("patches").and_then(Value::scalar_text) {
+                items.push(Value::Str(p));
+            }
+            let fake = as_fields(k, &[("patchesStrategicMerge", Value::Seq(items))]);
+            made.extend(super::configured(&fake, loader, strict, config)?);
+        }
+        "PatchJson6902Transformer" => {
+            let mut entry = Map::default();
+            entry.insert("target".into(), get("target"));
+            if c.doc.contains_key("path") {
+                entry.insert("path".into(), get("path"));
+            }
+            if let Some(op) = c.doc.get("jsonOp") {
+                entry.insert("patch".into(), op.clone());
+            }
+            let fake = as_fields(
+                k,
+                &[("patchesJson6902", Value::Seq(vec![Value::Map(entry)]))],
+            );
+            made.extend(super::configured(&fake, loader, strict, config)?);
+        }
+        "ReplacementTransformer" => {
+            let fake = as_fields(k, &[("replacements", get("replacements"))]);
+            made.extend(super::configured(&fake, loader, strict, config)?);
+        }
+        other => {
+            return Err(Error::new(format!("`{other}` is not a built-in transformer strata knows"))
+                    .at(c.at.clone())
+                    .with_help("built-in transformers include PatchTransformer, NamespaceTransformer, PrefixSuffixTransformer, LabelTransformer, ImageTagTransformer, ReplacementTransformer"));
+        }
+    }
+    Ok(made)
 }

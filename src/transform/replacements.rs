@@ -399,7 +399,27 @@ fn retyped(target: &Value, new: &Value, plain: bool) -> std::result::Result<Valu
 
 impl Replacement {
     fn apply(&self, rm: &mut ResMap) -> Result<()> {
-        let err = |m: String| Error::new(m).at(self.at.clone());
+        let value = self.source_value(rm)?;
+        for t in &self.targets {
+            for r in rm.items.iter_mut() {
+                if !t.selects(r) {
+                    continue;
+                }
+                for fp in &t.field_paths {
+                    self.set(t, r, fp, &value)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn err(&self, m: String) -> Error {
+        Error::new(m).at(self.at.clone())
+    }
+
+    /// The value at the source's field path (cut by its delimiter): the source must select
+    /// exactly one object.
+    fn source_value(&self, rm: &ResMap) -> Result<Value> {
         let sources: Vec<usize> = rm
             .items
             .iter()
@@ -412,21 +432,25 @@ impl Replacement {
         let src = match sources.as_slice() {
             [i] => *i,
             [] => {
-                return Err(err(format!(
-                    "replacement source ({}) selects nothing",
-                    self.source.text
-                ))
-                .with_help(
-                    "check the source's kind and name against the resources of this kustomization",
-                ));
+                return Err(self
+                    .err(format!(
+                        "replacement source ({}) selects nothing",
+                        self.source.text
+                    ))
+                    .with_help(
+                        "check the source's kind and name against the resources of this kustomization",
+                    ));
             }
             _ => {
-                return Err(err(format!(
-                    "replacement source ({}) selects {} resources",
-                    self.source.text,
-                    sources.len()
-                ))
-                .with_help("add a name or namespace to the source so it selects one resource"));
+                return Err(self
+                    .err(format!(
+                        "replacement source ({}) selects {} resources",
+                        self.source.text,
+                        sources.len()
+                    ))
+                    .with_help(
+                        "add a name or namespace to the source so it selects one resource",
+                    ));
             }
         };
         let path = split_path(&self.source_path);
@@ -434,7 +458,7 @@ impl Replacement {
             .filter(|v| !v.is_null())
             .cloned()
             .ok_or_else(|| {
-                err(format!(
+                self.err(format!(
                     "fieldPath `{}` is missing for replacement source {}",
                     self.source_path,
                     rm.items[src].id()
@@ -452,123 +476,129 @@ impl Replacement {
             }
         }
         if !self.source_options.delimiter.is_empty() {
-            let text = value
-                .scalar_text()
-                .ok_or_else(|| err("delimiter option can only be used with scalar nodes".into()))?;
+            let text = value.scalar_text().ok_or_else(|| {
+                self.err("delimiter option can only be used with scalar nodes".into())
+            })?;
             let parts: Vec<&str> = text.split(self.source_options.delimiter.as_str()).collect();
             let i = self.source_options.index;
             if i < 0 || i as usize >= parts.len() {
-                return Err(err(format!(
+                return Err(self.err(format!(
                     "options.index {i} is out of bounds for value `{text}`"
                 )));
             }
             value = Value::Str(parts[i as usize].to_string());
         }
-        for t in &self.targets {
-            for r in rm.items.iter_mut() {
-                if !t.select.meta_matches(r)
-                    || t.reject.iter().any(|x| x.has_meta() && x.meta_matches(r))
-                {
-                    continue;
-                }
-                let ids: Vec<ResId> = r.all_ids().collect();
-                // Selected by any of its ids, rejected by any of them.
-                let rejected = ids.iter().any(|id| {
-                    t.reject
-                        .iter()
-                        .any(|x| !x.is_empty_id() && x.id_matches(id))
-                });
-                let chosen = !rejected && ids.iter().any(|id| t.select.id_matches(id));
-                if !chosen {
-                    continue;
-                }
-                for fp in &t.field_paths {
-                    let (path, trailing) = split_target_path(fp).map_err(|m| {
-                        err(m).with_help("write the path as `a.b.c` (one leading `.` is allowed)")
-                    })?;
-                    if trailing && (!t.options.create || lookup(&r.doc, &path).is_some()) {
-                        return Err(err(format!(
-                            "the field path `{fp}` ends with `.`"
-                        ))
-                        .with_help("remove the final `.`: kubectl cannot find (or overwrites wrongly) a field named so"));
-                    }
-                    let create = t.options.create.then_some(&value);
-                    let mut failure = None;
-                    let mut misfit = None;
-                    let aliased = r.alias_snapshot();
-                    let found = visit(&mut r.doc, &path, create, &mut |node| {
-                        let mut v = value.clone();
-                        if !t.options.delimiter.is_empty() {
-                            let Some(current) = node.scalar_text() else {
-                                failure = Some(
-                                    "delimiter option can only be used with scalar nodes"
-                                        .to_string(),
-                                );
-                                return;
-                            };
-                            let mut parts: Vec<String> = current
-                                .split(t.options.delimiter.as_str())
-                                .map(str::to_string)
-                                .collect();
-                            let new = v.scalar_text().unwrap_or_default();
-                            let i = t.options.index;
-                            if i < 0 {
-                                parts.insert(0, new);
-                            } else if i as usize >= parts.len() {
-                                parts.push(new);
-                            } else {
-                                parts[i as usize] = new;
-                            }
-                            v = Value::Str(parts.join(&t.options.delimiter));
-                        }
-                        let plain = !self.source_options.delimiter.is_empty()
-                            || !t.options.delimiter.is_empty();
-                        *node = match (&*node, &v) {
-                            (Value::Map(_) | Value::Seq(_), _)
-                            | (_, Value::Map(_) | Value::Seq(_)) => v,
-                            (target, v) => match retyped(target, v, plain) {
-                                Ok(x) => x,
-                                // Kustomize keeps the text in a node of the old type: the
-                                // build fails only if it is still there when the object
-                                // is read (a later patch may set a good value).
-                                Err(e) => {
-                                    let text = v.scalar_text().unwrap_or_default();
-                                    misfit = Some((text.clone(), e));
-                                    Value::Str(text)
-                                }
-                            },
-                        };
-                    });
-                    if let Some(f) = failure {
-                        return Err(err(f));
-                    }
-                    if let Some((text, e)) = misfit {
-                        r.misfits.push(crate::resource::Misfit {
-                            path: path.clone(),
-                            text,
-                            error: err(e),
-                        });
-                    }
-                    r.sync_aliases(aliased);
-                    if !found {
-                        let what = if t.options.create {
-                            "find or create"
-                        } else {
-                            "find"
-                        };
-                        return Err(err(format!(
-                            "unable to {what} field `{fp}` in replacement target {}",
-                            r.id()
-                        ))
-                        .with_help(
-                            "add `options: {create: true}` to create it, or fix the field path",
-                        ));
-                    }
-                }
+        Ok(value)
+    }
+
+    /// Put `value` at the field path `fp` of the target object `r`.
+    fn set(&self, t: &Target, r: &mut Resource, fp: &str, value: &Value) -> Result<()> {
+        let (path, trailing) = split_target_path(fp).map_err(|m| {
+            self.err(m)
+                .with_help("write the path as `a.b.c` (one leading `.` is allowed)")
+        })?;
+        if trailing && (!t.options.create || lookup(&r.doc, &path).is_some()) {
+            return Err(self
+                .err(format!("the field path `{fp}` ends with `.`"))
+                .with_help("remove the final `.`: kubectl cannot find (or overwrites wrongly) a field named so"));
+        }
+        let create = t.options.create.then_some(value);
+        let mut failure = None;
+        let mut misfit = None;
+        let aliased = r.alias_snapshot();
+        let plain = !self.source_options.delimiter.is_empty() || !t.options.delimiter.is_empty();
+        let found = visit(&mut r.doc, &path, create, &mut |node| {
+            let mut v = value.clone();
+            if !t.options.delimiter.is_empty() {
+                let Some(current) = node.scalar_text() else {
+                    failure =
+                        Some("delimiter option can only be used with scalar nodes".to_string());
+                    return;
+                };
+                let new = v.scalar_text().unwrap_or_default();
+                v = Value::Str(spliced(
+                    &current,
+                    &new,
+                    &t.options.delimiter,
+                    t.options.index,
+                ));
             }
+            *node = match (&*node, &v) {
+                (Value::Map(_) | Value::Seq(_), _) | (_, Value::Map(_) | Value::Seq(_)) => v,
+                (target, v) => match retyped(target, v, plain) {
+                    Ok(x) => x,
+                    // Kustomize keeps the text in a node of the old type: the build fails
+                    // only if it is still there when the object is read (a later patch may
+                    // set a good value).
+                    Err(e) => {
+                        let text = v.scalar_text().unwrap_or_default();
+                        misfit = Some((text.clone(), e));
+                        Value::Str(text)
+                    }
+                },
+            };
+        });
+        if let Some(f) = failure {
+            return Err(self.err(f));
+        }
+        if let Some((text, e)) = misfit {
+            r.misfits.push(crate::resource::Misfit {
+                path: path.clone(),
+                text,
+                error: self.err(e),
+            });
+        }
+        r.sync_aliases(aliased);
+        if !found {
+            let what = if t.options.create {
+                "find or create"
+            } else {
+                "find"
+            };
+            return Err(self
+                .err(format!(
+                    "unable to {what} field `{fp}` in replacement target {}",
+                    r.id()
+                ))
+                .with_help("add `options: {create: true}` to create it, or fix the field path"));
         }
         Ok(())
     }
+}
+
+impl Target {
+    /// Whether the target takes object `r`: selected by any of its ids, rejected by none.
+    fn selects(&self, r: &Resource) -> bool {
+        if !self.select.meta_matches(r)
+            || self
+                .reject
+                .iter()
+                .any(|x| x.has_meta() && x.meta_matches(r))
+        {
+            return false;
+        }
+        let ids: Vec<ResId> = r.all_ids().collect();
+        let rejected = ids.iter().any(|id| {
+            self.reject
+                .iter()
+                .any(|x| !x.is_empty_id() && x.id_matches(id))
+        });
+        !rejected && ids.iter().any(|id| self.select.id_matches(id))
+    }
+}
+
+/// `current` split at `delimiter` with part `index` replaced by `new` (before the first
+/// part when negative, after the last when past it), joined again.
+fn spliced(current: &str, new: &str, delimiter: &str, index: i64) -> String {
+    let mut parts: Vec<String> = current.split(delimiter).map(str::to_string).collect();
+    if index < 0 {
+        parts.insert(0, new.to_string());
+    } else if index as usize >= parts.len() {
+        parts.push(new.to_string());
+    } else {
+        parts[index as usize] = new.to_string();
+    }
+    parts.join(delimiter)
 }
 
 impl Transformer for Replacements {

@@ -25,6 +25,10 @@ fn budget() -> AliasBudget {
 /// Value equality as kubectl's output preserves it: numbers by value (a float with a whole
 /// value prints as an integer, as through Kustomize's JSON round trip), NaN equal to itself,
 /// strings and keys after the NEL folding kubectl's output applies (`yaml::json_round_trip`).
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "numbers compare as the float64 the JSON round trip makes of them"
+)]
 fn same(a: &Value, b: &Value) -> bool {
     let num = |v: &Value| match v {
         Value::Int(i) => Some(*i as f64),

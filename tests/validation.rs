@@ -348,6 +348,7 @@ fn renders(shared: &Path, tmp: &Path) -> (Vec<PathBuf>, usize) {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 fn validation_agrees_with_kubernetes_validate_on_real_renders() {
     let Some(python) = venv_python() else {
         return require("kubernetes-validate (STRATA_KUBERNETES_VALIDATE; .ci/run installs it)");
@@ -493,7 +494,7 @@ fn validation_agrees_with_kubernetes_validate_on_real_renders() {
 /// The property names of every schema node of a definition, by its path.
 fn property_names(
     node: &serde_json::Value,
-    path: String,
+    path: &str,
     out: &mut BTreeMap<String, BTreeSet<String>>,
 ) {
     let Some(m) = node.as_object() else { return };
@@ -504,18 +505,18 @@ fn property_names(
                 serde_json::Value::Object(named),
             ) => {
                 if k == "properties" {
-                    out.insert(path.clone(), named.keys().cloned().collect());
+                    out.insert(path.to_string(), named.keys().cloned().collect());
                 }
                 for (name, s) in named {
-                    property_names(s, format!("{path}/{k}/{name}"), out);
+                    property_names(s, &format!("{path}/{k}/{name}"), out);
                 }
             }
             ("items" | "additionalProperties" | "not", _) => {
-                property_names(v, format!("{path}/{k}"), out)
+                property_names(v, &format!("{path}/{k}"), out)
             }
             ("allOf" | "anyOf" | "oneOf", serde_json::Value::Array(items)) => {
                 for (i, s) in items.iter().enumerate() {
-                    property_names(s, format!("{path}/{k}/{i}"), out);
+                    property_names(s, &format!("{path}/{k}/{i}"), out);
                 }
             }
             _ => {}
@@ -552,8 +553,8 @@ fn bundles_keep_every_property_of_their_source() {
         );
         for (name, def) in theirs {
             let (mut want, mut got) = (BTreeMap::new(), BTreeMap::new());
-            property_names(def, String::new(), &mut want);
-            property_names(&ours[name.as_str()], String::new(), &mut got);
+            property_names(def, "", &mut want);
+            property_names(&ours[name.as_str()], "", &mut got);
             assert_eq!(
                 got, want,
                 "{version}: {name} has other properties than its source"
@@ -566,6 +567,7 @@ fn bundles_keep_every_property_of_their_source() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines, reason = "one scenario, read top to bottom")]
 fn validate_takes_directories_and_flags_say_what_they_mean() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path();

@@ -114,7 +114,7 @@ fn to_bytes(v: &Value) -> Vec<u8> {
 
 /// `secs` since the Unix epoch as RFC 3339 UTC (`2024-05-01T12:00:00Z`).
 pub fn rfc3339(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
+    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX);
     let rem = secs % 86_400;
     // Howard Hinnant's civil-from-days.
     let z = days + 719_468;

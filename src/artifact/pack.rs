@@ -108,7 +108,7 @@ pub fn from_files(files: &[(String, Vec<u8>)]) -> Result<Vec<Entry>> {
 pub fn from_dir(dir: &Path) -> Result<Vec<Entry>> {
     let mut entries = vec![Entry {
         path: ".".into(),
-        mode: mode_of(&std::fs::symlink_metadata(dir).map_err(|e| io_err(dir, e))?),
+        mode: mode_of(&std::fs::symlink_metadata(dir).map_err(|e| io_err(dir, &e))?),
         data: None,
     }];
     walk(dir, "", &mut entries, 0)?;
@@ -127,7 +127,7 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<Entry>, depth: usize) -> Result<()>
         .with_help("pack a shallower directory"));
     }
     let mut children: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| io_err(dir, e))?
+        .map_err(|e| io_err(dir, &e))?
         .filter_map(|e| e.ok())
         .collect();
     children.sort_by_key(|e| e.file_name());
@@ -139,7 +139,8 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<Entry>, depth: usize) -> Result<()>
             format!("{rel}/{name}")
         };
         check_name(&path)?;
-        let meta = std::fs::symlink_metadata(child.path()).map_err(|e| io_err(&child.path(), e))?;
+        let meta =
+            std::fs::symlink_metadata(child.path()).map_err(|e| io_err(&child.path(), &e))?;
         if meta.is_dir() {
             out.push(Entry {
                 path: path.clone(),
@@ -148,7 +149,7 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<Entry>, depth: usize) -> Result<()>
             });
             walk(&child.path(), &path, out, depth + 1)?;
         } else if meta.is_file() {
-            let data = std::fs::read(child.path()).map_err(|e| io_err(&child.path(), e))?;
+            let data = std::fs::read(child.path()).map_err(|e| io_err(&child.path(), &e))?;
             out.push(Entry {
                 path,
                 mode: mode_of(&meta),
@@ -170,7 +171,7 @@ fn mode_of(meta: &std::fs::Metadata) -> u32 {
     if meta.is_dir() { 0o755 } else { 0o644 }
 }
 
-fn io_err(p: &Path, e: std::io::Error) -> Error {
+fn io_err(p: &Path, e: &std::io::Error) -> Error {
     Error::new(format!("cannot read `{}`: {e}", p.display()))
         .with_help("check that the directory exists and is readable")
 }

@@ -57,7 +57,7 @@ impl Client {
         let path = format!("/v2/{}/manifests/{tag}", self.repository);
         let url = format!("{}{path}", self.base);
         let resp = self.send(
-            Method::PUT,
+            &Method::PUT,
             &url,
             Some(MANIFEST_MEDIA_TYPE),
             Some(&artifact.manifest),
@@ -82,7 +82,7 @@ impl Client {
     /// Upload a blob unless the registry has it.
     fn blob(&mut self, bytes: &[u8], digest: &str) -> Result<()> {
         let path = format!("/v2/{}/blobs/{digest}", self.repository);
-        let resp = self.send(Method::HEAD, &format!("{}{path}", self.base), None, None)?;
+        let resp = self.send(&Method::HEAD, &format!("{}{path}", self.base), None, None)?;
         match resp.status().as_u16() {
             200 => return Ok(()),
             404 => {}
@@ -90,7 +90,7 @@ impl Client {
         }
         let path = format!("/v2/{}/blobs/uploads/", self.repository);
         let resp = self.send(
-            Method::POST,
+            &Method::POST,
             &format!("{}{path}", self.base),
             None,
             Some(&[]),
@@ -110,7 +110,7 @@ impl Client {
         url.push_str("digest=");
         url.push_str(&encode(digest));
         let resp = self.send(
-            Method::PUT,
+            &Method::PUT,
             &url,
             Some("application/octet-stream"),
             Some(bytes),
@@ -151,12 +151,12 @@ impl Client {
     /// Send a request; on 401 authenticate as the challenge asks and send it once more.
     fn send(
         &mut self,
-        method: Method,
+        method: &Method,
         url: &str,
         content_type: Option<&str>,
         body: Option<&[u8]>,
     ) -> Result<Reply> {
-        let resp = self.send_once(&method, url, content_type, body)?;
+        let resp = self.send_once(method, url, content_type, body)?;
         if resp.status().as_u16() != 401 {
             return Ok(resp);
         }
@@ -165,7 +165,7 @@ impl Client {
         let path = shown.strip_prefix(&self.base).unwrap_or(shown).to_string();
         let Some(challenge) = challenge else {
             return Err(self.unauthorized(
-                &method,
+                method,
                 &path,
                 "it sent no `WWW-Authenticate` challenge",
             ));
@@ -177,7 +177,7 @@ impl Client {
                 Some(h) => h,
                 None => {
                     return Err(self.unauthorized(
-                        &method,
+                        method,
                         &path,
                         "it asks for a user name and password",
                     ));
@@ -185,18 +185,18 @@ impl Client {
             },
             other => {
                 return Err(self.unauthorized(
-                    &method,
+                    method,
                     &path,
                     &format!("it asks for `{other}` authentication, which strata does not speak"),
                 ));
             }
         });
         if already.is_some() && already == self.authorization {
-            return Err(self.unauthorized(&method, &path, ""));
+            return Err(self.unauthorized(method, &path, ""));
         }
-        let resp = self.send_once(&method, url, content_type, body)?;
+        let resp = self.send_once(method, url, content_type, body)?;
         if resp.status().as_u16() == 401 {
-            return Err(self.unauthorized(&method, &path, ""));
+            return Err(self.unauthorized(method, &path, ""));
         }
         Ok(resp)
     }

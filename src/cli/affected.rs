@@ -17,7 +17,7 @@ use strata::render::Environment;
 
 type Errors = Vec<Error>;
 
-pub fn run(a: AffectedCmd) -> Result<(), Errors> {
+pub fn run(a: &AffectedCmd) -> Result<(), Errors> {
     let repo = strata::git::open(&a.root).map_err(|e| vec![e])?;
     let commit = repo.commit(&a.since).map_err(|e| vec![e])?;
     let all = strata::render::environments(&a.root).map_err(|e| vec![e])?;
@@ -49,7 +49,7 @@ pub fn run(a: AffectedCmd) -> Result<(), Errors> {
         }
     }
     if a.exact && !affected.is_empty() {
-        affected = exact(&a, &repo, affected)?;
+        affected = exact(a, &repo, affected)?;
     }
     let names: Vec<&str> = affected.iter().map(|(e, _)| e.name.as_str()).collect();
     let text = match a.output {

@@ -213,7 +213,7 @@ fn common(g: &Generate, ctx: &Context) -> Common {
     let mut limits = g.limits.clone();
     // No command may run longer than the whole deadline: the deadline comes first and
     // ends it with a message that names the real limit.
-    let whole = ctx.deadline.as_secs_f64().ceil() as u64;
+    let whole = ctx.deadline.as_secs() + u64::from(ctx.deadline.subsec_nanos() > 0);
     limits.remote_timeout = limits.remote_timeout.min(whole.max(1));
     limits.helm_timeout = limits.helm_timeout.min(whole.max(1));
     Common {

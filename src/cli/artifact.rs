@@ -18,8 +18,8 @@ type Files = Vec<(String, Vec<u8>)>;
 
 pub fn run(cmd: ArtifactCmd) -> Result<(), Vec<Error>> {
     match cmd {
-        ArtifactCmd::Build(b) => build(b),
-        ArtifactCmd::Push(p) => push_cmd(p),
+        ArtifactCmd::Build(b) => build(&b),
+        ArtifactCmd::Push(p) => push_cmd(&p),
     }
 }
 
@@ -62,7 +62,7 @@ fn all_files(
     }
 }
 
-fn build(b: ArtifactBuild) -> Result<(), Vec<Error>> {
+fn build(b: &ArtifactBuild) -> Result<(), Vec<Error>> {
     let (envs, outputs) = render(&b.artifact, &b.envs)?;
     let files = all_files(&envs, &outputs, b.artifact.allow_empty)?;
     let mut out = Vec::new();
@@ -83,7 +83,7 @@ fn build(b: ArtifactBuild) -> Result<(), Vec<Error>> {
     artifact::write_files(&b.out, &out).map_err(|e| vec![e])
 }
 
-fn push_cmd(p: ArtifactPush) -> Result<(), Vec<Error>> {
+fn push_cmd(p: &ArtifactPush) -> Result<(), Vec<Error>> {
     // Arguments first: a typo costs no render.
     let target = reference::parse(&p.url).map_err(|e| vec![e])?;
     if !p.tag_per_env && p.envs.len() != 1 {

@@ -13,7 +13,7 @@ use strata::deps::Deps;
 
 type Errors = Vec<Error>;
 
-pub fn run(d: DepsCmd) -> Result<(), Errors> {
+pub fn run(d: &DepsCmd) -> Result<(), Errors> {
     let all = strata::render::environments(&d.root).map_err(|e| vec![e])?;
     let env = strata::render::select(all, std::slice::from_ref(&d.env))
         .map_err(|e| vec![e])?

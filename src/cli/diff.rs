@@ -20,15 +20,15 @@ use strata::{Error, Output};
 
 type Errors = Vec<Error>;
 
-pub fn run(d: DiffCmd) -> Result<u8, Errors> {
+pub fn run(d: &DiffCmd) -> Result<u8, Errors> {
     let opts = DiffOptions {
         context: d.context,
         // Two environments usually differ in namespace: pair their objects by name too.
         across_namespaces: d.rev.is_none(),
     };
     let comparisons = match &d.rev {
-        Some(rev) => revision(&d, rev, &opts)?,
-        None => two_sides(&d, &opts)?,
+        Some(rev) => revision(d, rev, &opts)?,
+        None => two_sides(d, &opts)?,
     };
     let text = match d.output {
         DiffFormat::Text => strata::diff::report::text(&comparisons, colour(d.color)),
@@ -49,7 +49,7 @@ pub fn run(d: DiffCmd) -> Result<u8, Errors> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .or_else(closed_quietly)?;
+        .or_else(|e| closed_quietly(&e))?;
     let differ = strata::diff::any_changes(&comparisons);
     Ok(if differ && !d.exit_zero { 1 } else { 0 })
 }

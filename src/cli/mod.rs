@@ -68,11 +68,11 @@ pub fn run() -> ExitCode {
             Command::Build(b) => build(b).map(|()| 0),
             Command::Render(r) => render(r).map(|()| 0),
             Command::Values(v) => values::run(&v).map(|()| 0),
-            Command::Validate(v) => validation::validate_cmd(v).map(|()| 0),
+            Command::Validate(v) => validation::validate_cmd(&v).map(|()| 0),
             Command::Artifact(a) => artifact::run(a).map(|()| 0),
-            Command::Diff(d) => diff::run(d),
-            Command::Deps(d) => deps::run(d).map(|()| 0),
-            Command::Affected(a) => affected::run(a).map(|()| 0),
+            Command::Diff(d) => diff::run(&d),
+            Command::Deps(d) => deps::run(&d).map(|()| 0),
+            Command::Affected(a) => affected::run(&a).map(|()| 0),
             Command::Argocd(a) => argocd::run(a).map(|()| 0),
             Command::Init(i) => init::run(&i).map(|()| 0),
             Command::Completions(c) => manual::completions(c.shell).map(|()| 0),
@@ -113,18 +113,18 @@ fn print(text: &str) -> Result<(), Vec<Error>> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
-        .or_else(closed_quietly)
+        .or_else(|e| closed_quietly(&e))
 }
 
 /// A reader that closed standard output early (`strata build | head`) ends the command
 /// quietly, as other Unix tools do; any other write error is reported.
-fn closed_quietly(e: std::io::Error) -> Result<(), Vec<Error>> {
+fn closed_quietly(e: &std::io::Error) -> Result<(), Vec<Error>> {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         return Ok(());
     }
     Err(vec![Error::new(format!(
         "cannot write to stdout: {}",
-        strata::load::fs::reason(&e)
+        strata::load::fs::reason(e)
     ))])
 }
 
@@ -135,7 +135,7 @@ fn stdout(output: &strata::Output) -> Result<(), Vec<Error>> {
     output
         .write_yaml(&mut out)
         .and_then(|_| out.flush())
-        .or_else(closed_quietly)
+        .or_else(|e| closed_quietly(&e))
 }
 
 fn values_options(v: &ValuesArgs) -> ValuesOptions {

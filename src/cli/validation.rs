@@ -314,7 +314,7 @@ fn read_inputs(files: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, String)>, Vec<
     Ok(inputs)
 }
 
-pub fn validate_cmd(v: ValidateCmd) -> Result<(), Vec<Error>> {
+pub fn validate_cmd(v: &ValidateCmd) -> Result<(), Vec<Error>> {
     let opts = options(&v.validate, v.warnings_as_errors)?;
     let format = v.output.or(v.validate.error_format).unwrap_or(Format::Text);
     let inputs = read_inputs(&v.files)?;

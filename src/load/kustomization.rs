@@ -118,7 +118,7 @@ impl Kustomization {
         let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
         let docs = yaml::parse_kustomization_in(&text, aliases).map_err(|e| {
             if crate::template::is_template(file) {
-                super::rendered_yaml_error(file, &text, e)
+                super::rendered_yaml_error(file, &text, &e)
             } else {
                 yaml_error_in(file, &text, e)
             }

@@ -263,7 +263,7 @@ impl Loader {
         }
         let docs = yaml::parse_objects_in(&text, &self.aliases).map_err(|e| {
             if template {
-                rendered_yaml_error(file, &text, e)
+                rendered_yaml_error(file, &text, &e)
             } else {
                 kustomization::yaml_error_in(file, &text, e)
             }
@@ -481,7 +481,7 @@ fn push_flattened(
 /// line that broke, located at the template line that wrote it (found by its literal
 /// text; the rendered line number when none matches), with help computed on the rendered
 /// text (a tab, an unquoted value, the column a key belongs in).
-pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: yaml::YamlError) -> Error {
+pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: &yaml::YamlError) -> Error {
     let source = std::fs::read_to_string(file).unwrap_or_default();
     let tab = kustomization::tab_line(&e.message, rendered, e.line);
     let bad = tab.unwrap_or(e.line);

@@ -87,14 +87,17 @@ fn index(token: &str, len: usize, for_add: bool) -> Result<usize> {
     let i: i64 = token
         .parse()
         .map_err(|_| Error::new(format!("`{token}` is not an array index")))?;
-    let size = if for_add { len + 1 } else { len } as i64;
-    let j = if i < 0 { i + size } else { i };
-    if j < 0 || j >= size {
-        return Err(Error::new(format!(
+    let size = if for_add { len + 1 } else { len };
+    let j = if i < 0 {
+        size.checked_sub(usize::try_from(i.unsigned_abs()).unwrap_or(usize::MAX))
+    } else {
+        usize::try_from(i).ok()
+    };
+    j.filter(|j| *j < size).ok_or_else(|| {
+        Error::new(format!(
             "array index {token} is out of bounds (length {len})"
-        )));
-    }
-    Ok(j as usize)
+        ))
+    })
 }
 
 /// The container a pointer's parent names; every step must exist.

@@ -200,7 +200,7 @@ fn merge_seq(
         Merge::Keyed(keys) => {
             merge_associative(dest, &items, &at, &keys.list(), pos, walk).map(Some)
         }
-        Merge::Primitive => Ok(Some(Value::Seq(merge_primitive(dest, &items)))),
+        Merge::Primitive => Ok(Some(Value::Seq(merge_primitive(&dest, &items)))),
         Merge::Plain | Merge::Replace => Ok(Some(Value::Seq(items))),
     }
 }
@@ -354,7 +354,7 @@ fn normalize(v: &mut Value, pos: &Position, how: &Merge) {
             let Value::Seq(items) = std::mem::take(v) else {
                 return;
             };
-            *v = Value::Seq(merge_primitive(items, &[]));
+            *v = Value::Seq(merge_primitive(&items, &[]));
         }
         _ => {}
     }
@@ -541,7 +541,7 @@ fn append_list_node(mut dst: Vec<Value>, src: Vec<Value>, keys: &[&str]) -> Vec<
 }
 
 /// Lists of scalars merged as sets: the patch's items first, then the target's others.
-fn merge_primitive(dest: Vec<Value>, patch: &[Value]) -> Vec<Value> {
+fn merge_primitive(dest: &[Value], patch: &[Value]) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     let mut seen: Vec<String> = Vec::new();
     for v in patch.iter().chain(dest.iter()) {

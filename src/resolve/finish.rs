@@ -179,12 +179,14 @@ fn order(sort_options: Option<&Value>, reorder: Reorder) -> Result<Option<Ranks>
 }
 
 fn legacy_sort(items: &mut Vec<Resource>, first: &[String], last: &[String]) {
+    // Kinds listed first rank below 0 in their order, those listed last above it.
+    let at = |i: usize| i64::try_from(i).unwrap_or(i64::MAX);
     let mut rank: HashMap<&str, i64> = HashMap::new();
     for (i, k) in first.iter().enumerate() {
-        rank.insert(k, i as i64 - first.len() as i64);
+        rank.insert(k, at(i) - at(first.len()));
     }
     for (i, k) in last.iter().enumerate() {
-        rank.insert(k, 1 + i as i64);
+        rank.insert(k, 1 + at(i));
     }
     let mut keyed: Vec<(i64, String, String, usize)> = items
         .iter()

@@ -117,8 +117,8 @@ pub fn register(env: &mut Environment<'static>, max: usize) {
     });
 }
 
-fn toyaml(v: J) -> String {
-    let value = from_template(&v);
+fn toyaml(v: &J) -> String {
+    let value = from_template(v);
     match &value {
         Value::Map(_) | Value::Seq(_) => {
             let mut root = Map::default();
@@ -196,8 +196,8 @@ fn quote(s: &str) -> String {
     out
 }
 
-fn fromyaml(s: String) -> Result<J> {
-    let docs = yaml::parse_documents(&s).map_err(|e| {
+fn fromyaml(s: &str) -> Result<J> {
+    let docs = yaml::parse_documents(s).map_err(|e| {
         Error::new(
             ErrorKind::InvalidOperation,
             format!("fromyaml: not YAML: {} (line {})", e.message, e.line),
@@ -209,8 +209,8 @@ fn fromyaml(s: String) -> Result<J> {
         .unwrap_or_else(|| to_template(&Value::Map(Map::default()))))
 }
 
-fn fromjson(s: String) -> Result<J> {
-    let json: serde_json::Value = serde_json::from_str(&s).map_err(|e| {
+fn fromjson(s: &str) -> Result<J> {
+    let json: serde_json::Value = serde_json::from_str(s).map_err(|e| {
         Error::new(
             ErrorKind::InvalidOperation,
             format!("fromjson: not JSON: {e}"),
@@ -238,8 +238,8 @@ fn from_json(v: serde_json::Value) -> Value {
 
 /// JSON as Go's `json.Marshal` writes it (Helm's `toJson`): compact, map keys sorted,
 /// `<`, `>`, `&`, U+2028 and U+2029 escaped.
-fn to_go_json(v: J) -> Result<String> {
-    let json = super::schema::to_json(&from_template(&v));
+fn to_go_json(v: &J) -> Result<String> {
+    let json = super::schema::to_json(&from_template(v));
     let text = serde_json::to_string(&sorted(json))
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("toJson: {e}")))?;
     let mut out = String::with_capacity(text.len());

@@ -481,12 +481,12 @@ impl Replacement {
             })?;
             let parts: Vec<&str> = text.split(self.source_options.delimiter.as_str()).collect();
             let i = self.source_options.index;
-            if i < 0 || i as usize >= parts.len() {
+            let Some(part) = usize::try_from(i).ok().and_then(|i| parts.get(i)) else {
                 return Err(self.err(format!(
                     "options.index {i} is out of bounds for value `{text}`"
                 )));
-            }
-            value = Value::Str(parts[i as usize].to_string());
+            };
+            value = Value::Str((*part).to_string());
         }
         Ok(value)
     }
@@ -591,12 +591,10 @@ impl Target {
 /// part when negative, after the last when past it), joined again.
 fn spliced(current: &str, new: &str, delimiter: &str, index: i64) -> String {
     let mut parts: Vec<String> = current.split(delimiter).map(str::to_string).collect();
-    if index < 0 {
-        parts.insert(0, new.to_string());
-    } else if index as usize >= parts.len() {
-        parts.push(new.to_string());
-    } else {
-        parts[index as usize] = new.to_string();
+    match usize::try_from(index) {
+        Err(_) => parts.insert(0, new.to_string()),
+        Ok(i) if i >= parts.len() => parts.push(new.to_string()),
+        Ok(i) => parts[i] = new.to_string(),
     }
     parts.join(delimiter)
 }

@@ -15,6 +15,10 @@ pub fn count_of(v: Option<&Value>) -> std::result::Result<i64, String> {
     match v {
         None | Some(Value::Null) => Ok(0),
         Some(Value::Int(n)) => Ok(*n),
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "a whole number within i64's range: the guard checks both"
+        )]
         Some(Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => Ok(*f as i64),
         Some(other) => Err(format!(
             "`count` must be a whole number, found {}",

@@ -44,12 +44,14 @@ pub fn format_float(f: f64) -> String {
     let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let dp = exp.parse::<i32>().unwrap_or(0) + 1;
-    let nd = digits.len() as i32;
+    let nd = i32::try_from(digits.len()).unwrap_or(i32::MAX);
+    // A count of zeros or digits (never negative where it is used).
+    let n = |x: i32| usize::try_from(x).unwrap_or(0);
     let sign = if f < 0.0 { "-" } else { "" };
     // Go's JSON uses plain notation here; if that text is an integer, go-yaml reads an int.
     let abs = f.abs();
     if (1e-6..1e21).contains(&abs) && nd <= dp {
-        let text = format!("{sign}{digits}{}", "0".repeat((dp - nd) as usize));
+        let text = format!("{sign}{digits}{}", "0".repeat(n(dp - nd)));
         if let Ok(i) = text.parse::<i64>() {
             return i.to_string();
         }
@@ -66,11 +68,11 @@ pub fn format_float(f: f64) -> String {
         return format!("{sign}{first}{dot}{rest}e{esign}{:02}", exp.abs());
     }
     if dp <= 0 {
-        format!("{sign}0.{}{digits}", "0".repeat((-dp) as usize))
+        format!("{sign}0.{}{digits}", "0".repeat(n(-dp)))
     } else if nd <= dp {
-        format!("{sign}{digits}{}", "0".repeat((dp - nd) as usize))
+        format!("{sign}{digits}{}", "0".repeat(n(dp - nd)))
     } else {
-        let (int, frac) = digits.split_at(dp as usize);
+        let (int, frac) = digits.split_at(n(dp));
         format!("{sign}{int}.{frac}")
     }
 }
@@ -402,7 +404,7 @@ impl Emitter {
     }
 
     fn write_indent(&mut self) {
-        let indent = self.indent.max(0) as usize;
+        let indent = usize::try_from(self.indent).unwrap_or(0);
         if !self.indention || self.column > indent || (self.column == indent && !self.whitespace) {
             self.put_break();
         }

@@ -76,6 +76,10 @@ pub(super) fn resolve_scalar(
     match (tag, value) {
         ("", value) => Ok(value),
         (_, value) if tag == rtag => Ok(value),
+        #[allow(
+            clippy::cast_precision_loss,
+            reason = "`!!float 9007199254740993` is a float64, as in Go"
+        )]
         ("!!float", Value::Int(i)) => Ok(Value::Float(i as f64)),
         _ => Err(format!("cannot decode {rtag} `{text}` as a {tag}")),
     }
@@ -163,9 +167,7 @@ pub(super) fn go_parse_uint(s: &str) -> Option<u64> {
 /// Go's `strconv.ParseInt(s, 0, 64)` on text without underscores.
 pub(super) fn go_parse_int(s: &str) -> Option<i64> {
     match s.as_bytes().first()? {
-        b'-' => go_parse_uint(&s[1..])
-            .filter(|&n| n <= 1 << 63)
-            .map(|n| (n as i64).wrapping_neg()),
+        b'-' => go_parse_uint(&s[1..]).and_then(|n| 0i64.checked_sub_unsigned(n)),
         b'+' => go_parse_uint(&s[1..]).and_then(|n| i64::try_from(n).ok()),
         _ => go_parse_uint(s).and_then(|n| i64::try_from(n).ok()),
     }

@@ -553,9 +553,9 @@ fn copy_repo(src: &Path, dst: &Path, preserve: bool) -> Result<(), String> {
     Ok(())
 }
 
-fn signal(sig: &str, target: String) {
+fn signal(sig: &str, target: &str) {
     let _ = Command::new("kill")
-        .args([sig, "--", &target])
+        .args([sig, "--", target])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
@@ -622,12 +622,12 @@ fn run_command(c: &Cmd, dir: &Path, env: &[String], deadline: Instant) -> Result
         if !deadline_hit && now >= deadline {
             deadline_hit = true;
             // exec.CommandContext kills the process; plugin.go SIGTERMs the group.
-            signal("-KILL", pid.to_string());
-            signal("-TERM", format!("-{pid}"));
+            signal("-KILL", &pid.to_string());
+            signal("-TERM", &format!("-{pid}"));
         }
         if deadline_hit && !group_killed && now >= deadline + CLEANUP {
             group_killed = true;
-            signal("-KILL", format!("-{pid}"));
+            signal("-KILL", &format!("-{pid}"));
         }
         std::thread::sleep(Duration::from_millis(10));
     }

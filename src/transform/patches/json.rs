@@ -127,6 +127,10 @@ fn annotation_pairs(items: &[Value]) -> Result<yaml::Map> {
 
 /// Numbers after Kustomize's JSON round trip: integers beyond 2^53 come back as the
 /// nearest float64 (`9007199254740993` is `9007199254740992`).
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "the loss is the point: Go's JSON decoding makes these numbers float64"
+)]
 pub(super) fn json_round_trip(v: &mut Value) {
     const EXACT: u64 = 1 << 53;
     match v {

@@ -1,6 +1,6 @@
 //! What an environment's render reads: `strata deps` and the first step of `strata affected`.
 //!
-//! `reads` runs a build under `load::fs::record`, which notes every file the build reads
+//! `reads` runs a build under `fs::record`, which notes every file the build reads
 //! (kustomization files, resources, patches, generator sources, values files and schemas,
 //! templates and what they include). With a `Loader` whose `plan_only` is set the build reads
 //! the same files without building anything (resource files, patch and replacement files
@@ -41,7 +41,7 @@ pub fn reads(
     loader: &Loader,
     threads: usize,
 ) -> Result<(Output, BTreeSet<PathBuf>)> {
-    let (output, files) = crate::load::fs::record(threads, || crate::build(dir, options, loader))?;
+    let (output, files) = crate::fs::record(threads, || crate::build(dir, options, loader))?;
     Ok((output?, files))
 }
 
@@ -55,7 +55,7 @@ pub fn deps(dir: &Path, options: &BuildOptions, loader: &Loader, threads: usize)
 /// Sort the files a build read into local files, layers and remote entries.
 pub fn classify(read: BTreeSet<PathBuf>, loader: &Loader) -> Deps {
     let cache = loader.remote.cache_root();
-    let cache_real = crate::load::fs::real(&cache).ok().flatten();
+    let cache_real = crate::fs::real(&cache).ok().flatten();
     let fetched =
         |p: &Path| p.starts_with(&cache) || cache_real.as_ref().is_some_and(|c| p.starts_with(c));
     let files: Vec<PathBuf> = read.into_iter().filter(|p| !fetched(p)).collect();
@@ -148,8 +148,8 @@ pub fn note_charts(k: &Kustomization, loader: &Loader) -> Result<()> {
         .unwrap_or("charts");
     let note = |entry: &str| -> Result<()> {
         if let Some(found) = loader.find(&k.dir, Path::new(entry))? {
-            let (crate::load::fs::Found::File(p) | crate::load::fs::Found::Dir(p)) = found;
-            crate::load::fs::note(&p);
+            let (crate::fs::Found::File(p) | crate::fs::Found::Dir(p)) = found;
+            crate::fs::note(&p);
         }
         Ok(())
     };
@@ -183,7 +183,7 @@ pub fn note_charts(k: &Kustomization, loader: &Loader) -> Result<()> {
 /// such file, or it is a directory: the caller falls back to the real thing). A template is
 /// rendered, for what it includes; any other file is noted.
 fn note_file(k: &Kustomization, loader: &Loader, path: &str) -> Result<Option<()>> {
-    let Some(crate::load::fs::Found::File(file)) = loader.find(&k.dir, Path::new(path))? else {
+    let Some(crate::fs::Found::File(file)) = loader.find(&k.dir, Path::new(path))? else {
         return Ok(None);
     };
     match (&k.ctx, crate::template::is_template(&file)) {
@@ -191,7 +191,7 @@ fn note_file(k: &Kustomization, loader: &Loader, path: &str) -> Result<Option<()
             loader.text(&file, ctx)?;
         }
         (None, true) => return Ok(None),
-        _ => crate::load::fs::note(&file),
+        _ => crate::fs::note(&file),
     }
     Ok(Some(()))
 }

@@ -92,7 +92,7 @@ pub fn open(dir: &Path) -> Result<Repo> {
     let top = String::from_utf8_lossy(&out)
         .trim_end_matches('\n')
         .to_string();
-    let top = crate::load::fs::real(Path::new(&top))?.unwrap_or_else(|| PathBuf::from(top));
+    let top = crate::fs::real(Path::new(&top))?.unwrap_or_else(|| PathBuf::from(top));
     Ok(Repo { top })
 }
 
@@ -218,7 +218,7 @@ impl Repo {
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().map_err(|e| {
-            Error::new(format!("cannot run `git`: {}", crate::load::fs::reason(&e)))
+            Error::new(format!("cannot run `git`: {}", crate::fs::reason(&e)))
                 .with_help("install git")
         })?;
         let mut stdin = child
@@ -252,7 +252,7 @@ fn read_blobs(mut r: impl BufRead, entries: &[(String, PathBuf, bool)]) -> Resul
         Error::new(format!(
             "cannot {what} `{}`: {}",
             p.display(),
-            crate::load::fs::reason(&e)
+            crate::fs::reason(&e)
         ))
         .with_help("check that the temporary directory is writable and has space")
     };
@@ -312,7 +312,7 @@ fn make_parent(target: &Path, made: &mut std::collections::HashSet<PathBuf>) -> 
             Error::new(format!(
                 "cannot create `{}`: {}",
                 parent.display(),
-                crate::load::fs::reason(&e)
+                crate::fs::reason(&e)
             ))
             .with_help("check that the temporary directory is writable and has space")
         })?;

@@ -13,6 +13,8 @@ pub mod deps;
 pub mod diff;
 pub mod emit;
 pub mod error;
+pub mod fieldpath;
+pub mod fs;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod git;

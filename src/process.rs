@@ -46,11 +46,8 @@ pub fn run(
         .stderr(Stdio::piped());
     cmd.process_group(0);
     let child = cmd.spawn().map_err(|e| {
-        Error::new(format!(
-            "cannot run `{name}`: {}",
-            crate::load::fs::reason(&e)
-        ))
-        .with_help(format!("install `{name}`, or check the path given for it"))
+        Error::new(format!("cannot run `{name}`: {}", crate::fs::reason(&e)))
+            .with_help(format!("install `{name}`, or check the path given for it"))
     })?;
     let pid = child.id();
     running().push(pid);
@@ -63,7 +60,7 @@ pub fn run(
     match result {
         Ok(out) => {
             let _ = waiter.join();
-            out.map_err(|e| Error::new(format!("`{name}` failed: {}", crate::load::fs::reason(&e))))
+            out.map_err(|e| Error::new(format!("`{name}` failed: {}", crate::fs::reason(&e))))
         }
         Err(_) => {
             // The whole process group: git's helpers (ssh, remote-https) go with it.

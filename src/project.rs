@@ -127,7 +127,7 @@ impl Project {
         if !file.is_file() {
             return Ok(Project::default());
         }
-        let text = crate::load::fs::read_text(&file)?;
+        let text = crate::fs::read_text(&file)?;
         Project::parse(&file, &text)
     }
 

@@ -61,7 +61,7 @@ pub fn environments(root: &Path) -> Result<Vec<Environment>> {
         }
         return Err(err);
     }
-    let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     if let Some(pattern) = pattern {
         let mut out = Vec::new();
         matching(&real_root, &base, &base, &pattern, &mut out);
@@ -71,7 +71,7 @@ pub fn environments(root: &Path) -> Result<Vec<Environment>> {
     }
     let overlays = base;
     let mut seen = std::collections::HashSet::new();
-    if let Ok(Some(real)) = crate::load::fs::real(&overlays) {
+    if let Ok(Some(real)) = crate::fs::real(&overlays) {
         seen.insert(real);
     }
     let mut out = Vec::new();
@@ -109,7 +109,7 @@ fn matching(root: &Path, base: &Path, dir: &Path, pattern: &[&str], out: &mut Ve
             continue;
         }
         let path = entry.path();
-        let inside = match crate::load::fs::real(&path) {
+        let inside = match crate::fs::real(&path) {
             Ok(Some(r)) => r.is_dir() && r.starts_with(root),
             _ => false,
         };
@@ -142,12 +142,12 @@ fn collect(
         let Ok(t) = entry.file_type() else { continue };
         let path = entry.path();
         let real = if t.is_symlink() {
-            match crate::load::fs::real(&path) {
+            match crate::fs::real(&path) {
                 Ok(Some(r)) if r.is_dir() && r.starts_with(root) => r,
                 _ => continue,
             }
         } else if t.is_dir() {
-            crate::load::fs::real(&path)
+            crate::fs::real(&path)
                 .ok()
                 .flatten()
                 .unwrap_or_else(|| path.clone())
@@ -264,7 +264,7 @@ pub fn write_atomically(dir: &Path, files: &[(String, String)]) -> Result<()> {
         Error::new(format!(
             "cannot {what} `{}`: {}",
             p.display(),
-            crate::load::fs::reason(e)
+            crate::fs::reason(e)
         ))
         .with_help("check that the output directory is writable and has space")
     };

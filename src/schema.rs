@@ -104,7 +104,7 @@ fn shape(v: &Value) -> Json {
 pub fn values(dir: &Path) -> Result<Json> {
     let own = dir.join("values.schema.json");
     if own.is_file() {
-        let text = crate::load::fs::read_text(&own)?;
+        let text = crate::fs::read_text(&own)?;
         return serde_json::from_str(&text).map_err(|e| {
             Error::new(format!("`values.schema.json` is not JSON: {e}"))
                 .in_file(&own)
@@ -119,7 +119,7 @@ pub fn values(dir: &Path) -> Result<Json> {
         ))
         .with_help("pass the directory of a layer holding values"));
     }
-    let text = crate::load::fs::read_text(&file)?;
+    let text = crate::fs::read_text(&file)?;
     let docs = crate::yaml::parse_documents(&text)
         .map_err(|e| crate::load::kustomization::yaml_error(&file, e))?;
     let value = docs

@@ -75,7 +75,7 @@ pub fn schema_at<'a>(
 pub fn walk(top: &Path, shown_from: &Path, loader: &Loader) -> Layers {
     let mut out = Layers::default();
     let mut seen = HashSet::new();
-    let base = crate::load::fs::real(shown_from)
+    let base = crate::fs::real(shown_from)
         .ok()
         .flatten()
         .unwrap_or_else(|| shown_from.to_path_buf());
@@ -94,14 +94,14 @@ fn visit(
     if depth > MAX_DEPTH || seen.len() >= MAX_LAYERS {
         return;
     }
-    let Ok(Some(real)) = crate::load::fs::real(dir) else {
+    let Ok(Some(real)) = crate::fs::real(dir) else {
         return;
     };
     if !real.is_dir() || !seen.insert(real.clone()) {
         return;
     }
     if let Some(v) = read_in(&real, "values.yaml", loader).and_then(|(file, text)| {
-        let display = crate::load::relative_to(&real.join("values.yaml"), shown_from);
+        let display = crate::fs::relative_to(&real.join("values.yaml"), shown_from);
         Values::from_path_in(Some(&file), &display, text, &loader.aliases).ok()
     }) {
         out.values.push(v);
@@ -109,7 +109,7 @@ fn visit(
     if let Some(json) = read_in(&real, "values.schema.json", loader)
         .and_then(|(_, text)| serde_json::from_str::<serde_json::Value>(&text).ok())
     {
-        let display = crate::load::relative_to(&real.join("values.schema.json"), shown_from);
+        let display = crate::fs::relative_to(&real.join("values.schema.json"), shown_from);
         out.schemas.push((display, json));
     }
     let ctx = Arc::new(Ctx::new(Arc::new(Values::empty()), "", &real));

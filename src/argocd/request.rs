@@ -369,12 +369,12 @@ pub fn value_file(app: &Path, root: &Path, entry: &str) -> Result<PathBuf> {
     if Path::new(entry).is_absolute() {
         return Err(refuse("is an absolute path"));
     }
-    let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
-    let real_app = crate::load::fs::real(app)?.unwrap_or_else(|| app.to_path_buf());
-    if !crate::load::normalize(&real_app.join(entry)).starts_with(&real_root) {
+    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let real_app = crate::fs::real(app)?.unwrap_or_else(|| app.to_path_buf());
+    if !crate::fs::normalize(&real_app.join(entry)).starts_with(&real_root) {
         return Err(refuse("is outside the repository"));
     }
-    let real = match crate::load::fs::real(&app.join(entry))? {
+    let real = match crate::fs::real(&app.join(entry))? {
         Some(r) => r,
         None => return Err(refuse("does not exist")),
     };

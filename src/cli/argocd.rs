@@ -143,7 +143,7 @@ fn within_deadline(
             "cannot read the working directory: {e}"
         ))]
     })?;
-    let app = strata::load::fs::real(&cwd.join(&p.dir))
+    let app = strata::fs::real(&cwd.join(&p.dir))
         .map_err(|e| vec![e])?
         .filter(|a| a.is_dir())
         .ok_or_else(|| {
@@ -153,7 +153,7 @@ fn within_deadline(
             ]
         })?;
     let env = ArgoEnv::from_process();
-    let real_cwd = strata::load::fs::real(&cwd).ok().flatten().unwrap_or(cwd);
+    let real_cwd = strata::fs::real(&cwd).ok().flatten().unwrap_or(cwd);
     let root = request::repo_root(&app, env.source_path(), &real_cwd);
     // Paths in messages are shown relative to the working directory.
     let _ = std::env::set_current_dir(&root);
@@ -276,8 +276,8 @@ fn project_path(dir: &Path, root: &Path, p: &Path, what: &str) -> Result<PathBuf
         ))
         .with_help("paths in `strata.yaml` are relative to its directory, inside the repository")
     };
-    let real_root = strata::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
-    let Some(real) = strata::load::fs::real(&dir.join(p))? else {
+    let real_root = strata::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let Some(real) = strata::fs::real(&dir.join(p))? else {
         return Err(refuse("does not exist"));
     };
     if !real.starts_with(&real_root) {

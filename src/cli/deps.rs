@@ -81,7 +81,7 @@ pub fn with_project_file(deps: &mut Deps, root: &Path) {
 }
 
 fn real(p: &Path) -> PathBuf {
-    strata::load::fs::real(p)
+    strata::fs::real(p)
         .ok()
         .flatten()
         .unwrap_or_else(|| p.to_path_buf())

@@ -165,7 +165,7 @@ fn render(
     if envs.is_empty() {
         return Ok((Vec::new(), BTreeSet::new()));
     }
-    let (outputs, reads) = strata::load::fs::record(threads(d.jobs), || {
+    let (outputs, reads) = strata::fs::record(threads(d.jobs), || {
         strata::render::render_all(envs, options, loader)
     })
     .map_err(|e| vec![e])?;

@@ -124,7 +124,7 @@ fn closed_quietly(e: &std::io::Error) -> Result<(), Vec<Error>> {
     }
     Err(vec![Error::new(format!(
         "cannot write to stdout: {}",
-        strata::load::fs::reason(e)
+        strata::fs::reason(e)
     ))])
 }
 

@@ -135,7 +135,7 @@ pub fn handle_stale(files: &[PathBuf], prune: bool) -> Result<(), Vec<Error>> {
                 vec![Error::new(format!(
                     "cannot remove `{}`: {}",
                     shown(f),
-                    strata::load::fs::reason(&e)
+                    strata::fs::reason(&e)
                 ))]
             })?;
         }

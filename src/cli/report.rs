@@ -134,7 +134,7 @@ fn snippet_text(file: &Path) -> Option<String> {
     if !meta.is_file() || meta.len() > MAX_SNIPPET_FILE {
         return None;
     }
-    strata::load::fs::read_text(file).ok()
+    strata::fs::read_text(file).ok()
 }
 
 /// Print one error on stderr (a closed stderr is not an error of its own).

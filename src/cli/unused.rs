@@ -26,7 +26,7 @@ fn read_paths(files: &[PathBuf]) -> Option<BTreeSet<Vec<String>>> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let Ok(text) = strata::load::fs::read_text(f) else {
+        let Ok(text) = strata::fs::read_text(f) else {
             continue;
         };
         if name == "values.schema.json" {
@@ -144,7 +144,7 @@ pub fn check_with(
         }
     }
     for f in &values.files {
-        let Ok(text) = strata::load::fs::read_text(f) else {
+        let Ok(text) = strata::fs::read_text(f) else {
             continue;
         };
         let Ok(docs) = strata::yaml::parse_documents(&text) else {

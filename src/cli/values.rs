@@ -21,7 +21,7 @@ fn templated(dir: &Path) -> bool {
 }
 
 fn real(p: &Path) -> PathBuf {
-    strata::load::fs::real(p)
+    strata::fs::real(p)
         .ok()
         .flatten()
         .unwrap_or_else(|| p.to_path_buf())

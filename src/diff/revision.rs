@@ -50,7 +50,7 @@ fn temp_dir(in_memory: bool) -> Result<tempfile::TempDir> {
 /// Write the project at `root` (its subtree of the repository) as it was at `rev`.
 pub fn at_revision(repo: &Repo, root: &Path, rev: &str) -> Result<Revision> {
     let commit = repo.commit(rev)?;
-    let real_root = crate::load::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     let Some(prefix) = repo.relative(&real_root) else {
         return Err(Error::new(format!(
             "`{}` is not inside the git repository `{}`",
@@ -62,7 +62,7 @@ pub fn at_revision(repo: &Repo, root: &Path, rev: &str) -> Result<Revision> {
     let prefixes = BTreeSet::from([prefix.clone()]);
     let write = |in_memory: bool| -> Result<(tempfile::TempDir, PathBuf)> {
         let dir = temp_dir(in_memory)?;
-        let tree = crate::load::fs::real(dir.path())?.unwrap_or_else(|| dir.path().to_path_buf());
+        let tree = crate::fs::real(dir.path())?.unwrap_or_else(|| dir.path().to_path_buf());
         repo.write_tree(&commit, &prefixes, &BTreeSet::new(), &tree)
             .map_err(|e| e.context(format!("revision `{rev}`")))?;
         Ok((dir, tree))

@@ -412,18 +412,7 @@ impl Spot {
     }
 }
 
-/// A short description of a value's type for messages.
-pub fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Int(_) | Value::UInt(_) => "a number",
-        Value::Float(_) => "a number",
-        Value::Str(_) => "a string",
-        Value::Seq(_) => "a list",
-        Value::Map(_) => "a map",
-    }
-}
+pub use crate::yaml::describe;
 
 fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
     let (line, col, offset) = yaml::locate(text, 0, path).unwrap_or((1, 1, 0));
@@ -437,7 +426,7 @@ fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
 
 /// A YAML syntax error as an `Error` located in `file` (read again for the help).
 pub fn yaml_error(file: &Path, e: yaml::YamlError) -> Error {
-    let text = crate::load::fs::read_text(file).unwrap_or_default();
+    let text = crate::fs::read_text(file).unwrap_or_default();
     yaml_error_in(file, &text, e)
 }
 

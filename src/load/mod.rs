@@ -5,17 +5,18 @@
 //! remember their file and line. `kind: List` documents are flattened here.
 
 pub mod field_types;
-pub mod fs;
 pub mod kustomization;
 pub mod remote;
 
 use crate::error::{Error, Location, Result};
+use crate::fs;
+pub use crate::fs::{normalize, relative_to};
 use crate::resource::{Origin, Resource};
 use crate::template::{Ctx, is_template};
 use crate::yaml::{self, Value};
 pub use kustomization::Kustomization;
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// Whether files referenced by a kustomization must lie inside its directory.
@@ -538,40 +539,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// naming it.
 pub fn read_text(file: &Path) -> Result<String> {
     fs::read_text(file)
-}
-
-/// Lexically clean a path: drop `.`, fold `..` (without touching the disk).
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
-            }
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
-}
-
-/// `path` relative to `base`, both absolute and normalized, with `..` where needed.
-pub fn relative_to(path: &Path, base: &Path) -> String {
-    let (path, base) = (normalize(path), normalize(base));
-    let p: Vec<_> = path.components().collect();
-    let b: Vec<_> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &p[common..] {
-        out.push(c.as_os_str());
-    }
-    let s = out.to_string_lossy().to_string();
-    if s.is_empty() { ".".to_string() } else { s }
 }
 
 #[cfg(test)]

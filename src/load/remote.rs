@@ -16,8 +16,8 @@
 //! git runs with hooks, submodules, system config and prompts switched off, under a timeout.
 //! A remote path may not hold `..` and, resolved on disk, must stay inside its checkout.
 
-use super::fs;
 use crate::error::{Error, Result};
+use crate::fs;
 use crate::http;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

@@ -170,7 +170,7 @@ impl<'t> Walk<'t> {
             let Some((file, line)) = source else {
                 return Vec::new();
             };
-            let Ok(text) = crate::load::fs::read_text(file) else {
+            let Ok(text) = crate::fs::read_text(file) else {
                 return Vec::new();
             };
             let budget = crate::yaml::AliasBudget::default();

@@ -9,7 +9,7 @@
 
 use super::Builder;
 use crate::error::Result;
-use crate::load::fs::Found;
+use crate::fs::Found;
 use crate::load::{Kustomization, relative_to, remote};
 use std::path::{Path, PathBuf};
 
@@ -76,7 +76,7 @@ impl Builder<'_> {
                 .error(at_refs, format!("resource `{entry}` does not exist"))
                 .with_help(format!(
                     "no file or directory at `{}`; paths in `resources` are relative to the kustomization's directory",
-                    crate::load::normalize(&dir.join(entry)).display()
+                    crate::fs::normalize(&dir.join(entry)).display()
                 ))),
         }
     }

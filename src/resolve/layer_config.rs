@@ -4,8 +4,8 @@
 
 use super::{Builder, locate_at};
 use crate::error::{Error, Result};
-use crate::load::fs::Found;
-use crate::load::relative_to;
+use crate::fs::Found;
+use crate::fs::relative_to;
 use crate::transform::config::Config;
 use crate::transform::plugins::PluginConfig;
 use std::sync::Arc;

@@ -154,7 +154,7 @@ fn shown(path: &Path) -> String {
 /// The real form of `dir` (symlinks resolved, as Kustomize resolves a layer's root); when
 /// it does not exist, its absolute, lexically normalized form (the error comes later).
 pub fn absolute(dir: &Path) -> PathBuf {
-    if let Ok(Some(real)) = crate::load::fs::real(dir) {
+    if let Ok(Some(real)) = crate::fs::real(dir) {
         return real;
     }
     if dir.is_absolute() {

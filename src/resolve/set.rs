@@ -237,7 +237,7 @@ fn assign(values: &Values, a: &str, kind: Kind) -> Result<Values> {
         }
         Kind::File => {
             let file = std::path::Path::new(&raw);
-            Value::Str(crate::load::fs::read_text(file).map_err(|e| {
+            Value::Str(crate::fs::read_text(file).map_err(|e| {
                 Error::new(format!("`--set-file {a}`: {}", e.message))
                     .with_help("the file is read relative to the working directory")
             })?)

@@ -202,7 +202,7 @@ impl Resource {
     pub fn check_misfits(&mut self) -> crate::error::Result<()> {
         let misfits = std::mem::take(&mut self.misfits);
         for m in &misfits {
-            if crate::transform::replacements::holds(&mut self.doc, &m.path, &m.text) {
+            if crate::fieldpath::holds(&mut self.doc, &m.path, &m.text) {
                 return Err(m.error.clone());
             }
         }

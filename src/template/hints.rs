@@ -294,7 +294,7 @@ pub fn undefined_value(path: &str, values: &Values) -> Option<String> {
         match cur.get(*part) {
             Some(Value::Map(m)) => cur = m,
             Some(other) if i + 1 < parts.len() => {
-                let what = crate::load::kustomization::describe(other);
+                let what = crate::yaml::describe(other);
                 return Some(format!(
                     "`{here}.{part}` is {what}, not a map: it has no `{}`",
                     parts[i + 1]

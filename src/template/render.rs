@@ -113,7 +113,7 @@ fn new_environment(root: &Path, restrict: bool, limits: TemplateLimits) -> Envir
             return name.to_string().into();
         }
         let dir = Path::new(parent).parent().unwrap_or(Path::new(""));
-        crate::load::normalize(&dir.join(name))
+        crate::fs::normalize(&dir.join(name))
             .to_string_lossy()
             .to_string()
             .into()
@@ -137,7 +137,7 @@ fn load_template(
             "template `{name}` is an absolute path; include templates by a path relative to the including file"
         ));
     }
-    let found = crate::load::fs::real(&root.join(name))
+    let found = crate::fs::real(&root.join(name))
         .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.message))?;
     let Some(real) = found else {
         return Ok(None);
@@ -148,7 +148,7 @@ fn load_template(
             root.display()
         ));
     }
-    crate::load::fs::read_text(&real)
+    crate::fs::read_text(&real)
         .map(Some)
         .map_err(|e| minijinja::Error::new(ErrorKind::InvalidOperation, e.message))
 }
@@ -237,7 +237,7 @@ pub fn render(
     source: &str,
     ctx: &Ctx,
 ) -> Result<String> {
-    let name = crate::load::relative_to(file, &ctx.root);
+    let name = crate::fs::relative_to(file, &ctx.root);
     let env = templates.environment(&ctx.root, restrict);
     let template = env
         .get_template(&name)

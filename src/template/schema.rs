@@ -35,7 +35,7 @@ pub fn to_json(v: &Value) -> serde_json::Value {
 
 impl Schema {
     pub fn load(file: &Path, display: &str) -> Result<Arc<Schema>> {
-        let text = crate::load::fs::read_text(file)?;
+        let text = crate::fs::read_text(file)?;
         let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             Error::new(format!("`{display}` is not valid JSON: {e}"))
                 .at(crate::error::Location {

@@ -417,9 +417,9 @@ fn resources(
 /// (unless the load restrictor is off). It need not exist yet (`helm pull` fills it).
 fn inside(k: &Kustomization, loader: &Loader, at: &[&str], entry: &str) -> Result<PathBuf> {
     let joined = k.dir.join(entry);
-    let real = crate::load::fs::real(&joined)
+    let real = crate::fs::real(&joined)
         .map_err(|e| e.at(k.location(at)))?
-        .unwrap_or_else(|| crate::load::normalize(&joined));
+        .unwrap_or_else(|| crate::fs::normalize(&joined));
     loader
         .check_restriction(&k.dir, &real)
         .map_err(|e| e.at(k.location(at)))?;
@@ -434,7 +434,7 @@ fn check_chart_links(
     at: &[&str],
     chart_dir: &Path,
 ) -> Result<()> {
-    if let Some(real) = crate::load::fs::real(chart_dir).map_err(|e| e.at(k.location(at)))? {
+    if let Some(real) = crate::fs::real(chart_dir).map_err(|e| e.at(k.location(at)))? {
         loader
             .check_restriction(&k.dir, &real)
             .map_err(|e| e.at(k.location(at)))?;
@@ -455,7 +455,7 @@ fn check_chart_links(
             let path = entry.path();
             let Ok(t) = entry.file_type() else { continue };
             if t.is_symlink() {
-                let real = crate::load::fs::real(&path)
+                let real = crate::fs::real(&path)
                     .map_err(|e| e.at(k.location(at)))?
                     .unwrap_or_else(|| path.clone());
                 loader.check_restriction(&k.dir, &real).map_err(|e| {
@@ -547,7 +547,7 @@ fn merged_values(
             .map_err(|e| e.at(k.location(at)))?,
     };
     let base = if let Some(file) = file {
-        let text = crate::load::fs::read_text(&file).map_err(|e| e.at(k.location(at)))?;
+        let text = crate::fs::read_text(&file).map_err(|e| e.at(k.location(at)))?;
         parse_documents_in(&text, false, &loader.aliases)
             .map_err(|e| {
                 k.error(

@@ -23,6 +23,19 @@ pub use parse::{
 pub use print::{json_round_trip, prints_plain, to_yaml_string};
 pub use scalar::{is_yaml11_only_bool, plain_is_string, plain_scalar, refolded};
 
+/// A short description of a value's type for messages.
+pub fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::UInt(_) => "a number",
+        Value::Float(_) => "a number",
+        Value::Str(_) => "a string",
+        Value::Seq(_) => "a list",
+        Value::Map(_) => "a map",
+    }
+}
+
 /// Whether kubectl can print `c`: its JSON encoder escapes C0 controls, but leaves DEL, the
 /// C1 controls (except NEL) and U+FFFE/U+FFFF raw, and its YAML reader then refuses them.
 pub fn unprintable(c: char) -> bool {

@@ -5,7 +5,7 @@
 
 use super::{Kind, strings};
 use crate::error::{Error, Location, Result};
-use crate::load::fs::Found;
+use crate::fs::Found;
 use crate::load::{Kustomization, Loader, normalize};
 use crate::yaml::{Map, Value};
 use std::path::{Path, PathBuf};
@@ -132,8 +132,7 @@ impl Data<'_> {
                     self.add(key, loader.text(&p, ctx)?.into_bytes(), "files")?;
                     continue;
                 }
-                let bytes =
-                    crate::load::fs::read(&p).map_err(|e| e.at(self.place.here("files")))?;
+                let bytes = crate::fs::read(&p).map_err(|e| e.at(self.place.here("files")))?;
                 // A Secret takes any bytes into `data`; a ConfigMap puts what is not UTF-8
                 // into `binaryData`.
                 match (self.kind, String::from_utf8(bytes)) {
@@ -194,7 +193,7 @@ impl Data<'_> {
             loader
                 .check_restriction(&k.dir, dir)
                 .map_err(|e| e.at(here.clone()))?;
-            for (key, p) in crate::load::fs::files_in(dir).map_err(|e| e.at(here.clone()))? {
+            for (key, p) in crate::fs::files_in(dir).map_err(|e| e.at(here.clone()))? {
                 loader
                     .check_restriction(&k.dir, &p)
                     .map_err(|e| e.at(here.clone()))?;
@@ -235,7 +234,7 @@ fn resolve(k: &Kustomization, loader: &Loader, at: &Location, path: &str) -> Res
 }
 
 fn read_utf8(file: &Path, at: &Location) -> Result<String> {
-    crate::load::fs::read_text(file).map_err(|e| {
+    crate::fs::read_text(file).map_err(|e| {
         let mut e = e.at(at.clone());
         e.help = Some("env files must be UTF-8 text with KEY=value lines".to_string());
         e

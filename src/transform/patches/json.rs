@@ -145,7 +145,7 @@ pub(super) fn json_round_trip(v: &mut Value) {
 /// Where operation `op` of a JSON patch file is written.
 pub(super) fn op_location(p: &Patch, op: usize) -> Option<Location> {
     let file = p.file.as_ref()?;
-    let text = crate::load::fs::read_text(file).ok()?;
+    let text = crate::fs::read_text(file).ok()?;
     let (line, col, offset) = yaml::locate(&text, 0, &[&op.to_string()])?;
     Some(Location {
         file: file.clone(),

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The files read on this thread go to this log, when the thread belongs to a `record` pool.
@@ -216,6 +216,40 @@ pub fn reason(e: &std::io::Error) -> String {
             s.to_lowercase()
         }
     }
+}
+
+/// Lexically clean a path: drop `.`, fold `..` (without touching the disk).
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// `path` relative to `base`, both absolute and normalized, with `..` where needed.
+pub fn relative_to(path: &Path, base: &Path) -> String {
+    let (path, base) = (normalize(path), normalize(base));
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c.as_os_str());
+    }
+    let s = out.to_string_lossy().to_string();
+    if s.is_empty() { ".".to_string() } else { s }
 }
 
 #[cfg(test)]

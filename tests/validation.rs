@@ -645,9 +645,12 @@ fn validate_takes_directories_and_flags_say_what_they_mean() {
         ],
     );
     assert!(warned.status.success());
+    // A warning is shown as an error is, with its snippet, and the warning's mark.
+    let stderr = String::from_utf8_lossy(&warned.stderr);
     assert!(
-        String::from_utf8_lossy(&warned.stderr)
-            .contains("warning: deprecated.yaml:1:1: HorizontalPodAutoscaler/h at `apiVersion`")
+        stderr.contains("⚠ HorizontalPodAutoscaler/h at `apiVersion`")
+            && stderr.contains("[deprecated.yaml:1:1]"),
+        "{stderr}"
     );
     let failed = strata(
         dir,

@@ -161,6 +161,11 @@ pub fn print_warning(e: &Error) {
     print_as(e, source, Severity::Warning);
 }
 
+/// Print a warning with its snippet taken from `source`, as `print_in` prints an error.
+pub fn print_warning_in(e: &Error, source: Option<(String, String)>) {
+    print_as(e, source, Severity::Warning);
+}
+
 fn print_as(e: &Error, source: Option<(String, String)>, severity: Severity) {
     let mut diag = MietteDiagnostic::new(relative_message(&e.message)).with_severity(severity);
     if let Some(help) = &e.help {

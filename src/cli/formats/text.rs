@@ -1,6 +1,6 @@
-//! The text report: errors as diagnostics with a snippet of the field's line, warnings as
-//! `warning:` lines with their help, on standard error. `plain` is the same without
-//! snippets, for `--report FILE`.
+//! The text report: errors and warnings as diagnostics with a snippet of the field's line,
+//! on standard error (warnings first, each once). `plain` is the same as `error:` and
+//! `warning:` lines without snippets, for `--report FILE`.
 
 use super::Report;
 use crate::cli::report;
@@ -96,18 +96,17 @@ fn shared<'a>(report: &'a Report, errors: Vec<&'a Violation>) -> Vec<(Violation,
     out
 }
 
-/// Print the findings on standard error: warnings first, then every error.
+/// Print the findings on standard error: warnings first (each once), then every error.
 pub fn print(report: &Report) {
     let mut seen = std::collections::HashSet::new();
-    let warnings: String = report
+    for v in report
         .violations
         .iter()
         .filter(|v| v.severity == Severity::Warning)
-        .map(|v| warning_line(report, v))
-        .filter(|line| seen.insert(line.clone()))
-        .collect();
-    if !warnings.is_empty() {
-        eprint!("{warnings}");
+    {
+        if seen.insert(warning_line(report, v)) {
+            show(report, v, &[], Severity::Warning);
+        }
     }
     let errors: Vec<&Violation> = report
         .violations
@@ -123,43 +122,56 @@ pub fn print(report: &Report) {
             .collect()
     };
     for (v, envs) in &grouped {
-        let mut message = format!("{}: {}", v.subject(), v.message);
-        if envs.len() > 1 {
-            let names: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
-            message = format!("environments {}: {message}", names.join(", "));
+        show(report, v, envs, Severity::Error);
+    }
+}
+
+/// One finding as a diagnostic: at the field's line in its source file, in standard input
+/// or in the rendered stream.
+fn show(report: &Report, v: &Violation, envs: &[&str], severity: Severity) {
+    let mut message = format!("{}: {}", v.subject(), v.message);
+    if envs.len() > 1 {
+        let names: Vec<String> = envs.iter().map(|e| format!("`{e}`")).collect();
+        message = format!("environments {}: {message}", names.join(", "));
+    }
+    let mut e = Error::new(message);
+    if let Some(h) = help(report, v) {
+        e = e.with_help(h);
+    }
+    let print_in = |e: &Error, source: Option<(String, String)>| match severity {
+        Severity::Warning => report::print_warning_in(e, source),
+        _ => report::print_in(e, source),
+    };
+    let entry = report.entries.get(v.doc);
+    let located = |file: std::path::PathBuf| Location {
+        file,
+        line: v.line.max(1),
+        col: v.col.max(1),
+        offset: 0,
+    };
+    if v.rendered {
+        let rendered = entry
+            .and_then(|e| report.rendered.get(e.group))
+            .and_then(Option::as_ref);
+        if let Some(r) = rendered {
+            e = e.at(located(r.name.clone().into()));
+            print_in(&e, Some((r.name.clone(), r.text.clone())));
+            return;
         }
-        let mut e = Error::new(message);
-        if let Some(h) = help(report, v) {
-            e = e.with_help(h);
-        }
-        let entry = report.entries.get(v.doc);
-        let located = |file: std::path::PathBuf| Location {
-            file,
-            line: v.line.max(1),
-            col: v.col.max(1),
-            offset: 0,
-        };
-        if v.rendered {
-            let rendered = entry
-                .and_then(|e| report.rendered.get(e.group))
-                .and_then(Option::as_ref);
-            if let Some(r) = rendered {
-                e = e.at(located(r.name.clone().into()));
-                report::print_in(&e, Some((r.name.clone(), r.text.clone())));
-                continue;
+    }
+    match (&v.file, report.stdin) {
+        (Some(f), _) => {
+            e = e.at(located(f.clone()));
+            match severity {
+                Severity::Warning => report::print_warning(&e),
+                _ => report::print(&e),
             }
         }
-        match (&v.file, report.stdin) {
-            (Some(f), _) => {
-                e = e.at(located(f.clone()));
-                report::print(&e);
-            }
-            (None, Some(text)) => {
-                e = e.at(located("<stdin>".into()));
-                report::print_in(&e, Some(("<stdin>".into(), text.to_string())));
-            }
-            (None, None) => report::print(&e),
+        (None, Some(text)) => {
+            e = e.at(located("<stdin>".into()));
+            print_in(&e, Some(("<stdin>".into(), text.to_string())));
         }
+        (None, None) => print_in(&e, None),
     }
 }
 

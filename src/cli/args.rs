@@ -240,7 +240,8 @@ pub struct ValuesArgs {
     /// Set a value as a string: `a.b=v`; repeatable
     #[arg(long = "set-string", value_name = "PATH=VALUE")]
     pub set_string: Vec<String>,
-    /// Set a value from JSON: `a.b={"x": [1, 2]}`; repeatable
+    /// Set values from JSON: `a.b={"x": [1, 2]}`, several separated by commas
+    /// (`a=1,b=[2]`); repeatable
     #[arg(long = "set-json", value_name = "PATH=JSON")]
     pub set_json: Vec<String>,
     /// Set a value to a file's text: `a.b=path/to/file`; repeatable

@@ -86,11 +86,11 @@ fn schema_paths(s: &serde_json::Value, at: &mut Vec<String>, out: &mut BTreeSet<
 }
 
 /// The key paths a `--set` expression assigns (indices dropped).
-fn set_paths(expr: &str, one: bool) -> Vec<Vec<String>> {
-    let parts: Vec<&str> = if one {
-        vec![expr]
-    } else {
-        expr.split(',').collect()
+fn set_paths(expr: &str, flag: &str) -> Vec<Vec<String>> {
+    let parts: Vec<String> = match flag {
+        "--set-json" => strata::resolve::set::split_json(expr),
+        "--set-file" => vec![expr.to_string()],
+        _ => expr.split(',').map(str::to_string).collect(),
     };
     parts
         .iter()
@@ -131,14 +131,14 @@ pub fn check_with(
     plan: impl Fn(&Path) -> strata::Result<strata::deps::Deps>,
 ) -> Vec<Warning> {
     let mut given: Vec<(String, Vec<String>)> = Vec::new();
-    for (flag, exprs, one) in [
-        ("--set", &values.set, false),
-        ("--set-string", &values.set_string, false),
-        ("--set-json", &values.set_json, true),
-        ("--set-file", &values.set_file, true),
+    for (flag, exprs) in [
+        ("--set", &values.set),
+        ("--set-string", &values.set_string),
+        ("--set-json", &values.set_json),
+        ("--set-file", &values.set_file),
     ] {
         for e in exprs {
-            for p in set_paths(e, one) {
+            for p in set_paths(e, flag) {
                 given.push((format!("{flag} {e}"), p));
             }
         }
@@ -253,8 +253,13 @@ mod tests {
             assert_eq!(read_paths(std::slice::from_ref(&t)), None, "{wholesale}");
         }
         assert_eq!(
-            set_paths("a.b[0].c=1,d=2", false),
+            set_paths("a.b[0].c=1,d=2", "--set"),
             [vec!["a", "b", "c"], vec!["d"]]
         );
+        assert_eq!(
+            set_paths(r#"a={"x": 1, "y": 2},b.c=[3]"#, "--set-json"),
+            [vec!["a"], vec!["b", "c"]]
+        );
+        assert_eq!(set_paths("a=x,y.txt", "--set-file"), [vec!["a"]]);
     }
 }

@@ -51,8 +51,10 @@ const MAX_INDEX: usize = 65_536;
 /// Apply `expr` to `values` as the flag `kind` says.
 pub fn apply(values: &Values, expr: &str, kind: Kind) -> Result<Values> {
     let assignments = match kind {
-        // One assignment per flag: commas belong to the JSON text or the file name.
-        Kind::Json | Kind::File => vec![expr.to_string()],
+        // Helm: `a={"x": 1},b=[2]` is two assignments; a comma inside the JSON is its own.
+        Kind::Json => split_json(expr),
+        // One assignment per flag: commas belong to the file name.
+        Kind::File => vec![expr.to_string()],
         Kind::Typed | Kind::Str => {
             if !has_index(expr) {
                 return values.set(expr, kind == Kind::Str);
@@ -84,6 +86,31 @@ fn first_has_index(expr: &str) -> bool {
         prev = c;
     }
     false
+}
+
+/// `--set-json` assignments as Helm reads them: a key up to `=`, one JSON value, then a
+/// comma and the next assignment. Text that does not read so is one assignment, whose JSON
+/// error is then reported.
+pub fn split_json(expr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    loop {
+        let Some(eq) = rest.find('=') else {
+            return vec![expr.to_string()];
+        };
+        let value = &rest[eq + 1..];
+        let mut values = serde_json::Deserializer::from_str(value).into_iter::<serde_json::Value>();
+        if !matches!(values.next(), Some(Ok(_))) {
+            return vec![expr.to_string()];
+        }
+        let end = eq + 1 + values.byte_offset();
+        out.push(rest[..end].to_string());
+        match rest[end..].trim_start().strip_prefix(',') {
+            Some(next) if !next.trim().is_empty() => rest = next.trim_start(),
+            _ if rest[end..].trim().is_empty() => return out,
+            _ => return vec![expr.to_string()],
+        }
+    }
 }
 
 /// Split at commas outside `{}` and `[]`.
@@ -386,5 +413,22 @@ mod tests {
             assert!(apply(&base(), bad, Kind::Typed).is_err(), "{bad}");
         }
         assert!(apply(&base(), "a={", Kind::Json).is_err());
+        // Several JSON assignments in one flag, as Helm takes them.
+        let v = apply(
+            &base(),
+            r#"image={"tag": "z", "m": [1, 2]},extra=3"#,
+            Kind::Json,
+        )
+        .expect("two assignments");
+        assert_eq!(
+            yaml_of(&v),
+            "extra: 3\nimage:\n  m:\n  - 1\n  - 2\n  tag: z\nservers:\n- name: a\n  port: 80\n- name: b\n"
+        );
+        assert_eq!(
+            split_json(r#"a={"x": ","},b="y,z""#),
+            vec![r#"a={"x": ","}"#.to_string(), r#"b="y,z""#.to_string()]
+        );
+        assert_eq!(split_json("a=1,"), vec!["a=1,".to_string()]);
+        assert!(apply(&base(), "a=1,b", Kind::Json).is_err());
     }
 }

@@ -165,8 +165,10 @@ fn render(
     if envs.is_empty() {
         return Ok((Vec::new(), BTreeSet::new()));
     }
+    // With a progress bar on a terminal when it takes a while (a revision's remote bases
+    // may be fetched).
     let (outputs, reads) = strata::fs::record(threads(d.jobs), || {
-        strata::render::render_all(envs, options, loader)
+        super::output::render_all(envs, options, loader)
     })
     .map_err(|e| vec![e])?;
     let outputs = outputs?;

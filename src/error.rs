@@ -2,8 +2,9 @@
 //!
 //! The library never prints. Every failure is an `Error` that names the file and position
 //! it concerns (when there is one); the CLI's report module turns it into a miette report
-//! with a source snippet. A build collects independent errors into a `Vec<Error>` so that a
-//! user sees all of them in one run.
+//! with a source snippet. Independent errors of one build (two missing resources, three bad
+//! patch entries) travel together: the first, with the others in `also`, so that a user
+//! sees all of them in one run (`flatten` lists them).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,6 +25,9 @@ pub struct Error {
     /// The file the error concerns when no position is known.
     pub file: Option<PathBuf>,
     pub help: Option<String>,
+    /// Independent errors found beside this one, in the order found (boxed: most errors
+    /// travel alone, and every `Result` carries the size of an `Error`).
+    pub also: Option<Box<Vec<Error>>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -35,7 +39,29 @@ impl Error {
             location: None,
             file: None,
             help: None,
+            also: None,
         }
+    }
+
+    /// The first of `errors`, carrying the others; `None` when there are none.
+    pub fn joined(errors: Vec<Error>) -> Option<Error> {
+        let mut errors = errors.into_iter();
+        let mut first = errors.next()?;
+        let rest: Vec<Error> = errors.collect();
+        if !rest.is_empty() {
+            first.also.get_or_insert_default().extend(rest);
+        }
+        Some(first)
+    }
+
+    /// This error and every error it carries, each on its own.
+    pub fn flatten(mut self) -> Vec<Error> {
+        let also = self.also.take().map(|b| *b).unwrap_or_default();
+        let mut out = vec![self];
+        for e in also {
+            out.extend(e.flatten());
+        }
+        out
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

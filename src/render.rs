@@ -230,10 +230,14 @@ pub fn render_all_with(
     for (r, env) in results.into_iter().zip(envs) {
         match r {
             Ok(o) => outputs.push(o),
-            Err(e) => match errors.iter_mut().find(|(seen, _)| *seen == e) {
-                Some((_, names)) => names.push(&env.name),
-                None => errors.push((e, vec![&env.name])),
-            },
+            Err(e) => {
+                for e in e.flatten() {
+                    match errors.iter_mut().find(|(seen, _)| *seen == e) {
+                        Some((_, names)) => names.push(&env.name),
+                        None => errors.push((e, vec![&env.name])),
+                    }
+                }
+            }
         }
     }
     if errors.is_empty() {

@@ -122,6 +122,49 @@ fn an_error_in_a_shared_base_is_reported_once() {
     );
 }
 
+#[test]
+fn independent_errors_of_one_build_are_reported_together() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    fs::write(
+        d.join("kustomization.yaml"),
+        "resources:\n- one.yaml\n- cm.yaml\n- two.yaml\npatches:\n- path: p1.yaml\n- patch: \"\"\n- path: p3.yaml\n",
+    )
+    .expect("write");
+    fs::write(
+        d.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    )
+    .expect("write");
+    // Both missing resources, in the order of the entries, and nothing on stdout.
+    let out = strata(d, &["build", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert_eq!(err.matches('×').count(), 2, "{err}");
+    let (one, two) = (
+        err.find("one.yaml").expect("one"),
+        err.find("two.yaml").expect("two"),
+    );
+    assert!(one < two, "{err}");
+    // With the resources there, the three bad patch entries are reported together.
+    for f in ["one.yaml", "two.yaml"] {
+        fs::write(
+            d.join(f),
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {f}\n"),
+        )
+        .expect("write");
+    }
+    let out = strata(d, &["build", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.matches('×').count(), 3, "{err}");
+    assert!(
+        err.contains("p1.yaml") && err.contains("`patch:` is empty") && err.contains("p3.yaml"),
+        "{err}"
+    );
+}
+
 /// `1.23 s` → `T s`: the summary's time changes from run to run.
 fn without_time(text: &str) -> String {
     let re = regex::Regex::new(r"in [0-9]+\.[0-9]+ s").expect("regex");

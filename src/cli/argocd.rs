@@ -381,6 +381,7 @@ const MAX_REPORTED: usize = 20;
 
 /// Errors as plain lines: `error: file:line:col: message`, then `  help: …`.
 fn report(errors: &[Error]) {
+    let errors: Vec<Error> = errors.iter().cloned().flat_map(Error::flatten).collect();
     let mut out = String::new();
     for e in errors.iter().take(MAX_REPORTED) {
         let place = match (&e.location, &e.file) {

@@ -87,8 +87,8 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(errors) => {
-            for e in &errors {
-                report::print(e);
+            for e in errors.into_iter().flat_map(Error::flatten) {
+                report::print(&e);
             }
             ExitCode::from(error_code)
         }

@@ -128,6 +128,7 @@ fn as_error(g: &Group) -> Error {
         location: w.location.clone(),
         file: w.file.clone(),
         help: w.help.clone(),
+        also: None,
     }
 }
 

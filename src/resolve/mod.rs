@@ -459,12 +459,21 @@ impl<'a> Builder<'a> {
                 .enumerate()
                 .map(|(i, e)| (format!("bases/{i}"), e)),
         );
+        // Every entry is resolved before an error is returned: the errors of independent
+        // entries (two missing files) are reported together. (Building stops at the first
+        // failing entry: see `build_items`.)
         let mut items = Vec::with_capacity(entries.len());
+        let mut errors = Vec::new();
         for (at, entry) in entries {
             let at: Vec<String> = at.split('/').map(str::to_string).collect();
             let at_refs: Vec<&str> = at.iter().map(String::as_str).collect();
-            let item = self.resolve_entry(k, dir, &entry, at.clone(), &at_refs)?;
-            items.push(item);
+            match self.resolve_entry(k, dir, &entry, at.clone(), &at_refs) {
+                Ok(item) => items.push(item),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(e) = Error::joined(errors) {
+            return Err(e);
         }
         let mut pending = Vec::new();
         for result in self.build_items(k, &items, ctx).into_iter().flatten() {
@@ -489,7 +498,8 @@ impl<'a> Builder<'a> {
 
     /// The layers and files of the entries, built in parallel. The error reported is the
     /// first in entry order, as a sequential build finds it: once an entry failed, later
-    /// ones are not started (`None`).
+    /// ones are not started (`None`), so a failing diamond of layers costs no more than one
+    /// path through it.
     fn build_items(
         &self,
         k: &crate::load::Kustomization,

@@ -169,44 +169,19 @@ pub fn strategic_merge(
             )
             .with_help("write one path or inline patch per `- ` entry"));
     };
+    // Every entry is read before an error is returned: the errors of several bad entries
+    // are reported together.
     let mut patches = Vec::new();
+    let mut errors = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let idx = i.to_string();
-        let at = ["patchesStrategicMerge", idx.as_str()];
-        let Value::Str(s) = item else {
-            return Err(k
-                .error(
-                    &at,
-                    "a `patchesStrategicMerge` entry must be a path or an inline patch",
-                )
-                .with_help("write the path as a string"));
-        };
-        let looks_inline =
-            s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
-        let (docs, source, file, raw) = if looks_inline {
-            let (docs, raw) = inline(k, loader, &at, s)?;
-            (docs, "(inline)".to_string(), None, raw)
-        } else {
-            let (docs, file, raw) = load_file(k, loader, &at, s.trim())?;
-            (docs, format!("`{}`", s.trim()), Some(file), raw)
-        };
-        let body = classify(k, &at, docs)?;
-        if matches!(body, Body::Empty) {
-            // kubectl: "patch appears to be empty".
-            return Err(k
-                .error(&at, format!("patch {source} is empty"))
-                .with_help("write the patch, or remove the entry"));
+        match strategic_merge_entry(k, loader, &["patchesStrategicMerge", idx.as_str()], item) {
+            Ok(p) => patches.push(p),
+            Err(e) => errors.push(e),
         }
-        patches.push(Patch {
-            body,
-            target: None,
-            allow_name_change: false,
-            allow_kind_change: false,
-            file,
-            source,
-            at: k.spot(&at),
-            raw,
-        });
+    }
+    if let Some(e) = Error::joined(errors) {
+        return Err(e);
     }
     Ok(Some(Patches {
         field: Field::StrategicMerge,
@@ -214,6 +189,48 @@ pub fn strategic_merge(
         strict,
         openapi: None,
     }))
+}
+
+/// One `patchesStrategicMerge` entry at `at`: a path or an inline patch.
+fn strategic_merge_entry(
+    k: &Kustomization,
+    loader: &Loader,
+    at: &[&str],
+    item: &Value,
+) -> Result<Patch> {
+    let Value::Str(s) = item else {
+        return Err(k
+            .error(
+                at,
+                "a `patchesStrategicMerge` entry must be a path or an inline patch",
+            )
+            .with_help("write the path as a string"));
+    };
+    let looks_inline = s.contains('\n') || (s.contains(": ") && !k.dir.join(s.trim()).is_file());
+    let (docs, source, file, raw) = if looks_inline {
+        let (docs, raw) = inline(k, loader, at, s)?;
+        (docs, "(inline)".to_string(), None, raw)
+    } else {
+        let (docs, file, raw) = load_file(k, loader, at, s.trim())?;
+        (docs, format!("`{}`", s.trim()), Some(file), raw)
+    };
+    let body = classify(k, at, docs)?;
+    if matches!(body, Body::Empty) {
+        // kubectl: "patch appears to be empty".
+        return Err(k
+            .error(at, format!("patch {source} is empty"))
+            .with_help("write the patch, or remove the entry"));
+    }
+    Ok(Patch {
+        body,
+        target: None,
+        allow_name_change: false,
+        allow_kind_change: false,
+        file,
+        source,
+        at: k.spot(at),
+        raw,
+    })
 }
 
 /// `patches:` and `patchesJson6902:` entries (`path` or `patch`, optional `target`).
@@ -240,9 +257,16 @@ pub fn entries(
             .with_help("write each patch as a `- path: …` or `- patch: |` entry"));
     };
     let mut patches = Vec::new();
+    let mut errors = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let idx = i.to_string();
-        patches.push(entry(k, loader, field, &[name, idx.as_str()], item)?);
+        match entry(k, loader, field, &[name, idx.as_str()], item) {
+            Ok(p) => patches.push(p),
+            Err(e) => errors.push(e),
+        }
+    }
+    if let Some(e) = Error::joined(errors) {
+        return Err(e);
     }
     Ok(Some(Patches {
         field,

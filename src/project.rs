@@ -127,6 +127,15 @@ impl Project {
         if !file.is_file() {
             return Ok(Project::default());
         }
+        // A link out of the project is never read (its text would show in an error).
+        let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+        if !crate::fs::real(&file)?.is_some_and(|r| r.starts_with(&real_root)) {
+            return Err(
+                Error::new("`strata.yaml` is a link to a file outside the project")
+                    .in_file(&file)
+                    .with_help("make `strata.yaml` a file of the project"),
+            );
+        }
         let text = crate::fs::read_text(&file)?;
         Project::parse(&file, &text)
     }

@@ -488,6 +488,16 @@ fn the_project_file_gives_its_defaults_to_the_plugin() {
         "{err}"
     );
     assert!(!err.contains("root:"), "nothing of the file shows: {err}");
+    // Nor is a `strata.yaml` that links out of the repository read.
+    let r = project_repo("validate: false\n");
+    std::fs::remove_file(r.path().join("apps/web/strata.yaml")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", r.path().join("apps/web/strata.yaml")).unwrap();
+    let out = strata(r.path(), &["argocd", "generate", "apps/web/overlays/prod"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert!(err.contains("outside the project"), "{err}");
+    assert!(!err.contains("root:"), "nothing of the file shows: {err}");
 }
 
 /// A TCP server that accepts connections and never answers: a remote that hangs.

@@ -445,6 +445,34 @@ fn a_project_file_puts_environments_elsewhere_and_sets_defaults() {
 }
 
 #[test]
+fn a_project_file_cannot_lead_outside_the_project() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    assert!(strata(tmp.path(), &["init", "-q", "p"]).status.success());
+    let p = tmp.path().join("p");
+    // A values file that is a link out of the project is refused, naming it.
+    fs::write(p.join("strata.yaml"), "values: [common.yaml]\n").expect("write");
+    std::os::unix::fs::symlink("/etc/passwd", p.join("common.yaml")).expect("link");
+    let out = strata(&p, &["render", "-q", "-o", "rendered"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("strata.yaml: `common.yaml` in `values`") && err.contains("leads outside"),
+        "{err}"
+    );
+    assert!(!err.contains("root:"), "nothing of the file shows: {err}");
+    assert!(!p.join("rendered").exists());
+    // So is a `strata.yaml` that is such a link.
+    fs::remove_file(p.join("strata.yaml")).expect("rm");
+    std::os::unix::fs::symlink("/etc/passwd", p.join("strata.yaml")).expect("link");
+    let out = strata(&p, &["render", "-q"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("outside the project"), "{err}");
+    assert!(!err.contains("root:"), "nothing of the file shows: {err}");
+}
+
+#[test]
 fn an_unknown_project_setting_is_an_error_with_a_suggestion() {
     let p = project(&[(
         "strata.yaml",

@@ -250,8 +250,8 @@ fn project_defaults(ctx: &Context) -> Result<ProjectDefaults, Vec<Error>> {
             crds: Vec::new(),
         });
     };
-    let project = Project::load(&dir).map_err(|e| vec![e])?;
     let file = dir.join(strata::project::FILE);
+    let project = Project::load(&dir).map_err(|e| vec![e])?;
     let checked = |paths: &[PathBuf], what: &str| {
         paths
             .iter()

@@ -35,9 +35,8 @@ pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
     if project.file.is_none() {
         return Ok(());
     }
-    let at = |p: &Path| root.join(p);
-    let files: Vec<PathBuf> = project.values.iter().map(|p| at(p)).collect();
-    let crds: Vec<PathBuf> = project.crds.iter().map(|p| at(p)).collect();
+    let files = inside(root, &project.values, "values").map_err(|e| vec![e])?;
+    let crds = inside(root, &project.crds, "crds").map_err(|e| vec![e])?;
     if let Some(c) = common {
         if c.validation.kube_version.is_none() {
             c.validation.kube_version.clone_from(&project.kube_version);
@@ -59,6 +58,32 @@ pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
         *j = project.jobs;
     }
     Ok(())
+}
+
+/// The project's paths under `root`, each checked to stay inside it once its symlinks are
+/// resolved: a repository's `strata.yaml` cannot make strata read a file elsewhere. (A path
+/// that does not exist is left for the command to report.)
+fn inside(root: &Path, paths: &[PathBuf], key: &str) -> Result<Vec<PathBuf>, Error> {
+    let real_root = strata::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    paths
+        .iter()
+        .map(|p| {
+            let path = root.join(p);
+            match strata::fs::real(&path)? {
+                Some(real) if !real.starts_with(&real_root) => Err(Error::new(format!(
+                    "`{}` in `{key}` of `strata.yaml` leads outside the project",
+                    p.display()
+                ))
+                .in_file(&if root.as_os_str() == "." {
+                    PathBuf::from(FILE)
+                } else {
+                    root.join(FILE)
+                })
+                .with_help("paths in `strata.yaml` name files of the project; a symlink may not lead out of it")),
+                _ => Ok(path),
+            }
+        })
+        .collect()
 }
 
 /// The project's values files come first: `-f` files given on the command line win.

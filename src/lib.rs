@@ -61,6 +61,36 @@ impl Output {
 }
 
 /// Build the kustomization in `dir`, as `kubectl kustomize dir` does.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("kustomization.yaml"),
+///     "namePrefix: prod-\nresources:\n- cm.yaml\n",
+/// )?;
+/// std::fs::write(
+///     dir.path().join("cm.yaml"),
+///     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  k: v\n",
+/// )?;
+/// let out = strata::build(dir.path(), &strata::BuildOptions::default(), &strata::Loader::default())?;
+/// assert_eq!(
+///     out.yaml(),
+///     "apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  name: prod-app\n"
+/// );
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A failure is an `Error` naming the file and line, with one line of help:
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("kustomization.yaml"), "resources:\n- missing.yaml\n").unwrap();
+/// let e = strata::build(dir.path(), &Default::default(), &Default::default()).unwrap_err();
+/// assert_eq!(e.location.as_ref().map(|l| l.line), Some(2));
+/// assert!(e.message.contains("missing.yaml") && e.help.is_some());
+/// ```
 pub fn build(dir: &Path, options: &BuildOptions, loader: &Loader) -> Result<Output> {
     let (acc, metadata, sort_options) = resolve::Builder::new(loader, dir, options).run()?;
     let mut warnings = acc.warnings;

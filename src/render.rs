@@ -202,6 +202,33 @@ pub fn select(all: Vec<Environment>, names: &[String]) -> Result<Vec<Environment
 ///
 /// The same error in several environments (a broken base they share) is returned once,
 /// naming them all.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let root = tempfile::tempdir()?;
+/// let write = |p: &str, text: &str| -> std::io::Result<()> {
+///     let p = root.path().join(p);
+///     std::fs::create_dir_all(p.parent().unwrap())?;
+///     std::fs::write(p, text)
+/// };
+/// write("base/kustomization.yaml", "resources:\n- cm.yaml\n")?;
+/// write("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n")?;
+/// for env in ["dev", "prod"] {
+///     write(
+///         &format!("overlays/{env}/kustomization.yaml"),
+///         &format!("namespace: {env}\nresources:\n- ../../base\n"),
+///     )?;
+/// }
+/// let envs = strata::render::environments(root.path())?;
+/// let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+/// assert_eq!(names, ["dev", "prod"]);
+/// let loader = strata::Loader::default();
+/// let outputs = strata::render::render_all(&envs, &Default::default(), &loader)
+///     .map_err(|errors| errors[0].clone())?;
+/// assert!(outputs[1].yaml().contains("namespace: prod"));
+/// # Ok(())
+/// # }
+/// ```
 pub fn render_all(
     envs: &[Environment],
     options: &BuildOptions,

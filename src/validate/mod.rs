@@ -252,6 +252,17 @@ fn minor(version: &str) -> u32 {
 
 /// Validate documents; violations come back in input order (schema findings first, then
 /// references), located in the documents' sources when they have one.
+///
+/// ```
+/// use strata::validate::{Doc, Severity, ValidateOptions, validate};
+/// let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: http\n";
+/// let docs = strata::yaml::parse_documents(text).unwrap();
+/// let doc = Doc { value: &docs[0].value, file: None, line: 1, source: None, group: 0 };
+/// let found = validate(&[doc], &ValidateOptions::default()).unwrap();
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].severity, Severity::Error);
+/// assert!(found[0].message.contains("expected integer"), "{}", found[0].message);
+/// ```
 pub fn validate(docs: &[Doc], opts: &ValidateOptions) -> Result<Vec<Violation>> {
     validate_docs(docs, opts).map(|o| o.violations)
 }

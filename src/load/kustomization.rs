@@ -588,14 +588,19 @@ pub fn indentation_hint_named(
     } else {
         !sib_value.starts_with('#') && here > target
     };
+    let spaces = if here == 1 {
+        "1 space".to_string()
+    } else {
+        format!("{here} spaces")
+    };
     if !sib_key.is_empty() && !sib_key.contains(' ') && beside {
         return Some(format!(
-            "`{key}:` is indented {here} spaces; to sit beside `{sib_key}:` ({}) it needs {target}",
+            "`{key}:` is indented {spaces}; to sit beside `{sib_key}:` ({}) it needs {target}",
             name(n + 1)
         ));
     }
     Some(format!(
-        "`{key}:` is indented {here} spaces; keys of one map must start in the same column (the line above that is less indented, {}, uses {target})",
+        "`{key}:` is indented {spaces}; keys of one map must start in the same column (the line above that is less indented, {}, uses {target})",
         name(n + 1)
     ))
 }

@@ -286,10 +286,17 @@ impl<'a> Builder<'a> {
         // As Kustomize: a layer may not include itself, nor a directory above a layer that
         // is being built (that directory would contain, and so include, the layer).
         if let Some(pos) = self.stack.iter().position(|d| d.starts_with(&dir)) {
+            // Named from the top layer, or from its parent when the top is on the cycle
+            // (`a -> b -> a`, not `. -> ../b -> .`).
+            let on_cycle = self.stack[pos..].contains(&self.top);
+            let base = match self.top.parent() {
+                Some(parent) if on_cycle => parent,
+                _ => &self.top,
+            };
             let chain: Vec<String> = self.stack[pos..]
                 .iter()
                 .chain(std::iter::once(&dir))
-                .map(|d| relative_to(d, &self.top))
+                .map(|d| relative_to(d, base))
                 .collect();
             let help = if self.stack[pos] == dir {
                 "a kustomization may not include itself, directly or through other layers"

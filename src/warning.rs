@@ -19,6 +19,9 @@ pub struct Warning {
     pub location: Option<Location>,
     /// The file it concerns when no position is known.
     pub file: Option<PathBuf>,
+    /// strata's own warning (Kustomize is silent there): `build` shows it as the other
+    /// commands do, not as a Kustomize line.
+    pub ours: bool,
 }
 
 impl Warning {
@@ -30,7 +33,14 @@ impl Warning {
             help: None,
             location: None,
             file: None,
+            ours: false,
         }
+    }
+
+    /// Mark the warning as strata's own: Kustomize prints nothing there.
+    pub fn ours(mut self) -> Warning {
+        self.ours = true;
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Warning {

@@ -165,6 +165,38 @@ fn independent_errors_of_one_build_are_reported_together() {
     );
 }
 
+#[test]
+fn a_patch_target_that_matches_nothing_is_a_located_warning_with_a_suggestion() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    fs::write(
+        d.join("cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n",
+    )
+    .expect("write");
+    fs::write(
+        d.join("kustomization.yaml"),
+        "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n    name: ap\n  patch: |-\n    - op: add\n      path: /data\n      value: {}\n",
+    )
+    .expect("write");
+    // `build` prints strata's own warnings (Kustomize is silent here) as the other
+    // commands do: with the line and a suggestion.
+    let out = strata(d, &["build", "."]);
+    assert!(out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("⚠ patch target (kind=ConfigMap, name=ap) matches no resource")
+            && err.contains("[kustomization.yaml:4:3]")
+            && err.contains("did you mean `name: app`?"),
+        "{err}"
+    );
+    // `--strict` makes it an error, with the same suggestion.
+    let out = strata(d, &["build", "--strict", "."]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(stderr(&out).contains("did you mean `name: app`?"));
+}
+
 /// `1.23 s` → `T s`: the summary's time changes from run to run.
 fn without_time(text: &str) -> String {
     let re = regex::Regex::new(r"in [0-9]+\.[0-9]+ s").expect("regex");

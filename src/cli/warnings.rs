@@ -24,17 +24,22 @@ pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
-/// Kustomize's lines, unchanged (`strata build`).
+/// Kustomize's lines, unchanged (`strata build`); strata's own warnings (Kustomize is
+/// silent there) as the other commands show them.
 pub fn kustomize(warnings: &[Warning]) {
     if warnings.is_empty() || quiet() {
         return;
     }
     let mut text = String::new();
-    for w in warnings {
+    for w in warnings.iter().filter(|w| !w.ours) {
         text.push_str(&w.kustomize);
         text.push('\n');
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    let ours: Vec<Warning> = warnings.iter().filter(|w| w.ours).cloned().collect();
+    if !ours.is_empty() {
+        grouped([(None, ours.as_slice())]);
+    }
 }
 
 /// One distinct warning: its first occurrence, and where else it happened.

@@ -85,7 +85,8 @@ pub fn finish(
                         .join(", ")
                 ),
             )
-            .with_help("remove them, or reference them as `$(NAME)`"),
+            .with_help("remove them, or reference them as `$(NAME)`")
+            .ours(),
         );
     }
     // Kustomize keeps a local-config object only when the annotation is exactly `false`.

@@ -140,7 +140,7 @@ impl Patches {
         if let (Some(sel), Some(t)) = (&selected, &p.target)
             && sel.is_empty()
         {
-            return self.selects_nothing(p, t, warnings);
+            return self.selects_nothing(p, t, rm, warnings);
         }
         match (&p.body, selected) {
             (Body::Empty, Some(sel)) => {
@@ -164,10 +164,20 @@ impl Patches {
 
     /// A `target` that selects nothing: a warning (Kustomize is silent), or with `--strict`
     /// an error.
-    fn selects_nothing(&self, p: &Patch, t: &Target, warnings: &mut Vec<Warning>) -> Result<()> {
+    fn selects_nothing(
+        &self,
+        p: &Patch,
+        t: &Target,
+        rm: &ResMap,
+        warnings: &mut Vec<Warning>,
+    ) -> Result<()> {
         let msg = format!("patch target ({}) matches no resource", t.text);
+        let near = near_miss(t, rm);
         if self.strict {
-            return Err(Error::new(msg).with_help("fix the target, or drop `--strict` to allow it"));
+            return Err(Error::new(msg).with_help(match near {
+                Some(n) => format!("{n}, or drop `--strict` to allow it"),
+                None => "fix the target, or drop `--strict` to allow it".to_string(),
+            }));
         }
         let at = p.at.resolve();
         warnings.push(
@@ -175,8 +185,9 @@ impl Patches {
                 format!("warning: {}:{}: {msg}", at.file.display(), at.line),
                 msg,
             )
-            .with_help("fix the target, or remove the patch")
-            .at(at),
+            .with_help(near.unwrap_or_else(|| "fix the target, or remove the patch".to_string()))
+            .at(at)
+            .ours(),
         );
         Ok(())
     }
@@ -261,6 +272,33 @@ impl Patches {
         }
         Ok(())
     }
+}
+
+/// "did you mean" for a target that selects nothing: the closest kind of the layer's
+/// objects when none has the target's kind, else the closest name among that kind's.
+fn near_miss(t: &Target, rm: &ResMap) -> Option<String> {
+    let field = |f: &str| {
+        t.text
+            .split(", ")
+            .find_map(|part| part.strip_prefix(f)?.strip_prefix('='))
+    };
+    let kinds: Vec<&str> = rm.items.iter().map(|r| r.kind()).collect();
+    if let Some(kind) = field("kind") {
+        if !kinds.contains(&kind) {
+            let near = crate::error::closest(kind, kinds.iter().copied())?;
+            return Some(format!("did you mean `kind: {near}`?"));
+        }
+        let name = field("name")?;
+        let names: Vec<String> = rm
+            .items
+            .iter()
+            .filter(|r| r.kind() == kind)
+            .map(|r| r.name().into_owned())
+            .collect();
+        let near = crate::error::closest(name, names.iter().map(String::as_str))?;
+        return Some(format!("did you mean `name: {near}`?"));
+    }
+    None
 }
 
 /// A JSON patch on each selected object.

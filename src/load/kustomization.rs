@@ -414,8 +414,13 @@ impl Spot {
 
 pub use crate::yaml::describe;
 
+/// Where `path` is written, or the nearest of its parents that is (an item of a field
+/// written as a single string points at the field).
 fn loc(file: &Path, text: &str, path: &[&str]) -> Location {
-    let (line, col, offset) = yaml::locate(text, 0, path).unwrap_or((1, 1, 0));
+    let (line, col, offset) = (0..=path.len())
+        .rev()
+        .find_map(|n| yaml::locate(text, 0, &path[..n]))
+        .unwrap_or((1, 1, 0));
     Location {
         file: file.to_path_buf(),
         line,

@@ -23,6 +23,14 @@ impl Place<'_> {
         self.k.location(&p)
     }
 
+    /// Where item `i` of `field` is written.
+    fn item(&self, field: &str, i: usize) -> Location {
+        let idx = i.to_string();
+        let mut p = self.at.to_vec();
+        p.extend([field, idx.as_str()]);
+        self.k.location(&p)
+    }
+
     pub(super) fn err(&self, field: &str, msg: String, help: &str) -> Error {
         Error::new(msg)
             .at(self.here(field))
@@ -69,10 +77,13 @@ impl Data<'_> {
     /// `envs:` (and the old `env:`) files: `KEY=value` lines.
     pub(super) fn envs(&mut self, loader: &Loader, m: &Map) -> Result<()> {
         let (k, at) = (self.place.k, self.place.at);
-        let mut envs = strings(k, at, "envs", m)?;
-        envs.extend(strings(k, at, "env", m)?);
-        for env in &envs {
-            let here = self.place.here("envs");
+        let mut envs: Vec<(&str, usize, String)> = Vec::new();
+        for field in ["envs", "env"] {
+            let items = strings(k, at, field, m)?;
+            envs.extend(items.into_iter().enumerate().map(|(i, e)| (field, i, e)));
+        }
+        for (field, i, env) in &envs {
+            let here = self.place.item(field, *i);
             let (Found::File(file) | Found::Dir(file)) = resolve(k, loader, &here, env)?;
             let text = match (&k.ctx, crate::template::is_template(&file)) {
                 (Some(ctx), true) => loader.text(&file, ctx)?,
@@ -125,14 +136,15 @@ impl Data<'_> {
     pub(super) fn files(&mut self, loader: &Loader, m: &Map) -> Result<()> {
         let (k, at) = (self.place.k, self.place.at);
         let mut files_binary = Vec::new();
-        for src in strings(k, at, "files", m)? {
+        for (i, src) in strings(k, at, "files", m)?.into_iter().enumerate() {
+            let here = self.place.item("files", i);
             let (key, path) = self.file_source(&src)?;
-            for (key, p) in self.file_entries(loader, key, &path)? {
+            for (key, p) in self.file_entries(loader, key, &path, &here)? {
                 if let (Some(ctx), true) = (&k.ctx, crate::template::is_template(&p)) {
                     self.add(key, loader.text(&p, ctx)?.into_bytes(), "files")?;
                     continue;
                 }
-                let bytes = crate::fs::read(&p).map_err(|e| e.at(self.place.here("files")))?;
+                let bytes = crate::fs::read(&p).map_err(|e| e.at(here.clone()))?;
                 // A Secret takes any bytes into `data`; a ConfigMap puts what is not UTF-8
                 // into `binaryData`.
                 match (self.kind, String::from_utf8(bytes)) {
@@ -182,10 +194,10 @@ impl Data<'_> {
         loader: &Loader,
         key: Option<String>,
         path: &str,
+        here: &Location,
     ) -> Result<Vec<(String, PathBuf)>> {
         let k = self.place.k;
-        let here = self.place.here("files");
-        let found = resolve(k, loader, &here, path)?;
+        let found = resolve(k, loader, here, path)?;
         let mut entries = Vec::new();
         if let Found::Dir(dir) = &found {
             // Every file of the directory is checked as if it were named on its own: a

@@ -231,21 +231,7 @@ pub fn typed(current: Option<&Value>, raw: &str) -> Value {
     if matches!(current, Some(Value::Str(_))) {
         return Value::Str(raw.to_string());
     }
-    match yaml::parse_documents(raw)
-        .ok()
-        .and_then(|d| d.into_iter().next())
-        .map(|d| d.value)
-    {
-        Some(
-            v @ (Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::UInt(_)
-            | Value::Float(_)
-            | Value::Str(_)),
-        ) => v,
-        _ => Value::Str(raw.to_string()),
-    }
+    yaml::scalar_or_string(raw)
 }
 
 fn at<'a>(tree: &'a Map, path: &[String]) -> Option<&'a Value> {

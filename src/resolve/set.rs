@@ -215,38 +215,7 @@ fn typed(raw: &str) -> Value {
         }
         return Value::Seq(inner.split(',').map(|x| typed(x.trim())).collect());
     }
-    match yaml::parse_documents(raw)
-        .ok()
-        .and_then(|d| d.into_iter().next())
-        .map(|d| d.value)
-    {
-        Some(
-            v @ (Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::UInt(_)
-            | Value::Float(_)
-            | Value::Str(_)),
-        ) => v,
-        _ => Value::Str(raw.to_string()),
-    }
-}
-
-fn from_json(j: &serde_json::Value) -> Value {
-    match j {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::UInt(u),
-            _ => Value::Float(n.as_f64().unwrap_or_default()),
-        },
-        serde_json::Value::String(s) => Value::Str(s.clone()),
-        serde_json::Value::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
-        serde_json::Value::Object(o) => {
-            Value::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
-        }
-    }
+    yaml::scalar_or_string(raw)
 }
 
 fn assign(values: &Values, a: &str, kind: Kind) -> Result<Values> {
@@ -260,7 +229,7 @@ fn assign(values: &Values, a: &str, kind: Kind) -> Result<Values> {
         Kind::Json => {
             let j: serde_json::Value = serde_json::from_str(&raw)
                 .map_err(|e| usage(kind, a, &format!("is not JSON: {e}")))?;
-            from_json(&j)
+            yaml::from_json(&j)
         }
         Kind::File => {
             let file = std::path::Path::new(&raw);

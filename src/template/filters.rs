@@ -216,24 +216,7 @@ fn fromjson(s: &str) -> Result<J> {
             format!("fromjson: not JSON: {e}"),
         )
     })?;
-    Ok(to_template(&from_json(json)))
-}
-
-fn from_json(v: serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => Value::Int(i),
-            (None, Some(u)) => Value::UInt(u),
-            _ => Value::Float(n.as_f64().unwrap_or(0.0)),
-        },
-        serde_json::Value::String(s) => Value::Str(s),
-        serde_json::Value::Array(items) => Value::Seq(items.into_iter().map(from_json).collect()),
-        serde_json::Value::Object(m) => {
-            Value::Map(m.into_iter().map(|(k, v)| (k, from_json(v))).collect())
-        }
-    }
+    Ok(to_template(&yaml::from_json(&json)))
 }
 
 /// JSON as Go's `json.Marshal` writes it (Helm's `toJson`): compact, map keys sorted,
@@ -291,7 +274,7 @@ mod tests {
     fn render(src: &str) -> std::result::Result<String, Error> {
         let mut env = Environment::new();
         register(&mut env, 1 << 20);
-        let values = from_json(serde_json::json!({
+        let values = yaml::from_json(&serde_json::json!({
             "name": "web",
             "labels": {"b": "2", "a": "<1>"},
             "ports": [80, 443],

@@ -397,21 +397,7 @@ fn parse_set_value(raw: &str, as_string: bool) -> Value {
     if as_string {
         return Value::Str(raw.to_string());
     }
-    match yaml::parse_documents(raw)
-        .ok()
-        .and_then(|d| d.into_iter().next())
-        .map(|d| d.value)
-    {
-        Some(
-            v @ (Value::Null
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::UInt(_)
-            | Value::Float(_)
-            | Value::Str(_)),
-        ) => v,
-        _ => Value::Str(raw.to_string()),
-    }
+    yaml::scalar_or_string(raw)
 }
 
 #[cfg(test)]

@@ -23,6 +23,46 @@ pub use parse::{
 pub use print::{json_round_trip, prints_plain, to_yaml_string};
 pub use scalar::{is_yaml11_only_bool, plain_is_string, plain_scalar, refolded};
 
+/// `raw` read as a YAML scalar (`3` a number, `"x"` the string x, `true` a boolean), or the
+/// string itself when it reads as anything else (a map, a list, invalid YAML): how `--set`,
+/// `values` layers and Argo CD parameters type a text.
+pub fn scalar_or_string(raw: &str) -> Value {
+    match parse_documents(raw)
+        .ok()
+        .and_then(|d| d.into_iter().next())
+        .map(|d| d.value)
+    {
+        Some(
+            v @ (Value::Null
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::UInt(_)
+            | Value::Float(_)
+            | Value::Str(_)),
+        ) => v,
+        _ => Value::Str(raw.to_string()),
+    }
+}
+
+/// A JSON value as a YAML one (numbers as Go's decoder keeps them: integers exact, others
+/// float64).
+pub fn from_json(j: &serde_json::Value) -> Value {
+    match j {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::Int(i),
+            (None, Some(u)) => Value::UInt(u),
+            _ => Value::Float(n.as_f64().unwrap_or_default()),
+        },
+        serde_json::Value::String(s) => Value::Str(s.clone()),
+        serde_json::Value::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
+        serde_json::Value::Object(o) => {
+            Value::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
 /// A short description of a value's type for messages.
 pub fn describe(v: &Value) -> &'static str {
     match v {

@@ -334,4 +334,123 @@ mod tests {
             assert_eq!(d.touches(Path::new(path)), want, "{path}");
         }
     }
+
+    /// Files a full build of `dir` reads, and those a plan reads; `None` when the build fails.
+    fn full_and_plan(dir: &Path) -> Option<(BTreeSet<PathBuf>, BTreeSet<PathBuf>)> {
+        let options = crate::BuildOptions::default();
+        let full = crate::Loader::default();
+        let (_, read) = reads(dir, &options, &full, 2).ok()?;
+        let mut plan = crate::Loader::default();
+        plan.plan_only = true;
+        let planned = deps(dir, &options, &plan, 2).unwrap_or_else(|e| {
+            panic!(
+                "{}: the build works but its plan fails: {}",
+                dir.display(),
+                e.message
+            )
+        });
+        Some((read, planned.files.into_iter().collect()))
+    }
+
+    #[test]
+    fn deps_are_exactly_the_files_a_build_reads() {
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs: Vec<PathBuf> = vec![
+            root.join("overlays/prod"),
+            root.join("tests/diff/envs/overlays/old"),
+            root.join("tests/diff/envs/overlays/new"),
+        ];
+        for d in ["examples", "tests/fixtures"] {
+            let Ok(entries) = std::fs::read_dir(root.join(d)) else {
+                continue;
+            };
+            let mut found: Vec<PathBuf> =
+                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            found.sort();
+            for case in found {
+                let input = case.join("input");
+                dirs.push(if input.is_dir() { input } else { case });
+            }
+        }
+        let conformance = root.join("../shared/conformance/kustomize");
+        if conformance.is_dir() {
+            let mut cases: Vec<PathBuf> = std::fs::read_dir(&conformance)
+                .expect("corpus")
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.join("case.json").is_file())
+                .collect();
+            cases.sort();
+            for case in cases {
+                let run = std::fs::read_to_string(case.join("case.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .and_then(|v| v["run"].as_str().map(str::to_string))
+                    .unwrap_or_else(|| "input".to_string());
+                dirs.push(case.join(run));
+            }
+        } else {
+            assert!(
+                std::env::var_os("STRATA_REQUIRE_CORPORA").is_none(),
+                "../shared/conformance/kustomize is required"
+            );
+            eprintln!("skipped: ../shared/conformance/kustomize");
+        }
+        let mut compared = 0;
+        for dir in dirs.iter().filter(|d| d.is_dir()) {
+            let Some((read, planned)) = full_and_plan(dir) else {
+                continue;
+            };
+            assert_eq!(
+                planned,
+                read,
+                "{}: the plan lists other files than the build reads",
+                dir.display()
+            );
+            compared += 1;
+        }
+        assert!(compared >= 3, "{compared} builds compared");
+        eprintln!("deps compared with the files read on {compared} builds");
+    }
+
+    #[test]
+    fn deps_of_a_template_include_the_values_and_what_it_includes() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let r = t.path();
+        std::fs::create_dir_all(r.join("base")).expect("mkdir");
+        std::fs::create_dir_all(r.join("overlays/dev")).expect("mkdir");
+        std::fs::write(
+            r.join("base/kustomization.yaml"),
+            "resources:\n- cm.yaml.j2\n",
+        )
+        .expect("write");
+        std::fs::write(r.join("base/values.yaml"), "name: web\n").expect("write");
+        std::fs::write(
+            r.join("base/cm.yaml.j2"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ values.name }}\ndata:\n  {% include \"part.j2\" %}\n",
+        )
+        .expect("write");
+        std::fs::write(r.join("base/part.j2"), "a: b\n").expect("write");
+        std::fs::write(
+            r.join("overlays/dev/kustomization.yaml"),
+            "resources:\n- ../../base\n",
+        )
+        .expect("write");
+        std::fs::write(r.join("overlays/dev/values.yaml"), "name: dev-web\n").expect("write");
+        let Some((read, planned)) = full_and_plan(&r.join("overlays/dev")) else {
+            panic!("the templated project builds");
+        };
+        assert_eq!(planned, read);
+        let names: Vec<String> = read
+            .iter()
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string()
+            })
+            .collect();
+        for want in ["cm.yaml.j2", "part.j2", "values.yaml"] {
+            assert!(names.iter().any(|n| n == want), "{want} not in {names:?}");
+        }
+    }
 }

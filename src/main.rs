@@ -1,7 +1,6 @@
-//! The `strata` binary: parse arguments, call the library, map the result to an exit code.
-
-mod cli;
+//! The `strata` binary: the command line lives in the library (`strata::run`), as `just`
+//! keeps it, so the library's modules stay private and only its API is public.
 
 fn main() -> std::process::ExitCode {
-    cli::run()
+    strata::run()
 }

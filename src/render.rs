@@ -1,6 +1,6 @@
 //! Environments: every directory under `<root>/overlays/` holding a kustomization.
 //!
-//! `environments` finds them (named by their path under `overlays/`, sorted), `render_all`
+//! `environments` finds them (named by their path under `overlays/`, sorted), `render`
 //! builds the chosen ones in parallel with one shared `Loader` (so a shared base is read
 //! once), and `write_atomically` writes `<out>/<env>.yaml` only when every environment
 //! succeeded: each file goes to a temporary name first and is renamed into place.
@@ -219,17 +219,17 @@ pub fn select(all: Vec<Environment>, names: &[String]) -> Result<Vec<Environment
 ///         &format!("namespace: {env}\nresources:\n- ../../base\n"),
 ///     )?;
 /// }
-/// let envs = strata::render::environments(root.path())?;
+/// let envs = strata::environments(root.path())?;
 /// let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
 /// assert_eq!(names, ["dev", "prod"]);
 /// let loader = strata::Loader::default();
-/// let outputs = strata::render::render_all(&envs, &Default::default(), &loader)
+/// let outputs = strata::render(&envs, &Default::default(), &loader)
 ///     .map_err(|errors| errors[0].clone())?;
 /// assert!(outputs[1].yaml().contains("namespace: prod"));
 /// # Ok(())
 /// # }
 /// ```
-pub fn render_all(
+pub fn render(
     envs: &[Environment],
     options: &BuildOptions,
     loader: &Loader,
@@ -237,7 +237,7 @@ pub fn render_all(
     render_all_with(envs, options, loader, &|| {})
 }
 
-/// `render_all`, calling `done` as each environment finishes (for a progress bar).
+/// `render`, calling `done` as each environment finishes (for a progress bar).
 pub fn render_all_with(
     envs: &[Environment],
     options: &BuildOptions,

@@ -1,7 +1,8 @@
 //! The crate's top-level modules form no cycle: each module's `crate::X` references (outside
 //! its tests) point only at modules below it, so a module can be read, tested and changed
 //! knowing only what it uses. The CLI (`src/cli`, `main.rs`) sits above everything and is
-//! not part of the graph; `lib.rs` only declares.
+//! not part of the graph; `lib.rs` only declares the modules and the API, and exports
+//! nothing else.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -112,4 +113,93 @@ fn the_cycle_check_finds_a_cycle() {
         Some(vec!["load".into(), "template".into(), "yaml".into()])
     );
     assert_eq!(cycle_from(&g, "error"), None);
+}
+
+/// `lib.rs` exports the API and nothing else: every module is private (the fuzz targets'
+/// entry points only with the `fuzzing` feature), and the public names are these. A new
+/// public item is a decision: add it here, with a doc example in `lib.rs`.
+#[test]
+fn the_library_exports_only_its_api() {
+    const API: &[&str] = &[
+        // Functions.
+        "build",
+        "diff",
+        "environments",
+        "parse_documents",
+        "render",
+        "run",
+        "validate",
+        "values",
+        // Options.
+        "BuildOptions",
+        "DiffOptions",
+        "HelmOptions",
+        "Limits",
+        "LoadRestrictor",
+        "Loader",
+        "Reorder",
+        "ValidateOptions",
+        "ValuesOptions",
+        // Results and the data in them.
+        "Change",
+        "Doc",
+        "Document",
+        "Environment",
+        "Error",
+        "Hunk",
+        "Line",
+        "Location",
+        "Map",
+        "Missing",
+        "Output",
+        "Result",
+        "Severity",
+        "Source",
+        "Status",
+        "Tag",
+        "Value",
+        "Values",
+        "Violation",
+        "Warning",
+    ];
+    let lib = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .expect("lib.rs");
+    let mut exported = BTreeSet::new();
+    for line in lib.lines() {
+        if let Some(m) = line.strip_prefix("pub mod ") {
+            assert!(
+                m == "fuzzing;"
+                    && lib.contains(
+                        "#[cfg(any(test, feature = \"fuzzing\"))]\n#[doc(hidden)]\npub mod fuzzing;"
+                    ),
+                "lib.rs makes a module public: {line}"
+            );
+        }
+        if let Some(rest) = line.strip_prefix("pub use ") {
+            let names = rest.split_once('{').map_or(rest, |(_, n)| n);
+            for name in names.trim_end_matches(['}', ';']).split(',') {
+                let name = name.trim().rsplit("::").next().unwrap_or("").to_string();
+                if !name.is_empty() {
+                    exported.insert(name);
+                }
+            }
+        }
+        for kind in [
+            "pub fn ",
+            "pub struct ",
+            "pub enum ",
+            "pub type ",
+            "pub trait ",
+        ] {
+            if let Some(rest) = line.strip_prefix(kind) {
+                let name: String = rest
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                exported.insert(name);
+            }
+        }
+    }
+    let want: BTreeSet<String> = API.iter().map(|s| (*s).to_string()).collect();
+    assert_eq!(exported, want, "lib.rs exports other names than the API");
 }

@@ -7,11 +7,11 @@
 //! holds the real renders. Without them a test prints "skipped: …", and fails when
 //! `STRATA_REQUIRE_CORPORA` is set (CI).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use strata::validate::{Doc, Missing, Severity, Source, ValidateOptions};
+use strata::{Doc, Missing, Severity, Source, ValidateOptions};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -230,8 +230,8 @@ fn python_says(python: &Path, code: &str) -> Option<String> {
 }
 
 /// PyYAML drops documents that are empty or falsy (`{}`, `[]`, `""`, `0`, `false`).
-fn falsy(v: &strata::yaml::Value) -> bool {
-    use strata::yaml::Value;
+fn falsy(v: &strata::Value) -> bool {
+    use strata::Value;
     match v {
         Value::Null => true,
         Value::Bool(b) => !b,
@@ -371,7 +371,7 @@ fn validation_agrees_with_kubernetes_validate_on_real_renders() {
     let (mut real_theirs, mut real_ours) = (0, 0);
     for file in &files {
         let text = fs::read_to_string(file).expect("read");
-        let parsed = strata::yaml::parse_documents(&text).expect("yaml");
+        let parsed = strata::parse_documents(&text, file).expect("yaml");
         let kept: Vec<usize> = (0..parsed.len())
             .filter(|&i| !falsy(&parsed[i].value))
             .collect();
@@ -398,7 +398,7 @@ fn validation_agrees_with_kubernetes_validate_on_real_renders() {
                     missing: Missing::Ignore,
                     ..ValidateOptions::default()
                 };
-                let found = strata::validate::validate(&docs, &opts).expect("validate");
+                let found = strata::validate(&docs, &opts).expect("validate");
                 let mode = format!("{version}{}", if strict { " strict" } else { "" });
                 if theirs.len() != docs.len() {
                     disagreements.push(format!(
@@ -489,81 +489,6 @@ fn validation_agrees_with_kubernetes_validate_on_real_renders() {
         realworld >= 168 && compared > 5000 && rejected >= 12,
         "too little compared"
     );
-}
-
-/// The property names of every schema node of a definition, by its path.
-fn property_names(
-    node: &serde_json::Value,
-    path: &str,
-    out: &mut BTreeMap<String, BTreeSet<String>>,
-) {
-    let Some(m) = node.as_object() else { return };
-    for (k, v) in m {
-        match (k.as_str(), v) {
-            (
-                "properties" | "patternProperties" | "$defs" | "definitions",
-                serde_json::Value::Object(named),
-            ) => {
-                if k == "properties" {
-                    out.insert(path.to_string(), named.keys().cloned().collect());
-                }
-                for (name, s) in named {
-                    property_names(s, &format!("{path}/{k}/{name}"), out);
-                }
-            }
-            ("items" | "additionalProperties" | "not", _) => {
-                property_names(v, &format!("{path}/{k}"), out)
-            }
-            ("allOf" | "anyOf" | "oneOf", serde_json::Value::Array(items)) => {
-                for (i, s) in items.iter().enumerate() {
-                    property_names(s, &format!("{path}/{k}/{i}"), out);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-#[test]
-fn bundles_keep_every_property_of_their_source() {
-    let Some(python) = venv_python() else {
-        return require("kubernetes-validate (STRATA_KUBERNETES_VALIDATE; .ci/run installs it)");
-    };
-    let package = python_says(
-        &python,
-        "import kubernetes_validate, os; print(os.path.dirname(kubernetes_validate.__file__))",
-    )
-    .expect("kubernetes_validate imports");
-    let (mut definitions, mut with_properties) = (0, 0);
-    for version in strata::validate::bundle::versions() {
-        let source: serde_json::Value = serde_json::from_str(
-            &fs::read_to_string(format!(
-                "{package}/kubernetes-json-schema/v{version}.0-local/_definitions.json"
-            ))
-            .expect("the package's definitions"),
-        )
-        .expect("JSON");
-        let bundle = strata::validate::bundle::bundle(version).expect("bundle");
-        let ours = bundle.definitions();
-        let theirs = source["$defs"].as_object().expect("$defs");
-        assert_eq!(
-            ours.as_object().map(|o| o.len()),
-            Some(theirs.len()),
-            "{version}: the bundle has other definitions"
-        );
-        for (name, def) in theirs {
-            let (mut want, mut got) = (BTreeMap::new(), BTreeMap::new());
-            property_names(def, "", &mut want);
-            property_names(&ours[name.as_str()], "", &mut got);
-            assert_eq!(
-                got, want,
-                "{version}: {name} has other properties than its source"
-            );
-            definitions += 1;
-            with_properties += usize::from(!want.is_empty());
-        }
-    }
-    eprintln!("{definitions} definitions ({with_properties} with properties) keep every property");
 }
 
 #[test]

@@ -57,10 +57,6 @@ impl ArgoEnv {
         self.get(&format!("ARGOCD_ENV_{name}"))
     }
 
-    pub fn app_name(&self) -> Option<&str> {
-        self.get("ARGOCD_APP_NAME")
-    }
-
     /// `ARGOCD_APP_SOURCE_PATH`: the application's directory in its repository.
     pub fn source_path(&self) -> Option<&str> {
         self.get("ARGOCD_APP_SOURCE_PATH")
@@ -169,7 +165,6 @@ mod tests {
             ("HOME", "/root"),
             ("ARGOCD_ENV_STRATA_ENV", "prod"),
         ]);
-        assert_eq!(e.app_name(), Some("web"));
         assert_eq!(e.get("ARGOCD_APP_NAMESPACE"), None);
         assert_eq!(e.get("HOME"), None);
         assert_eq!(e.plugin_env("STRATA_ENV"), Some("prod"));

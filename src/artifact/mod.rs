@@ -31,11 +31,6 @@ pub fn files(env: &str, output: &Output, allow_empty: bool) -> Result<Vec<(Strin
     Ok(vec![(MANIFESTS.to_string(), output.yaml().into_bytes())])
 }
 
-/// The packed layer of an environment.
-pub fn layer(env: &str, output: &Output, allow_empty: bool) -> Result<pack::Layer> {
-    pack::layer(&pack::from_files(&files(env, output, allow_empty)?)?)
-}
-
 /// Write `files` (relative `/` names, bytes) under `dir`: every file goes to a temporary
 /// name first and is renamed into place only when all were written.
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {

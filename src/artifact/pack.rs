@@ -1,8 +1,7 @@
 //! The artifact layer: a reproducible gzip'd tar of a directory, in the form Flux reads.
 //!
 //! Input is a list of entries (a relative path, a mode, and the bytes of a file or nothing
-//! for a directory), from rendered files in memory (`from_files`) or from a directory on
-//! disk (`from_dir`). Output is the layer bytes with its digests. The tar holds a root entry
+//! for a directory), from rendered files in memory (`from_files`). Output is the layer bytes with its digests. The tar holds a root entry
 //! `.` and relative forward-slash names (never `..`, a leading `/` or a `\`), directories
 //! and regular files only, uid/gid 0, empty user and group names, mtime 0 and the
 //! permission bits; the gzip header carries no mtime and no file name. So the same entries
@@ -11,7 +10,6 @@
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::io::Write;
-use std::path::Path;
 
 /// One tar entry: `path` is `.` for the root, else relative with `/` separators.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,80 +98,6 @@ pub fn from_files(files: &[(String, Vec<u8>)]) -> Result<Vec<Entry>> {
     }
     sort(&mut entries);
     Ok(entries)
-}
-
-/// Entries for the directory `dir`: its subdirectories and regular files with their
-/// permission bits; symbolic links and special files are left out (as `flux push artifact`
-/// does), so nothing outside `dir` is read.
-pub fn from_dir(dir: &Path) -> Result<Vec<Entry>> {
-    let mut entries = vec![Entry {
-        path: ".".into(),
-        mode: mode_of(&std::fs::symlink_metadata(dir).map_err(|e| io_err(dir, &e))?),
-        data: None,
-    }];
-    walk(dir, "", &mut entries, 0)?;
-    sort(&mut entries);
-    Ok(entries)
-}
-
-const MAX_DEPTH: usize = 64;
-
-fn walk(dir: &Path, rel: &str, out: &mut Vec<Entry>, depth: usize) -> Result<()> {
-    if depth > MAX_DEPTH {
-        return Err(Error::new(format!(
-            "`{}` is nested more than {MAX_DEPTH} directories deep",
-            dir.display()
-        ))
-        .with_help("pack a shallower directory"));
-    }
-    let mut children: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| io_err(dir, &e))?
-        .filter_map(|e| e.ok())
-        .collect();
-    children.sort_by_key(|e| e.file_name());
-    for child in children {
-        let name = child.file_name().to_string_lossy().to_string();
-        let path = if rel.is_empty() {
-            name
-        } else {
-            format!("{rel}/{name}")
-        };
-        check_name(&path)?;
-        let meta =
-            std::fs::symlink_metadata(child.path()).map_err(|e| io_err(&child.path(), &e))?;
-        if meta.is_dir() {
-            out.push(Entry {
-                path: path.clone(),
-                mode: mode_of(&meta),
-                data: None,
-            });
-            walk(&child.path(), &path, out, depth + 1)?;
-        } else if meta.is_file() {
-            let data = std::fs::read(child.path()).map_err(|e| io_err(&child.path(), &e))?;
-            out.push(Entry {
-                path,
-                mode: mode_of(&meta),
-                data: Some(data),
-            });
-        }
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn mode_of(meta: &std::fs::Metadata) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777
-}
-
-#[cfg(not(unix))]
-fn mode_of(meta: &std::fs::Metadata) -> u32 {
-    if meta.is_dir() { 0o755 } else { 0o644 }
-}
-
-fn io_err(p: &Path, e: &std::io::Error) -> Error {
-    Error::new(format!("cannot read `{}`: {e}", p.display()))
-        .with_help("check that the directory exists and is readable")
 }
 
 /// Walk order: `.` first, then by path components (a directory right before its contents).
@@ -333,32 +257,5 @@ mod tests {
             assert!(from_files(&files(&[bad])).is_err(), "{bad:?}");
         }
         assert!(from_files(&files(&["a.yaml", "a.yaml"])).is_err());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn from_dir_keeps_modes_and_skips_links() {
-        use std::os::unix::fs::PermissionsExt;
-        let t = tempfile::tempdir().unwrap();
-        std::fs::create_dir(t.path().join("sub")).unwrap();
-        std::fs::write(t.path().join("sub/run.sh"), "#!/bin/sh\n").unwrap();
-        std::fs::set_permissions(
-            t.path().join("sub/run.sh"),
-            std::fs::Permissions::from_mode(0o750),
-        )
-        .unwrap();
-        std::fs::write(t.path().join("a.yaml"), "a: 1\n").unwrap();
-        for (p, m) in [("a.yaml", 0o644), ("sub", 0o755)] {
-            std::fs::set_permissions(t.path().join(p), std::fs::Permissions::from_mode(m)).unwrap();
-        }
-        std::os::unix::fs::symlink("/etc/passwd", t.path().join("link")).unwrap();
-        let entries = from_dir(t.path()).unwrap();
-        let names: Vec<(&str, u32)> = entries.iter().map(|e| (e.path.as_str(), e.mode)).collect();
-        assert_eq!(
-            names[1..],
-            [("a.yaml", 0o644), ("sub", 0o755), ("sub/run.sh", 0o750)]
-        );
-        let l = layer(&entries).unwrap();
-        assert_eq!(listing(&l)[3].2, 0o750);
     }
 }

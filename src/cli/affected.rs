@@ -9,23 +9,23 @@
 
 use super::args::{AffectedCmd, AffectedOutput};
 use super::{options, print};
+use crate::Error;
+use crate::render::Environment;
 use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use strata::Error;
-use strata::render::Environment;
 
 type Errors = Vec<Error>;
 
 pub fn run(a: &AffectedCmd) -> Result<(), Errors> {
-    let repo = strata::git::open(&a.root).map_err(|e| vec![e])?;
+    let repo = crate::git::open(&a.root).map_err(|e| vec![e])?;
     let commit = repo.commit(&a.since).map_err(|e| vec![e])?;
-    let all = strata::render::environments(&a.root).map_err(|e| vec![e])?;
-    let envs = strata::render::select(all, &a.envs).map_err(|e| vec![e])?;
+    let all = crate::render::environments(&a.root).map_err(|e| vec![e])?;
+    let envs = crate::render::select(all, &a.envs).map_err(|e| vec![e])?;
     let changed = repo.changed_files(&commit).map_err(|e| vec![e])?;
     let mut affected: Vec<(Environment, Vec<PathBuf>)> = Vec::new();
     if !changed.is_empty() {
-        let plans: Vec<strata::Result<strata::deps::Deps>> = envs
+        let plans: Vec<crate::Result<crate::deps::Deps>> = envs
             .par_iter()
             .map(|e| {
                 let mut d = super::deps::plan(&e.dir, &a.common)
@@ -62,7 +62,7 @@ pub fn run(a: &AffectedCmd) -> Result<(), Errors> {
 /// The candidates whose rendered bytes differ between `--since` and the working tree.
 fn exact(
     a: &AffectedCmd,
-    repo: &strata::git::Repo,
+    repo: &crate::git::Repo,
     candidates: Vec<(Environment, Vec<PathBuf>)>,
 ) -> Result<Vec<(Environment, Vec<PathBuf>)>, Errors> {
     let reads: BTreeSet<PathBuf> = candidates
@@ -75,26 +75,26 @@ fn exact(
     let (mut loader, build) = options(&a.common);
     loader.cache_files = true;
     let (now, at) = rayon::join(
-        || strata::render::render_all(&envs, &build, &loader),
-        || strata::diff::revision::at_revision(repo, &a.root, &a.since),
+        || crate::render::render(&envs, &build, &loader),
+        || crate::diff::revision::at_revision(repo, &a.root, &a.since),
     );
     let now = now?;
     let mut at = at.map_err(|e| vec![e])?;
     at.bring(repo, &reads).map_err(|e| vec![e])?;
-    let then_all = if strata::render::is_project(&at.root) {
-        strata::render::environments(&at.root).unwrap_or_default()
+    let then_all = if crate::render::is_project(&at.root) {
+        crate::render::environments(&at.root).unwrap_or_default()
     } else {
         Vec::new()
     };
-    let then: Vec<Option<strata::Output>> = envs
+    let then: Vec<Option<crate::Output>> = envs
         .par_iter()
         .map(|e| {
             let dir = then_all.iter().find(|t| t.name == e.name)?;
-            strata::build(&dir.dir, &build, &loader).ok()
+            crate::build(&dir.dir, &build, &loader).ok()
         })
         .collect();
     // The same objects print the same bytes; only objects that differ need printing.
-    let same = |n: &strata::Output, t: &Option<strata::Output>| {
+    let same = |n: &crate::Output, t: &Option<crate::Output>| {
         t.as_ref().is_some_and(|t| {
             t.resources.len() == n.resources.len()
                 && (t

@@ -2,7 +2,7 @@
 //!
 //! Argo CD's cmp-server runs these in a copy of the repository, in the application's
 //! directory, with the Application described by environment variables
-//! (`strata::argocd::env`). `generate` prints the manifest stream on stdout; `parameters`
+//! (`crate::argocd::env`). `generate` prints the manifest stream on stdout; `parameters`
 //! prints the parameter announcements (a JSON array). Whatever goes wrong, the output is
 //! nothing on stdout, a short report on stderr (Argo CD shows it in the UI: plain lines,
 //! paths relative to the repository, no snippets) and exit code 1:
@@ -18,13 +18,13 @@
 //!   `validate: false`, and `kubeVersion` where Argo CD passes no `KUBE_VERSION`.
 
 use super::args::{Common, LimitArgs, Restrictor, ValidateArgs, ValuesArgs};
+use crate::argocd::{self, env::ArgoEnv, request};
+use crate::project::Project;
+use crate::{Error, Loader};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use strata::argocd::{self, env::ArgoEnv, request};
-use strata::project::Project;
-use strata::{Error, Loader};
 
 #[derive(Subcommand, Debug)]
 pub enum ArgocdCmd {
@@ -143,7 +143,7 @@ fn within_deadline(
             "cannot read the working directory: {e}"
         ))]
     })?;
-    let app = strata::fs::real(&cwd.join(&p.dir))
+    let app = crate::fs::real(&cwd.join(&p.dir))
         .map_err(|e| vec![e])?
         .filter(|a| a.is_dir())
         .ok_or_else(|| {
@@ -153,7 +153,7 @@ fn within_deadline(
             ]
         })?;
     let env = ArgoEnv::from_process();
-    let real_cwd = strata::fs::real(&cwd).ok().flatten().unwrap_or(cwd);
+    let real_cwd = crate::fs::real(&cwd).ok().flatten().unwrap_or(cwd);
     let root = request::repo_root(&app, env.source_path(), &real_cwd);
     // Paths in messages are shown relative to the working directory.
     let _ = std::env::set_current_dir(&root);
@@ -180,7 +180,7 @@ fn within_deadline(
             Err(vec![Error::new("internal error: the command panicked")])
         }
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            let killed = strata::process::kill_running();
+            let killed = crate::process::kill_running();
             let running = if killed > 0 {
                 format!(" (stopped {killed} running `git`/`helm` command(s))")
             } else {
@@ -243,14 +243,14 @@ struct ProjectDefaults {
 }
 
 fn project_defaults(ctx: &Context) -> Result<ProjectDefaults, Vec<Error>> {
-    let Some(dir) = strata::project::find_within(&ctx.app, &ctx.root) else {
+    let Some(dir) = crate::project::find_within(&ctx.app, &ctx.root) else {
         return Ok(ProjectDefaults {
             project: Project::default(),
             values: Vec::new(),
             crds: Vec::new(),
         });
     };
-    let file = dir.join(strata::project::FILE);
+    let file = dir.join(crate::project::FILE);
     let project = Project::load(&dir).map_err(|e| vec![e])?;
     let checked = |paths: &[PathBuf], what: &str| {
         paths
@@ -276,8 +276,8 @@ fn project_path(dir: &Path, root: &Path, p: &Path, what: &str) -> Result<PathBuf
         ))
         .with_help("paths in `strata.yaml` are relative to its directory, inside the repository")
     };
-    let real_root = strata::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
-    let Some(real) = strata::fs::real(&dir.join(p))? else {
+    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let Some(real) = crate::fs::real(&dir.join(p))? else {
         return Err(refuse("does not exist"));
     };
     if !real.starts_with(&real_root) {
@@ -306,7 +306,7 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
         argocd::values_options(&req, &plan, &ctx.app, &ctx.root, &loader, &defaults.values)
             .map_err(|e| vec![e])?;
     options.env = plan.env.clone();
-    let output = strata::build(&plan.dir, &options, &loader).map_err(|e| vec![e])?;
+    let output = crate::build(&plan.dir, &options, &loader).map_err(|e| vec![e])?;
     super::warn(&output.warnings);
     let label = super::report::shown(&plan.dir);
     if output.resources.is_empty() && !req.allow_empty {
@@ -317,11 +317,11 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
     }
     if req.validate && !g.no_validate && defaults.project.validate != Some(false) {
         if let (None, Some(kube)) = (&c.validation.kube_version, ctx.env.kube_version()) {
-            let shipped = strata::validate::bundle::versions();
+            let shipped = crate::validate::bundle::versions();
             let (version, note) =
                 argocd::env::schema_version(kube, &shipped).map_err(|e| vec![e])?;
             if let Some(n) = note {
-                super::warn(&[strata::Warning::new(format!("warning: {n}"), n)]);
+                super::warn(&[crate::Warning::new(format!("warning: {n}"), n)]);
             }
             c.validation.kube_version = Some(version);
         }
@@ -345,7 +345,7 @@ fn generate(g: &Generate, ctx: &Context) -> Result<String, Vec<Error>> {
 
 /// What templates see as `capabilities`: the cluster's version and API versions.
 fn capabilities(loader: &mut Loader, env: &ArgoEnv) -> Result<(), Vec<Error>> {
-    loader.templates.capabilities = strata::template::render::Capabilities {
+    loader.templates.capabilities = crate::template::render::Capabilities {
         kube_version: env.kube_version().unwrap_or_default().to_string(),
         api_versions: env.api_versions().map_err(|e| vec![e])?,
     };

@@ -203,7 +203,7 @@ pub struct Common {
 #[derive(clap::Args, Debug, Clone)]
 pub struct LimitArgs {
     /// The longest chain of included layers
-    #[arg(long, value_name = "N", default_value_t = strata::resolve::Limits::default().max_depth)]
+    #[arg(long, value_name = "N", default_value_t = crate::resolve::Limits::default().max_depth)]
     pub max_depth: usize,
     /// Fetch `file://` repositories named in `resources` (https and ssh only by default)
     #[arg(long)]
@@ -212,19 +212,19 @@ pub struct LimitArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub remote_timeout: u64,
     /// The largest remote file (`https://…/file.yaml` in `resources`) downloaded, in bytes
-    #[arg(long, value_name = "BYTES", default_value_t = strata::load::remote::RemoteOptions::default().max_download_bytes())]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::load::remote::RemoteOptions::default().max_download_bytes())]
     pub max_download_bytes: u64,
     /// Seconds one `helm` command may run
     #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub helm_timeout: u64,
     /// How many nodes YAML aliases may expand to, over all files of a run
-    #[arg(long, value_name = "N", default_value_t = strata::yaml::AliasBudget::DEFAULT)]
+    #[arg(long, value_name = "N", default_value_t = crate::yaml::AliasBudget::DEFAULT)]
     pub max_yaml_aliases: usize,
     /// How many instructions one template render may run
-    #[arg(long, value_name = "N", default_value_t = strata::template::render::TemplateLimits::default().fuel)]
+    #[arg(long, value_name = "N", default_value_t = crate::template::render::TemplateLimits::default().fuel)]
     pub template_fuel: u64,
     /// How many bytes one template render may produce
-    #[arg(long, value_name = "BYTES", default_value_t = strata::template::render::TemplateLimits::default().max_output)]
+    #[arg(long, value_name = "BYTES", default_value_t = crate::template::render::TemplateLimits::default().max_output)]
     pub max_template_output: usize,
 }
 
@@ -335,11 +335,11 @@ pub enum Restrictor {
     None,
 }
 
-impl From<Restrictor> for strata::LoadRestrictor {
-    fn from(r: Restrictor) -> Self {
-        match r {
-            Restrictor::RootOnly => strata::LoadRestrictor::RootOnly,
-            Restrictor::None => strata::LoadRestrictor::None,
+impl Restrictor {
+    pub fn load(self) -> crate::LoadRestrictor {
+        match self {
+            Restrictor::RootOnly => crate::LoadRestrictor::RootOnly,
+            Restrictor::None => crate::LoadRestrictor::None,
         }
     }
 }
@@ -350,11 +350,11 @@ pub enum ReorderArg {
     None,
 }
 
-impl From<ReorderArg> for strata::Reorder {
-    fn from(r: ReorderArg) -> Self {
-        match r {
-            ReorderArg::Legacy => strata::Reorder::Legacy,
-            ReorderArg::None => strata::Reorder::None,
+impl ReorderArg {
+    pub fn reorder(self) -> crate::Reorder {
+        match self {
+            ReorderArg::Legacy => crate::Reorder::Legacy,
+            ReorderArg::None => crate::Reorder::None,
         }
     }
 }

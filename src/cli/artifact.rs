@@ -7,11 +7,11 @@
 //! per environment on stdout, `REGISTRY/REPO:TAG@sha256:…`.
 
 use super::args::{ArtifactBuild, ArtifactCmd, ArtifactCommon, ArtifactPush, Layout};
+use crate::Error;
+use crate::artifact::{self, auth, manifest, pack, push, reference};
+use crate::render::Environment;
 use std::io::Write;
 use std::time::Duration;
-use strata::Error;
-use strata::artifact::{self, auth, manifest, pack, push, reference};
-use strata::render::Environment;
 
 /// An environment's files: relative name and bytes.
 type Files = Vec<(String, Vec<u8>)>;
@@ -27,9 +27,9 @@ pub fn run(cmd: ArtifactCmd) -> Result<(), Vec<Error>> {
 fn render(
     a: &ArtifactCommon,
     names: &[String],
-) -> Result<(Vec<Environment>, Vec<strata::Output>), Vec<Error>> {
-    let all = strata::render::environments(&a.root).map_err(|e| vec![e])?;
-    let envs = strata::render::select(all, names).map_err(|e| vec![e])?;
+) -> Result<(Vec<Environment>, Vec<crate::Output>), Vec<Error>> {
+    let all = crate::render::environments(&a.root).map_err(|e| vec![e])?;
+    let envs = crate::render::select(all, names).map_err(|e| vec![e])?;
     if envs.is_empty() {
         return Err(vec![super::no_environments(&a.root)]);
     }
@@ -47,7 +47,7 @@ fn render(
 /// Every environment's files, or every environment's error.
 fn all_files(
     envs: &[Environment],
-    outputs: &[strata::Output],
+    outputs: &[crate::Output],
     allow_empty: bool,
 ) -> Result<Vec<Files>, Vec<Error>> {
     let (ok, errs): (Vec<_>, Vec<_>) = envs
@@ -114,9 +114,9 @@ fn push_cmd(p: &ArtifactPush) -> Result<(), Vec<Error>> {
     }
     let options = push::PushOptions {
         insecure: p.insecure,
-        http: strata::http::Options {
+        http: crate::http::Options {
             timeout: Duration::from_secs_f64(p.timeout),
-            ..strata::http::Options::default()
+            ..crate::http::Options::default()
         },
     };
     let creds = auth::lookup(&target.registry, p.creds.as_deref()).map_err(|e| vec![e])?;

@@ -3,19 +3,19 @@
 //! CD's `argocd.argoproj.io/manifest-generate-paths` annotation (`--format argocd`):
 //! repository paths with a leading `/`, joined by `;`, so that Argo CD refreshes the
 //! application only when one of them changes. The files come from a plan build (nothing is
-//! built, see `strata::deps`).
+//! built, see `crate::deps`).
 
 use super::args::{DepsCmd, DepsFormat, DepsOutput};
 use super::{options, print};
+use crate::Error;
+use crate::deps::Deps;
 use std::path::{Path, PathBuf};
-use strata::Error;
-use strata::deps::Deps;
 
 type Errors = Vec<Error>;
 
 pub fn run(d: &DepsCmd) -> Result<(), Errors> {
-    let all = strata::render::environments(&d.root).map_err(|e| vec![e])?;
-    let env = strata::render::select(all, std::slice::from_ref(&d.env))
+    let all = crate::render::environments(&d.root).map_err(|e| vec![e])?;
+    let env = crate::render::select(all, std::slice::from_ref(&d.env))
         .map_err(|e| vec![e])?
         .remove(0);
     let mut deps = plan(&env.dir, &d.common)
@@ -25,7 +25,7 @@ pub fn run(d: &DepsCmd) -> Result<(), Errors> {
     let local: Vec<String> = deps
         .files
         .iter()
-        .map(|f| strata::load::relative_to(f, &cwd))
+        .map(|f| crate::load::relative_to(f, &cwd))
         .collect();
     let argocd = || argocd(&deps, &env.dir);
     let text = match (d.output, d.format) {
@@ -42,7 +42,7 @@ pub fn run(d: &DepsCmd) -> Result<(), Errors> {
             let layers: Vec<String> = deps
                 .layers
                 .iter()
-                .map(|l| strata::load::relative_to(l, &cwd))
+                .map(|l| crate::load::relative_to(l, &cwd))
                 .collect();
             let mut s = serde_json::to_string_pretty(&serde_json::json!({
                 "environment": env.name,
@@ -60,18 +60,18 @@ pub fn run(d: &DepsCmd) -> Result<(), Errors> {
 }
 
 /// The dependencies of the build of `dir`, from a plan build on a fresh loader.
-pub fn plan(dir: &Path, common: &super::args::Common) -> strata::Result<Deps> {
+pub fn plan(dir: &Path, common: &super::args::Common) -> crate::Result<Deps> {
     let (mut loader, mut options) = options(common);
     loader.plan_only = true;
     // A plan builds nothing: warnings about objects (a patch matching none) mean nothing.
     options.strict = false;
-    strata::deps::deps(dir, &options, &loader, 1)
+    crate::deps::deps(dir, &options, &loader, 1)
 }
 
 /// The project's `strata.yaml` is read by every environment's render (it says where the
 /// environments are and which values files apply).
 pub fn with_project_file(deps: &mut Deps, root: &Path) {
-    let file = root.join(strata::project::FILE);
+    let file = root.join(crate::project::FILE);
     if file.is_file() {
         let file = real(&file);
         if let Err(i) = deps.files.binary_search(&file) {
@@ -81,7 +81,7 @@ pub fn with_project_file(deps: &mut Deps, root: &Path) {
 }
 
 fn real(p: &Path) -> PathBuf {
-    strata::fs::real(p)
+    crate::fs::real(p)
         .ok()
         .flatten()
         .unwrap_or_else(|| p.to_path_buf())
@@ -91,14 +91,14 @@ fn real(p: &Path) -> PathBuf {
 /// project is in a git repository, else relative to the environment's directory (Argo CD
 /// resolves those against the application's path); `;`-separated.
 fn argocd(deps: &Deps, env_dir: &Path) -> String {
-    let top = strata::git::open(env_dir).ok().map(|r| r.top);
+    let top = crate::git::open(env_dir).ok().map(|r| r.top);
     let env_dir = real(env_dir);
     deps.files
         .iter()
         .map(
             |f| match top.as_ref().and_then(|t| f.strip_prefix(t).ok()) {
                 Some(rel) => format!("/{}", rel.to_string_lossy()),
-                None => strata::load::relative_to(f, &env_dir),
+                None => crate::load::relative_to(f, &env_dir),
             },
         )
         .collect::<Vec<_>>()

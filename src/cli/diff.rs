@@ -10,13 +10,13 @@
 
 use super::args::{ColorArg, DiffCmd, DiffFormat};
 use super::{closed_quietly, options};
+use crate::diff::{Comparison, DiffOptions};
+use crate::render::Environment;
+use crate::resource::Resource;
+use crate::{Error, Output};
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use strata::diff::{Comparison, DiffOptions};
-use strata::render::Environment;
-use strata::resource::Resource;
-use strata::{Error, Output};
 
 type Errors = Vec<Error>;
 
@@ -31,16 +31,16 @@ pub fn run(d: &DiffCmd) -> Result<u8, Errors> {
         None => two_sides(d, &opts)?,
     };
     let text = match d.output {
-        DiffFormat::Text => strata::diff::report::text(&comparisons, colour(d.color)),
+        DiffFormat::Text => crate::diff::report::text(&comparisons, colour(d.color)),
         DiffFormat::Markdown => {
             let title = match &d.rev {
                 Some(rev) => format!("strata diff against `{rev}`"),
                 None => "strata diff".to_string(),
             };
-            strata::diff::report::markdown(&comparisons, &title)
+            crate::diff::report::markdown(&comparisons, &title)
         }
         DiffFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&strata::diff::report::json(&comparisons))
+            let mut s = serde_json::to_string_pretty(&crate::diff::report::json(&comparisons))
                 .unwrap_or_default();
             s.push('\n');
             s
@@ -50,7 +50,7 @@ pub fn run(d: &DiffCmd) -> Result<u8, Errors> {
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .or_else(|e| closed_quietly(&e))?;
-    let differ = strata::diff::any_changes(&comparisons);
+    let differ = crate::diff::any_changes(&comparisons);
     Ok(if differ && !d.exit_zero { 1 } else { 0 })
 }
 
@@ -74,9 +74,9 @@ fn threads(jobs: Option<usize>) -> usize {
 
 /// `diff --rev REV [ENV...]`: each environment at REV (old) and in the working tree (new).
 fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison>, Errors> {
-    strata::git::check_rev(rev).map_err(|e| vec![e])?;
-    let repo = strata::git::open(&d.root).map_err(|e| vec![e])?;
-    let now_all = strata::render::environments(&d.root).map_err(|e| vec![e])?;
+    crate::git::check_rev(rev).map_err(|e| vec![e])?;
+    let repo = crate::git::open(&d.root).map_err(|e| vec![e])?;
+    let now_all = crate::render::environments(&d.root).map_err(|e| vec![e])?;
     // The working tree first: its reads say which directories the revision needs.
     let now_envs: Vec<Environment> = if d.args.is_empty() {
         now_all.clone()
@@ -93,14 +93,14 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
     loader.cache_files = true;
     let (now, at) = rayon::join(
         || render(&now_envs, d, true, &loader, &options),
-        || strata::diff::revision::at_revision(&repo, &d.root, rev),
+        || crate::diff::revision::at_revision(&repo, &d.root, rev),
     );
     let (now, reads) = now?;
     super::warn_envs(&now_envs, &now);
     let mut at = at.map_err(|e| vec![e])?;
     at.bring(&repo, &reads).map_err(|e| vec![e])?;
-    let then_all = if strata::render::is_project(&at.root) {
-        strata::render::environments(&at.root).map_err(|e| vec![e])?
+    let then_all = if crate::render::is_project(&at.root) {
+        crate::render::environments(&at.root).map_err(|e| vec![e])?
     } else {
         Vec::new()
     };
@@ -115,7 +115,7 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
                     names.insert(n.clone());
                 } else {
                     // The usual unknown-environment error, with suggestions.
-                    strata::render::select(now_all.clone(), std::slice::from_ref(n))
+                    crate::render::select(now_all.clone(), std::slice::from_ref(n))
                         .map_err(|e| vec![e])?;
                 }
             }
@@ -139,7 +139,7 @@ fn revision(d: &DiffCmd, rev: &str, opts: &DiffOptions) -> Result<Vec<Comparison
         .iter()
         .map(|name| Comparison {
             name: name.clone(),
-            changes: strata::diff::diff(
+            changes: crate::diff::resources(
                 side(&then_envs, &then, name),
                 side(&now_envs, &now, name),
                 opts,
@@ -159,15 +159,15 @@ fn render(
     envs: &[Environment],
     d: &DiffCmd,
     validate: bool,
-    loader: &strata::Loader,
-    options: &strata::BuildOptions,
+    loader: &crate::Loader,
+    options: &crate::BuildOptions,
 ) -> Result<(Vec<Output>, BTreeSet<PathBuf>), Errors> {
     if envs.is_empty() {
         return Ok((Vec::new(), BTreeSet::new()));
     }
     // With a progress bar on a terminal when it takes a while (a revision's remote bases
     // may be fetched).
-    let (outputs, reads) = strata::fs::record(threads(d.jobs), || {
+    let (outputs, reads) = crate::fs::record(threads(d.jobs), || {
         super::output::render_all(envs, options, loader)
     })
     .map_err(|e| vec![e])?;
@@ -207,7 +207,7 @@ fn two_sides(d: &DiffCmd, opts: &DiffOptions) -> Result<Vec<Comparison>, Errors>
     };
     Ok(vec![Comparison {
         name: format!("{a} → {b}"),
-        changes: strata::diff::diff(&old, &new, opts),
+        changes: crate::diff::resources(&old, &new, opts),
     }])
 }
 
@@ -222,30 +222,30 @@ fn side(arg: &str, d: &DiffCmd) -> Result<Vec<Resource>, Errors> {
     }
     let path = Path::new(arg);
     if path.is_file() {
-        let text = strata::load::read_text(path).map_err(|e| vec![e])?;
+        let text = crate::load::read_text(path).map_err(|e| vec![e])?;
         return parse(&text, arg).map_err(|e| vec![e]);
     }
     let dir = if path.is_dir()
-        && strata::load::kustomization::FILE_NAMES
+        && crate::load::kustomization::FILE_NAMES
             .iter()
             .any(|f| path.join(f).is_file())
     {
         path.to_path_buf()
     } else {
-        let all = strata::render::environments(&d.root).map_err(|e| vec![e])?;
-        let mut env = strata::render::select(all, &[arg.to_string()])
+        let all = crate::render::environments(&d.root).map_err(|e| vec![e])?;
+        let mut env = crate::render::select(all, &[arg.to_string()])
             .map_err(|e| vec![e.context(format!("`{arg}` is not a file or directory"))])?;
         env.remove(0).dir
     };
     let (loader, options) = options(&d.common);
-    let output = strata::build(&dir, &options, &loader).map_err(|e| vec![e])?;
+    let output = crate::build(&dir, &options, &loader).map_err(|e| vec![e])?;
     Ok(output.resources)
 }
 
 /// The objects of a manifest stream (`kind: List` items flattened).
-fn parse(text: &str, name: &str) -> strata::Result<Vec<Resource>> {
-    let budget = strata::yaml::AliasBudget::new(strata::yaml::AliasBudget::DEFAULT);
-    let docs = strata::yaml::parse_objects_in(text, &budget).map_err(|e| {
+fn parse(text: &str, name: &str) -> crate::Result<Vec<Resource>> {
+    let budget = crate::yaml::AliasBudget::new(crate::yaml::AliasBudget::DEFAULT);
+    let docs = crate::yaml::parse_objects_in(text, &budget).map_err(|e| {
         Error::new(format!(
             "`{name}` is not valid YAML: {} (line {})",
             e.message, e.line
@@ -259,8 +259,8 @@ fn parse(text: &str, name: &str) -> strata::Result<Vec<Resource>> {
             .str_at(&["kind"])
             .is_some_and(|k| k.ends_with("List"));
         match (is_list, d.value) {
-            (true, strata::yaml::Value::Map(mut m)) if m.contains_key("items") => {
-                if let Some(strata::yaml::Value::Seq(items)) = m.swap_remove("items") {
+            (true, crate::yaml::Value::Map(mut m)) if m.contains_key("items") => {
+                if let Some(crate::yaml::Value::Seq(items)) = m.swap_remove("items") {
                     out.extend(items.into_iter().map(|v| Resource::new(v, origin(name))));
                 }
             }
@@ -270,8 +270,8 @@ fn parse(text: &str, name: &str) -> strata::Result<Vec<Resource>> {
     Ok(out)
 }
 
-fn origin(name: &str) -> strata::resource::Origin {
-    strata::resource::Origin {
+fn origin(name: &str) -> crate::resource::Origin {
+    crate::resource::Origin {
         file: PathBuf::from(name),
         line: 0,
         display_path: name.to_string(),

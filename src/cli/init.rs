@@ -5,7 +5,7 @@
 //! already is an error.
 
 use super::report::shown;
-use strata::Error;
+use crate::Error;
 
 const ENVS: [&str; 3] = ["dev", "staging", "prod"];
 
@@ -125,7 +125,7 @@ pub fn run(i: &super::args::InitCmd) -> Result<(), Vec<Error>> {
         }
     }
     let files = files(i.templated);
-    strata::render::write_atomically(&i.dir, &files).map_err(|e| vec![e])?;
+    crate::render::write_atomically(&i.dir, &files).map_err(|e| vec![e])?;
     if !super::warnings::quiet() {
         let dir = shown(&i.dir);
         let at = if dir == "." || dir.is_empty() {

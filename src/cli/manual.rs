@@ -3,8 +3,8 @@
 //! never drift from the real flags.
 
 use super::args::Args;
+use crate::Error;
 use clap::CommandFactory;
-use strata::Error;
 
 pub fn completions(shell: clap_complete::Shell) -> Result<(), Vec<Error>> {
     let mut out = Vec::new();

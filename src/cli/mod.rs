@@ -21,13 +21,13 @@ mod validation;
 mod values;
 mod warnings;
 
+use crate::resolve::ValuesOptions;
+use crate::transform::helm::HelmOptions;
+use crate::{BuildOptions, Error, Loader};
 use args::{Args, Command, Common, ValuesArgs};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
-use strata::resolve::ValuesOptions;
-use strata::transform::helm::HelmOptions;
-use strata::{BuildOptions, Error, Loader};
 
 /// Stack size of the worker threads: deep (but bounded) layer chains and documents
 /// nested thousands of levels deep recurse; the memory is reserved, not used.
@@ -96,12 +96,12 @@ pub fn run() -> ExitCode {
 }
 
 /// Each distinct warning of one build, once.
-fn warn(warnings: &[strata::Warning]) {
+fn warn(warnings: &[crate::Warning]) {
     warnings::grouped([(None, warnings)]);
 }
 
 /// Each distinct warning of several environments' builds, once, naming the environments.
-fn warn_envs(envs: &[strata::render::Environment], outputs: &[strata::Output]) {
+fn warn_envs(envs: &[crate::render::Environment], outputs: &[crate::Output]) {
     warnings::grouped(
         envs.iter()
             .zip(outputs)
@@ -124,13 +124,13 @@ fn closed_quietly(e: &std::io::Error) -> Result<(), Vec<Error>> {
     }
     Err(vec![Error::new(format!(
         "cannot write to stdout: {}",
-        strata::fs::reason(e)
+        crate::fs::reason(e)
     ))])
 }
 
 /// Stream a finished build to stdout. Everything that can fail in the build has failed by
 /// now, so only a closed or full stdout can stop it part way.
-fn stdout(output: &strata::Output) -> Result<(), Vec<Error>> {
+fn stdout(output: &crate::Output) -> Result<(), Vec<Error>> {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     output
         .write_yaml(&mut out)
@@ -150,11 +150,11 @@ fn values_options(v: &ValuesArgs) -> ValuesOptions {
 }
 
 fn options(c: &Common) -> (Loader, BuildOptions) {
-    let mut loader = Loader::new(c.load_restrictor.into());
+    let mut loader = Loader::new(c.load_restrictor.load());
     loader.remote.offline = c.offline;
     loader.remote.allow_file = c.limits.allow_file_remotes;
-    loader.aliases = strata::yaml::AliasBudget::new(c.limits.max_yaml_aliases);
-    loader.templates.limits = strata::template::render::TemplateLimits {
+    loader.aliases = crate::yaml::AliasBudget::new(c.limits.max_yaml_aliases);
+    loader.templates.limits = crate::template::render::TemplateLimits {
         fuel: c.limits.template_fuel,
         max_output: c.limits.max_template_output,
     };
@@ -163,7 +163,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
     ));
     loader.remote.max_download_bytes = Some(c.limits.max_download_bytes);
     let options = BuildOptions {
-        reorder: c.reorder.map(Into::into).unwrap_or_default(),
+        reorder: c.reorder.map(args::ReorderArg::reorder).unwrap_or_default(),
         strict: c.warnings_as_errors,
         helm: HelmOptions {
             enabled: c.enable_helm,
@@ -172,7 +172,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
         },
         values: values_options(&c.values),
         env: None,
-        limits: strata::resolve::Limits {
+        limits: crate::resolve::Limits {
             max_depth: c.limits.max_depth,
         },
         record_values: None,
@@ -182,7 +182,7 @@ fn options(c: &Common) -> (Loader, BuildOptions) {
 
 fn build(b: args::Build) -> Result<(), Vec<Error>> {
     let (loader, options) = options(&b.common);
-    let output = strata::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
+    let output = crate::build(&b.dir, &options, &loader).map_err(|e| vec![e])?;
     warnings::kustomize(&output.warnings);
     warn(&unused::check(&[&b.dir], &b.common.values, &b.common));
     if b.common.validate {
@@ -193,8 +193,8 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
         None => stdout(&output),
         // A directory: one that exists, or a path ending in `/` (created).
         Some(path) if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') => {
-            let files = strata::emit::to_files(&output.resources).map_err(|e| vec![e])?;
-            strata::render::write_atomically(&path, &files).map_err(|e| vec![e])
+            let files = crate::emit::to_files(&output.resources).map_err(|e| vec![e])?;
+            crate::render::write_atomically(&path, &files).map_err(|e| vec![e])
         }
         Some(path) => {
             let name = path
@@ -207,15 +207,15 @@ fn build(b: args::Build) -> Result<(), Vec<Error>> {
             } else {
                 dir
             };
-            strata::render::write_atomically(&dir, &[(name, output.yaml())]).map_err(|e| vec![e])
+            crate::render::write_atomically(&dir, &[(name, output.yaml())]).map_err(|e| vec![e])
         }
     }
 }
 
 fn render(r: args::Render) -> Result<(), Vec<Error>> {
-    let all = strata::render::environments(&r.root).map_err(|e| vec![e])?;
+    let all = crate::render::environments(&r.root).map_err(|e| vec![e])?;
     let all_names: Vec<String> = all.iter().map(|e| e.name.clone()).collect();
-    let envs = strata::render::select(all, &r.envs).map_err(|e| vec![e])?;
+    let envs = crate::render::select(all, &r.envs).map_err(|e| vec![e])?;
     if envs.is_empty() {
         return Err(vec![no_environments(&r.root)]);
     }
@@ -267,7 +267,7 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
                 .zip(&outputs)
                 .map(|(e, o)| (format!("{}.yaml", e.name), o.yaml()))
                 .collect();
-            strata::render::write_atomically(&dir, &files).map_err(|e| vec![e])?;
+            crate::render::write_atomically(&dir, &files).map_err(|e| vec![e])?;
             // Stale: a file no environment of the project (rendered now or not) writes.
             let keep: Vec<String> = all_names.iter().map(|n| format!("{n}.yaml")).collect();
             output::handle_stale(&output::stale(&dir, &keep), r.prune)?;
@@ -280,9 +280,9 @@ fn render(r: args::Render) -> Result<(), Vec<Error>> {
 
 fn schema(s: &args::SchemaCmd) -> Result<(), Vec<Error>> {
     let schema = match s.kind {
-        args::SchemaKind::Project => strata::schema::project(),
-        args::SchemaKind::Kustomization => strata::schema::kustomization(),
-        args::SchemaKind::Values => strata::schema::values(&s.dir).map_err(|e| vec![e])?,
+        args::SchemaKind::Project => crate::schema::project(),
+        args::SchemaKind::Kustomization => crate::schema::kustomization(),
+        args::SchemaKind::Values => crate::schema::values(&s.dir).map_err(|e| vec![e])?,
     };
     let mut text = serde_json::to_string_pretty(&schema)
         .map_err(|e| vec![Error::new(format!("cannot print the schema: {e}"))])?;
@@ -292,7 +292,7 @@ fn schema(s: &args::SchemaCmd) -> Result<(), Vec<Error>> {
 
 /// The error for a project without environments, naming where they were looked for.
 fn no_environments(root: &std::path::Path) -> Error {
-    let place = strata::project::Project::load(root)
+    let place = crate::project::Project::load(root)
         .map(|p| p.environments.shown())
         .unwrap_or_else(|_| "overlays/".to_string());
     Error::new(format!(

@@ -4,12 +4,12 @@
 
 use super::report::shown;
 use super::warnings::{quiet, thousands};
+use crate::Error;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use strata::Error;
 
 /// How long work runs before a progress bar appears.
 const PROGRESS_AFTER: Duration = Duration::from_secs(1);
@@ -55,20 +55,20 @@ pub fn with_progress<T>(
     out
 }
 
-/// `strata::render::render_all` with a progress bar: environments rendered / total and the
+/// `crate::render` with a progress bar: environments rendered / total and the
 /// remote bases fetched so far.
 pub fn render_all(
-    envs: &[strata::render::Environment],
-    options: &strata::BuildOptions,
-    loader: &strata::Loader,
-) -> Result<Vec<strata::Output>, Vec<Error>> {
+    envs: &[crate::render::Environment],
+    options: &crate::BuildOptions,
+    loader: &crate::Loader,
+) -> Result<Vec<crate::Output>, Vec<Error>> {
     let remotes = || match loader.fetches.entries().len() {
         0 => String::new(),
         1 => ", 1 remote base".to_string(),
         n => format!(", {n} remote bases"),
     };
     with_progress(envs.len(), "rendering environments", &remotes, |bar| {
-        strata::render::render_all_with(envs, options, loader, &|| bar.inc(1))
+        crate::render::render_all_with(envs, options, loader, &|| bar.inc(1))
     })
 }
 
@@ -135,7 +135,7 @@ pub fn handle_stale(files: &[PathBuf], prune: bool) -> Result<(), Vec<Error>> {
                 vec![Error::new(format!(
                     "cannot remove `{}`: {}",
                     shown(f),
-                    strata::fs::reason(&e)
+                    crate::fs::reason(&e)
                 ))]
             })?;
         }
@@ -168,7 +168,7 @@ pub fn handle_stale(files: &[PathBuf], prune: bool) -> Result<(), Vec<Error>> {
             "pass `--prune` to remove them",
         ),
     };
-    let mut w = strata::Warning::new(String::new(), message).with_help(help);
+    let mut w = crate::Warning::new(String::new(), message).with_help(help);
     w.kustomize = w.message.clone();
     super::warn(&[w]);
     Ok(())

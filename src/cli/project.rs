@@ -3,9 +3,9 @@
 //! file's settings fill in the flags the command line left out.
 
 use super::args::{Command, Common, ValuesArgs};
+use crate::Error;
+use crate::project::{FILE, Project};
 use std::path::{Path, PathBuf};
-use strata::Error;
-use strata::project::{FILE, Project};
 
 /// Find the project of a command that has one, and apply its settings.
 pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
@@ -64,12 +64,12 @@ pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
 /// resolved: a repository's `strata.yaml` cannot make strata read a file elsewhere. (A path
 /// that does not exist is left for the command to report.)
 fn inside(root: &Path, paths: &[PathBuf], key: &str) -> Result<Vec<PathBuf>, Error> {
-    let real_root = strata::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
+    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     paths
         .iter()
         .map(|p| {
             let path = root.join(p);
-            match strata::fs::real(&path)? {
+            match crate::fs::real(&path)? {
                 Some(real) if !real.starts_with(&real_root) => Err(Error::new(format!(
                     "`{}` in `{key}` of `strata.yaml` leads outside the project",
                     p.display()
@@ -96,10 +96,10 @@ fn prepend(values: &mut ValuesArgs, files: &[PathBuf]) {
 /// `--root .` (the default) where the working directory is no project: the nearest parent
 /// holding `strata.yaml`, if any.
 fn locate(root: &mut PathBuf) {
-    if root.as_os_str() != "." || strata::render::is_project(root) {
+    if root.as_os_str() != "." || crate::render::is_project(root) {
         return;
     }
-    if let Some(found) = strata::project::find(root)
+    if let Some(found) = crate::project::find(root)
         && found.join(FILE).is_file()
     {
         *root = found;

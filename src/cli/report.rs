@@ -4,11 +4,11 @@
 //! with control characters (ESC, NUL, OSC sequences, bidirectional overrides) shown as
 //! escapes, so a hostile file can neither flood the terminal nor drive it.
 
+use crate::Error;
 use miette::{LabeledSpan, MietteDiagnostic, MietteError, MietteSpanContents, Report, Severity};
 use miette::{SourceCode, SourceSpan, SpanContents};
 use std::io::Write;
 use std::path::Path;
-use strata::Error;
 
 /// Lines shown around the error line, and the widest line shown (in characters).
 const CONTEXT: usize = 3;
@@ -134,7 +134,7 @@ fn snippet_text(file: &Path) -> Option<String> {
     if !meta.is_file() || meta.len() > MAX_SNIPPET_FILE {
         return None;
     }
-    strata::fs::read_text(file).ok()
+    crate::fs::read_text(file).ok()
 }
 
 /// Print one error on stderr (a closed stderr is not an error of its own).

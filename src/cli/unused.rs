@@ -9,9 +9,9 @@
 //! `values.items()`) may read anything: then nothing is reported.
 
 use super::args::{Common, ValuesArgs};
+use crate::Warning;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use strata::Warning;
 
 /// Methods of a map: `values.get(...)` reads keys the scan cannot see.
 const METHODS: &[&str] = &["get", "items", "keys", "values"];
@@ -26,7 +26,7 @@ fn read_paths(files: &[PathBuf]) -> Option<BTreeSet<Vec<String>>> {
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        let Ok(text) = strata::fs::read_text(f) else {
+        let Ok(text) = crate::fs::read_text(f) else {
             continue;
         };
         if name == "values.schema.json" {
@@ -88,7 +88,7 @@ fn schema_paths(s: &serde_json::Value, at: &mut Vec<String>, out: &mut BTreeSet<
 /// The key paths a `--set` expression assigns (indices dropped).
 fn set_paths(expr: &str, flag: &str) -> Vec<Vec<String>> {
     let parts: Vec<String> = match flag {
-        "--set-json" => strata::resolve::set::split_json(expr),
+        "--set-json" => crate::resolve::set::split_json(expr),
         "--set-file" => vec![expr.to_string()],
         _ => expr.split(',').map(str::to_string).collect(),
     };
@@ -105,9 +105,9 @@ fn set_paths(expr: &str, flag: &str) -> Vec<Vec<String>> {
 }
 
 /// The leaf paths of a values file (lists are leaves).
-fn file_paths(v: &strata::yaml::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+fn file_paths(v: &crate::yaml::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match v {
-        strata::yaml::Value::Map(m) if !m.is_empty() => {
+        crate::yaml::Value::Map(m) if !m.is_empty() => {
             for (k, sub) in m {
                 at.push(k.clone());
                 file_paths(sub, at, out);
@@ -128,7 +128,7 @@ pub fn check(dirs: &[&Path], values: &ValuesArgs, common: &Common) -> Vec<Warnin
 pub fn check_with(
     dirs: &[&Path],
     values: &ValuesArgs,
-    plan: impl Fn(&Path) -> strata::Result<strata::deps::Deps>,
+    plan: impl Fn(&Path) -> crate::Result<crate::deps::Deps>,
 ) -> Vec<Warning> {
     let mut given: Vec<(String, Vec<String>)> = Vec::new();
     for (flag, exprs) in [
@@ -144,10 +144,10 @@ pub fn check_with(
         }
     }
     for f in &values.files {
-        let Ok(text) = strata::fs::read_text(f) else {
+        let Ok(text) = crate::fs::read_text(f) else {
             continue;
         };
-        let Ok(docs) = strata::yaml::parse_documents(&text) else {
+        let Ok(docs) = crate::yaml::parse_documents(&text) else {
             continue;
         };
         let mut paths = Vec::new();
@@ -202,7 +202,7 @@ pub fn check_with(
             .filter(|r| r.len() > k && r[..k] == path[..k])
             .map(|r| r[k].as_str())
             .collect();
-        let help = match strata::error::closest(&path[k], siblings.iter().copied()) {
+        let help = match crate::error::closest(&path[k], siblings.iter().copied()) {
             Some(near) => {
                 let mut p = path[..k].to_vec();
                 p.push(near.to_string());

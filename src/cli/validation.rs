@@ -9,11 +9,11 @@
 use super::args::{Common, Format, MissingArg, ValidateArgs, ValidateCmd};
 use super::formats::{self, Entry, Rendered, Report};
 use super::report::shown;
+use crate::Error;
+use crate::validate::{self, Doc, Missing, Source, ValidateOptions, Violation, locate};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use strata::Error;
-use strata::validate::{self, Doc, Missing, Source, ValidateOptions, Violation, locate};
 
 pub fn options(v: &ValidateArgs, warnings_as_errors: bool) -> Result<ValidateOptions, Vec<Error>> {
     let mut opts = ValidateOptions {
@@ -48,9 +48,9 @@ pub fn options(v: &ValidateArgs, warnings_as_errors: bool) -> Result<ValidateOpt
             vec![path.clone()]
         };
         for f in files {
-            let text = strata::load::read_text(&f).map_err(|e| vec![e])?;
-            let docs = strata::yaml::parse_documents(&text)
-                .map_err(|e| vec![strata::load::kustomization::yaml_error(&f, e)])?;
+            let text = crate::load::read_text(&f).map_err(|e| vec![e])?;
+            let docs = crate::yaml::parse_documents(&text)
+                .map_err(|e| vec![crate::load::kustomization::yaml_error(&f, e)])?;
             opts.crds.extend(docs.into_iter().map(|d| d.value));
         }
     }
@@ -125,7 +125,7 @@ fn write_report(path: &Path, text: &str) -> Result<(), Vec<Error>> {
 /// Validate finished builds (one group each, named by `labels`: environments when `render`)
 /// before they are printed.
 pub fn check_outputs(
-    outputs: &[strata::Output],
+    outputs: &[crate::Output],
     labels: &[String],
     render: bool,
     c: &Common,
@@ -136,7 +136,7 @@ pub fn check_outputs(
 /// `check_outputs`, with the findings on standard error as plain lines (`error: file:line:col:
 /// …` and `help:`) when `plain`: what the Argo CD plugin shows in the UI.
 pub fn check_outputs_as(
-    outputs: &[strata::Output],
+    outputs: &[crate::Output],
     labels: &[String],
     render: bool,
     c: &Common,
@@ -214,7 +214,7 @@ pub fn check_outputs_as(
 fn place_in_sources(
     violations: &mut [Violation],
     docs: &[Doc],
-    outputs: &[strata::Output],
+    outputs: &[crate::Output],
     first: &[usize],
 ) -> Vec<Option<String>> {
     let mut locator = locate::Locator::default();
@@ -307,7 +307,7 @@ fn read_inputs(files: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, String)>, Vec<
             vec![f.clone()]
         };
         for file in files {
-            let text = strata::load::read_text(&file).map_err(|e| vec![e])?;
+            let text = crate::load::read_text(&file).map_err(|e| vec![e])?;
             inputs.push((Some(file), text));
         }
     }
@@ -321,10 +321,10 @@ pub fn validate_cmd(v: &ValidateCmd) -> Result<(), Vec<Error>> {
     let mut parsed = Vec::new();
     let mut errors = Vec::new();
     for (file, text) in &inputs {
-        match strata::yaml::parse_documents(text) {
+        match crate::yaml::parse_documents(text) {
             Ok(docs) => parsed.push((file, text.as_str(), docs)),
             Err(e) => errors.push(match file {
-                Some(f) => strata::load::kustomization::yaml_error(f, e),
+                Some(f) => crate::load::kustomization::yaml_error(f, e),
                 None => Error::new(format!("<stdin>:{}:{}: {}", e.line, e.col, e.message)),
             }),
         }

@@ -5,9 +5,9 @@
 
 use super::args::{ValuesCmd, ValuesOutput};
 use super::report::shown;
+use crate::template::Values;
+use crate::{BuildOptions, Error, Loader};
 use std::path::{Path, PathBuf};
-use strata::template::Values;
-use strata::{BuildOptions, Error, Loader};
 
 fn templated(dir: &Path) -> bool {
     if dir.join("values.yaml").is_file() || dir.join("values.schema.json").is_file() {
@@ -21,42 +21,19 @@ fn templated(dir: &Path) -> bool {
 }
 
 fn real(p: &Path) -> PathBuf {
-    strata::fs::real(p)
+    crate::fs::real(p)
         .ok()
         .flatten()
         .unwrap_or_else(|| p.to_path_buf())
 }
 
-/// The layers of `dir`'s build and the values each sees, the top layer first.
-pub fn layers(
-    dir: &Path,
-    env: &str,
-    values: strata::resolve::ValuesOptions,
-) -> Result<Vec<(PathBuf, Values)>, Vec<Error>> {
-    let mut loader = Loader::default();
-    loader.plan_only = true;
-    let record = strata::resolve::ValuesRecord::default();
-    let options = BuildOptions {
-        values,
-        env: Some(env.to_string()),
-        record_values: Some(record.clone()),
-        ..BuildOptions::default()
-    };
-    strata::build(dir, &options, &loader).map_err(|e| vec![e])?;
-    let mut seen = record.lock().map(|r| r.clone()).unwrap_or_default();
-    let top = real(dir);
-    // Layers built in parallel noted themselves in any order: sort, the top first.
-    seen.sort_by(|a, b| (a.0 != top, &a.0).cmp(&(b.0 != top, &b.0)));
-    seen.dedup_by(|a, b| a.0 == b.0 && a.1.annotated() == b.1.annotated());
-    Ok(seen)
-}
-
 pub fn run(v: &ValuesCmd) -> Result<(), Vec<Error>> {
-    let all = strata::render::environments(&v.root).map_err(|e| vec![e])?;
-    let env = strata::render::select(all, std::slice::from_ref(&v.env))
+    let all = crate::render::environments(&v.root).map_err(|e| vec![e])?;
+    let env = crate::render::select(all, std::slice::from_ref(&v.env))
         .map_err(|e| vec![e])?
         .remove(0);
-    let mut found = layers(&env.dir, &v.env, super::values_options(&v.values))?;
+    let mut found =
+        crate::values(&env.dir, &v.env, &super::values_options(&v.values)).map_err(|e| vec![e])?;
     super::warn(&super::unused::check_with(&[&env.dir], &v.values, |dir| {
         let mut loader = Loader::default();
         loader.plan_only = true;
@@ -65,7 +42,7 @@ pub fn run(v: &ValuesCmd) -> Result<(), Vec<Error>> {
             env: Some(v.env.clone()),
             ..BuildOptions::default()
         };
-        strata::deps::deps(dir, &options, &loader, 1)
+        crate::deps::deps(dir, &options, &loader, 1)
     }));
     let top = real(&env.dir);
     match &v.layer {
@@ -106,7 +83,7 @@ pub fn run(v: &ValuesCmd) -> Result<(), Vec<Error>> {
         }
         ValuesOutput::Json => {
             let json = |values: &Values| {
-                strata::template::schema::to_json(&strata::yaml::Value::Map(values.tree.clone()))
+                crate::yaml::to_json(&crate::yaml::Value::Map(values.tree.clone()))
             };
             let doc = match (&v.layer, found.first()) {
                 (Some(_), Some((_, values))) => json(values),

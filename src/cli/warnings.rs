@@ -5,11 +5,11 @@
 //! `-q/--quiet` silences both forms.
 
 use super::report;
+use crate::{Error, Warning};
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use strata::{Error, Warning};
 
 /// Files named in a grouped warning before "and N more".
 const SHOWN_FILES: usize = 3;

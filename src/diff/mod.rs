@@ -21,7 +21,6 @@ use crate::resource::Resource;
 use crate::yaml::{Value, to_yaml_string};
 use rayon::prelude::*;
 
-pub use mask::{CHANGED, REMOVED, UNCHANGED};
 pub use unified::{Hunk, Line, Tag};
 
 /// How an object differs.
@@ -122,13 +121,13 @@ impl Default for DiffOptions {
 }
 
 /// The differences between the objects `old` and `new`.
-pub fn diff(old: &[Resource], new: &[Resource], options: &DiffOptions) -> Vec<Change> {
+pub fn resources(old: &[Resource], new: &[Resource], options: &DiffOptions) -> Vec<Change> {
     let old: Vec<&Value> = old.iter().map(|r| &r.doc).collect();
     let new: Vec<&Value> = new.iter().map(|r| &r.doc).collect();
     diff_values(&old, &new, options)
 }
 
-/// `diff` on documents.
+/// `resources` on documents.
 pub fn diff_values(old: &[&Value], new: &[&Value], options: &DiffOptions) -> Vec<Change> {
     let pairs = pair::pair(old, new, options.across_namespaces);
     // Each pair is printed (masked) and, when the texts differ, diffed: in parallel, in

@@ -105,6 +105,7 @@ pub struct Kustomization {
 
 impl Kustomization {
     /// Parse and check a kustomization file's text.
+    #[cfg(test)]
     pub fn parse(file: &Path, text: String) -> Result<Kustomization> {
         Kustomization::parse_in(file, text, &yaml::AliasBudget::default())
     }
@@ -548,12 +549,8 @@ pub fn yaml_help_named(
         .flatten()
 }
 
-/// For a key indented unlike its neighbours: which column it probably belongs in.
-pub fn indentation_hint(text: &str, line: usize) -> Option<String> {
-    indentation_hint_named(text, line, &|n| format!("line {n}"))
-}
-
-/// `indentation_hint` with the neighbour's line named by `name`.
+/// For a key indented unlike its neighbours: which column it probably belongs in, the
+/// neighbour's line named by `name`.
 pub fn indentation_hint_named(
     text: &str,
     line: usize,
@@ -678,7 +675,7 @@ mod tests {
     #[test]
     fn indentation_hints_name_the_column() {
         let text = "spec:\n  template:\n    metadata:\n      labels:\n        app: x\n     spec:\n      a: 1\n";
-        let hint = indentation_hint(text, 6).expect("hint");
+        let hint = indentation_hint_named(text, 6, &|n| format!("line {n}")).expect("hint");
         assert!(
             hint.starts_with(
                 "`spec:` is indented 5 spaces; to sit beside `metadata:` (line 3) it needs 4"

@@ -47,18 +47,18 @@ pub struct Loader {
     /// Keep parsed files for later builds in this process (`render` shares bases between
     /// environments); a single build reads each file once and needs no cache.
     pub cache_files: bool,
-    pub remote: remote::RemoteOptions,
+    pub(crate) remote: remote::RemoteOptions,
     /// The remote entries this process fetched.
-    pub fetches: remote::Fetches,
+    pub(crate) fetches: remote::Fetches,
     /// The compiled templates, one environment per layer.
-    pub templates: crate::template::render::Templates,
+    pub(crate) templates: crate::template::render::Templates,
     /// How far YAML aliases may expand, over every file this loader parses.
-    pub aliases: yaml::AliasBudget,
+    pub(crate) aliases: yaml::AliasBudget,
     /// Read what a build reads, build nothing (`strata deps`): resource files are noted,
     /// not parsed (templates are still rendered, for the files they include), and no
     /// transformer runs; layers that yield plugin configurations are still built. A build
     /// with this loader returns no objects.
-    pub plan_only: bool,
+    pub(crate) plan_only: bool,
     files: Mutex<HashMap<(PathBuf, u64), Docs>>,
     /// With `cache_files`: parsed files by the hash of their (rendered) text, so that two
     /// copies of a tree (a revision and the working tree, `strata diff --rev`) parse each
@@ -79,7 +79,7 @@ impl Loader {
     }
 
     /// The names of the files in `dir` (cached; empty when it cannot be read).
-    pub fn listing(&self, dir: &Path) -> Arc<Vec<String>> {
+    pub(crate) fn listing(&self, dir: &Path) -> Arc<Vec<String>> {
         if let Some(l) = lock(&self.listings).get(dir) {
             return l.clone();
         }
@@ -98,14 +98,14 @@ impl Loader {
     }
 
     /// Whether `dir` holds a file named `name` (from the cached listing).
-    pub fn has_file(&self, dir: &Path, name: &str) -> bool {
+    pub(crate) fn has_file(&self, dir: &Path, name: &str) -> bool {
         self.listing(dir)
             .binary_search_by(|n| n.as_str().cmp(name))
             .is_ok()
     }
 
     /// The kustomization file in `dir`, or an error saying none (or several) exist.
-    pub fn find_kustomization(&self, dir: &Path) -> Result<PathBuf> {
+    pub(crate) fn find_kustomization(&self, dir: &Path) -> Result<PathBuf> {
         let listing = self.listing(dir);
         let found: Vec<PathBuf> = kustomization::FILE_NAMES
             .iter()
@@ -139,7 +139,7 @@ impl Loader {
 
     /// Read and check the kustomization of `dir` (cached; a `kustomization.yaml.j2` is
     /// rendered with the layer's values first).
-    pub fn kustomization(&self, dir: &Path, ctx: &Arc<Ctx>) -> Result<Arc<Kustomization>> {
+    pub(crate) fn kustomization(&self, dir: &Path, ctx: &Arc<Ctx>) -> Result<Arc<Kustomization>> {
         let file = self.find_kustomization(dir)?;
         let key = (file.clone(), if is_template(&file) { ctx.key() } else { 0 });
         let cached = lock(&self.kustomizations).get(&key).cloned();
@@ -158,7 +158,7 @@ impl Loader {
     }
 
     /// A file's text, rendered first when it is a `.j2` template.
-    pub fn text(&self, file: &Path, ctx: &Ctx) -> Result<String> {
+    pub(crate) fn text(&self, file: &Path, ctx: &Ctx) -> Result<String> {
         let text = read_text(file)?;
         if !is_template(file) {
             return Ok(text);
@@ -175,7 +175,7 @@ impl Loader {
     }
 
     /// A layer's `values.schema.json`, compiled once per process.
-    pub fn schema(
+    pub(crate) fn schema(
         &self,
         file: &Path,
         display: &str,
@@ -190,7 +190,7 @@ impl Loader {
 
     /// Check the load restrictor for a file referenced from a kustomization in `root`. Both
     /// paths must be real (see `fs::real`): the comparison is of what is on disk.
-    pub fn check_restriction(&self, root: &Path, file: &Path) -> Result<()> {
+    pub(crate) fn check_restriction(&self, root: &Path, file: &Path) -> Result<()> {
         if self.restrictor == LoadRestrictor::None || normalize(file).starts_with(normalize(root)) {
             return Ok(());
         }
@@ -205,7 +205,7 @@ impl Loader {
     /// What `entry` (relative to the layer root `root`, a real path) names, resolved on
     /// disk: a file (checked by the load restrictor) or a directory; `None` when nothing is
     /// there. A FIFO, socket or device is an error.
-    pub fn find(&self, root: &Path, entry: &Path) -> Result<Option<fs::Found>> {
+    pub(crate) fn find(&self, root: &Path, entry: &Path) -> Result<Option<fs::Found>> {
         let found = fs::find(&root.join(entry))?;
         if let Some(fs::Found::File(real)) = &found {
             self.check_restriction(root, real)?;
@@ -215,7 +215,7 @@ impl Loader {
 
     /// The file `entry` names relative to the layer root `root`: resolved, restricted, and
     /// a regular file; `None` when nothing is there. A directory is an error.
-    pub fn file(&self, root: &Path, entry: &str) -> Result<Option<PathBuf>> {
+    pub(crate) fn file(&self, root: &Path, entry: &str) -> Result<Option<PathBuf>> {
         match self.find(root, Path::new(entry))? {
             None => Ok(None),
             Some(fs::Found::File(f)) => Ok(Some(f)),
@@ -230,7 +230,7 @@ impl Loader {
     }
 
     /// The non-empty documents of a YAML file, with their start lines (cached).
-    pub fn documents(&self, file: &Path, ctx: Option<&Ctx>) -> Result<Docs> {
+    pub(crate) fn documents(&self, file: &Path, ctx: Option<&Ctx>) -> Result<Docs> {
         let template = is_template(file);
         let key = (
             file.to_path_buf(),
@@ -301,7 +301,7 @@ impl Loader {
 
     /// In a plan (`plan_only`): read a resource file as a build would, without parsing it
     /// (a template is rendered, for the files it includes).
-    pub fn note_resources(&self, file: &Path, ctx: &Ctx) -> Result<()> {
+    pub(crate) fn note_resources(&self, file: &Path, ctx: &Ctx) -> Result<()> {
         if is_template(file) {
             self.text(file, ctx)?;
         } else {
@@ -311,7 +311,12 @@ impl Loader {
     }
 
     /// The resources of a file, `kind: List` flattened.
-    pub fn resources(&self, file: &Path, display_path: &str, ctx: &Ctx) -> Result<Vec<Resource>> {
+    pub(crate) fn resources(
+        &self,
+        file: &Path,
+        display_path: &str,
+        ctx: &Ctx,
+    ) -> Result<Vec<Resource>> {
         // The documents are copied even when nothing else holds the parsed file: the copy
         // is compact, while the parsed tree is interleaved with the parser's scratch
         // allocations. Taking the parsed tree instead raised the peak memory of a

@@ -396,6 +396,7 @@ pub struct Position(Pos);
 
 impl Position {
     /// The root of a resource of this kind.
+    #[cfg(test)]
     pub fn root(gvk: &Gvk) -> Position {
         Position::root_with(gvk, None)
     }

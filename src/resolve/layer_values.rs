@@ -112,13 +112,6 @@ impl Builder<'_> {
         .filter(|(s, _)| super::set::has_index(s) == indexed)
         .collect()
     }
-
-    /// The values of the environment's top layer (for `strata values`).
-    pub fn top_values(mut self) -> Result<Values> {
-        let top = self.top.clone();
-        let v = self.layer_values(&top)?;
-        Ok(Arc::unwrap_or_clone(v.seen))
-    }
 }
 
 /// A layer's values: merged with the layers above it, and as its templates see them.

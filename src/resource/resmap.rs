@@ -30,14 +30,6 @@ impl ResMap {
         ResMap::default()
     }
 
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
-    }
-
     /// Append resources, failing on the first id that is already present.
     pub fn append_all(&mut self, more: Vec<Resource>) -> Result<()> {
         let mut index: HashMap<Key, usize> = self

@@ -222,7 +222,7 @@ fn fromjson(s: &str) -> Result<J> {
 /// JSON as Go's `json.Marshal` writes it (Helm's `toJson`): compact, map keys sorted,
 /// `<`, `>`, `&`, U+2028 and U+2029 escaped.
 fn to_go_json(v: &J) -> Result<String> {
-    let json = super::schema::to_json(&from_template(v));
+    let json = crate::yaml::to_json(&from_template(v));
     let text = serde_json::to_string(&sorted(json))
         .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("toJson: {e}")))?;
     let mut out = String::with_capacity(text.len());

@@ -10,7 +10,7 @@
 //! Errors come back with the template file, line, the expression and, for an undefined
 //! value, the closest key that does exist.
 
-use super::{Ctx, Values, hints};
+use super::{Ctx, hints};
 use crate::error::{Error, Location, Result};
 use crate::yaml::{Map, Value};
 use minijinja::value::{Value as J, ValueKind};
@@ -206,8 +206,8 @@ pub(super) fn text_of(v: &J) -> String {
 
 /// Render a template given as text, with no files to include (for fuzzing): the same
 /// environment, filters and budgets as a layer's templates.
-#[doc(hidden)]
-pub fn render_str(source: &str, values: &Values, limits: TemplateLimits) -> Result<String> {
+#[cfg(any(test, feature = "fuzzing"))]
+pub fn render_str(source: &str, values: &super::Values, limits: TemplateLimits) -> Result<String> {
     let env = new_environment(Path::new("/nonexistent"), true, limits);
     let ctx = Ctx::new(Arc::new(values.clone()), "fuzz", Path::new("/nonexistent"));
     let fake = Path::new("fuzz.yaml.j2");

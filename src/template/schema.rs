@@ -16,23 +16,6 @@ pub struct Schema {
     validator: jsonschema::Validator,
 }
 
-pub fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Int(i) => serde_json::Value::from(*i),
-        Value::UInt(u) => serde_json::Value::from(*u),
-        Value::Float(f) => serde_json::Number::from_f64(*f)
-            .map(serde_json::Value::Number)
-            .unwrap_or(serde_json::Value::Null),
-        Value::Str(s) => serde_json::Value::String(s.clone()),
-        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        Value::Map(m) => {
-            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
-        }
-    }
-}
-
 impl Schema {
     pub fn load(file: &Path, display: &str) -> Result<Arc<Schema>> {
         let text = crate::fs::read_text(file)?;
@@ -59,7 +42,7 @@ impl Schema {
 
     /// Every violation of this schema by `values`.
     pub fn check(&self, values: &Values) -> Vec<Error> {
-        let instance = to_json(&Value::Map(values.tree.clone()));
+        let instance = crate::yaml::to_json(&Value::Map(values.tree.clone()));
         self.validator
             .iter_errors(&instance)
             .map(|e| {

@@ -69,7 +69,7 @@ impl Values {
     }
 
     /// Values from a map, all attributed to `src`.
-    pub fn from_map(tree: Map, src: Source) -> Values {
+    pub(crate) fn from_map(tree: Map, src: Source) -> Values {
         let src = Arc::new(src);
         let shadow = match shadow_of(&Value::Map(tree.clone()), &src, &mut Vec::new()) {
             Shadow::Map(m) => m,
@@ -79,12 +79,14 @@ impl Values {
     }
 
     /// Parse a values file (`display` is how messages name it).
-    pub fn from_file(display: &str, text: String) -> Result<Values> {
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn from_file(display: &str, text: String) -> Result<Values> {
         Values::from_path(None, display, text)
     }
 
     /// Parse a values file read from `file`.
-    pub fn from_path(
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn from_path(
         file: Option<&std::path::Path>,
         display: &str,
         text: String,
@@ -93,7 +95,7 @@ impl Values {
     }
 
     /// Parse a values file read from `file`, drawing on a build's alias budget.
-    pub fn from_path_in(
+    pub(crate) fn from_path_in(
         file: Option<&std::path::Path>,
         display: &str,
         text: String,
@@ -125,7 +127,7 @@ impl Values {
     }
 
     /// `over` laid on `self`: maps merge, everything else from `over` wins, `null` deletes.
-    pub fn overlay(&self, over: &Values) -> Values {
+    pub(crate) fn overlay(&self, over: &Values) -> Values {
         let mut tree = self.tree.clone();
         let mut shadow = self.shadow.clone();
         merge_into(&mut tree, &mut shadow, &over.tree, &over.shadow);
@@ -134,7 +136,7 @@ impl Values {
 
     /// Apply a `--set` (typed) or `--set-string` assignment: `a.b.c=value`, `\.` escapes a
     /// dot, commas separate several assignments, `{x,y}` is a list.
-    pub fn set(&self, expr: &str, as_string: bool) -> Result<Values> {
+    pub(crate) fn set(&self, expr: &str, as_string: bool) -> Result<Values> {
         let mut out = self.clone();
         for assignment in split_unescaped(expr, ',') {
             let Some((path, raw)) = split_once_unescaped(&assignment, '=') else {
@@ -174,7 +176,7 @@ impl Values {
     }
 
     /// `file:line` (or `--set …`) for the value at `path`, or its nearest parent.
-    pub fn origin(&self, path: &[String]) -> Option<String> {
+    pub(crate) fn origin(&self, path: &[String]) -> Option<String> {
         let mut cur = &self.shadow;
         let mut found: Option<&Shadow> = None;
         for k in path {
@@ -195,7 +197,7 @@ impl Values {
 
     /// The values without explicit nulls (a null deletes in the layers below; templates and
     /// schemas of this layer see the key as absent).
-    pub fn without_nulls(&self) -> Values {
+    pub(crate) fn without_nulls(&self) -> Values {
         fn strip(tree: &mut Map, shadow: &mut IndexMap<String, Shadow>) {
             tree.retain(|_, v| !v.is_null());
             shadow.retain(|k, _| tree.contains_key(k));
@@ -211,7 +213,7 @@ impl Values {
     }
 
     /// The file position of the value at `path`, when it came from a file.
-    pub fn location(&self, path: &[String]) -> Option<crate::error::Location> {
+    pub(crate) fn location(&self, path: &[String]) -> Option<crate::error::Location> {
         let mut cur = &self.shadow;
         for k in path {
             match cur.get(k)? {

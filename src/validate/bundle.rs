@@ -37,7 +37,6 @@ pub fn newest() -> &'static str {
 
 /// One Kubernetes version's schemas.
 pub struct Bundle {
-    pub version: String,
     index: HashMap<String, String>,
     defs: serde_json::Value,
     compiled: Mutex<HashMap<(String, bool), Arc<jsonschema::Validator>>>,
@@ -86,7 +85,6 @@ pub fn bundle(version: &str) -> Result<Arc<Bundle>> {
         .map(serde_json::Value::take)
         .unwrap_or_default();
     let b = Arc::new(Bundle {
-        version: version.to_string(),
         index,
         defs,
         compiled: Mutex::new(HashMap::new()),
@@ -148,6 +146,7 @@ impl Bundle {
     }
 
     /// Every definition by name (`io.k8s.api.apps.v1.Deployment`), documentation stripped.
+    #[cfg(test)]
     pub fn definitions(&self) -> &serde_json::Value {
         &self.defs
     }
@@ -209,5 +208,114 @@ impl Bundle {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, v.clone());
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The Python of the environment kubernetes-validate is installed in (beside the
+    /// `kubernetes-validate` script `STRATA_KUBERNETES_VALIDATE` names, which `.ci/run`
+    /// sets).
+    fn venv_python() -> Option<std::path::PathBuf> {
+        let bin = std::path::PathBuf::from(std::env::var_os("STRATA_KUBERNETES_VALIDATE")?);
+        let dir = bin.parent()?;
+        ["python3", "python"]
+            .iter()
+            .map(|p| dir.join(p))
+            .find(|p| p.exists())
+    }
+
+    fn require(what: &str) {
+        assert!(
+            std::env::var_os("STRATA_REQUIRE_CORPORA").is_none(),
+            "{what} is required"
+        );
+        eprintln!("skipped: {what}");
+    }
+
+    /// The property names of every schema node of a definition, by its path.
+    fn property_names(
+        node: &serde_json::Value,
+        path: &str,
+        out: &mut BTreeMap<String, BTreeSet<String>>,
+    ) {
+        let Some(m) = node.as_object() else { return };
+        for (k, v) in m {
+            match (k.as_str(), v) {
+                (
+                    "properties" | "patternProperties" | "$defs" | "definitions",
+                    serde_json::Value::Object(named),
+                ) => {
+                    if k == "properties" {
+                        out.insert(path.to_string(), named.keys().cloned().collect());
+                    }
+                    for (name, s) in named {
+                        property_names(s, &format!("{path}/{k}/{name}"), out);
+                    }
+                }
+                ("items" | "additionalProperties" | "not", _) => {
+                    property_names(v, &format!("{path}/{k}"), out)
+                }
+                ("allOf" | "anyOf" | "oneOf", serde_json::Value::Array(items)) => {
+                    for (i, s) in items.iter().enumerate() {
+                        property_names(s, &format!("{path}/{k}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn bundles_keep_every_property_of_their_source() {
+        let Some(python) = venv_python() else {
+            return require(
+                "kubernetes-validate (STRATA_KUBERNETES_VALIDATE; .ci/run installs it)",
+            );
+        };
+        let out = std::process::Command::new(&python)
+            .args([
+                "-c",
+                "import kubernetes_validate, os; print(os.path.dirname(kubernetes_validate.__file__))",
+            ])
+            .output()
+            .expect("python runs");
+        assert!(out.status.success(), "kubernetes_validate imports");
+        let package = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let (mut definitions, mut with_properties) = (0, 0);
+        for version in versions() {
+            let source: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(format!(
+                    "{package}/kubernetes-json-schema/v{version}.0-local/_definitions.json"
+                ))
+                .expect("the package's definitions"),
+            )
+            .expect("JSON");
+            let bundle = bundle(version).expect("bundle");
+            let ours = bundle.definitions();
+            let theirs = source["$defs"].as_object().expect("$defs");
+            assert_eq!(
+                ours.as_object().map(|o| o.len()),
+                Some(theirs.len()),
+                "{version}: the bundle has other definitions"
+            );
+            for (name, def) in theirs {
+                let (mut want, mut got) = (BTreeMap::new(), BTreeMap::new());
+                property_names(def, "", &mut want);
+                property_names(&ours[name.as_str()], "", &mut got);
+                assert_eq!(
+                    got, want,
+                    "{version}: {name} has other properties than its source"
+                );
+                definitions += 1;
+                with_properties += usize::from(!want.is_empty());
+            }
+        }
+        eprintln!(
+            "{definitions} definitions ({with_properties} with properties) keep every property"
+        );
     }
 }

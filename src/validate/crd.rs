@@ -8,8 +8,8 @@
 //! The object's `apiVersion`, `kind` and `metadata` are always allowed.
 
 use super::bundle::strictify;
-use crate::template::schema::to_json;
 use crate::yaml::Value;
+use crate::yaml::to_json;
 use serde_json::{Map as JMap, Value as J, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -56,10 +56,6 @@ impl Crds {
             self.schemas
                 .insert(format!("{group}/{name}/{kind}"), convert(&to_json(schema)));
         }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.schemas.is_empty()
     }
 
     /// A validator for `apiVersion`/`kind`, if a CRD defines it (compiled once per kind

@@ -254,14 +254,16 @@ fn minor(version: &str) -> u32 {
 /// references), located in the documents' sources when they have one.
 ///
 /// ```
-/// use strata::validate::{Doc, Severity, ValidateOptions, validate};
+/// use strata::{Doc, Severity, Source, ValidateOptions, validate};
 /// let text = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: http\n";
-/// let docs = strata::yaml::parse_documents(text).unwrap();
-/// let doc = Doc { value: &docs[0].value, file: None, line: 1, source: None, group: 0 };
+/// let docs = strata::parse_documents(text, "svc.yaml".as_ref()).unwrap();
+/// let source = Some(Source::of(text, &docs, 0));
+/// let doc = Doc { value: &docs[0].value, file: None, line: 1, source, group: 0 };
 /// let found = validate(&[doc], &ValidateOptions::default()).unwrap();
 /// assert_eq!(found.len(), 1);
 /// assert_eq!(found[0].severity, Severity::Error);
 /// assert!(found[0].message.contains("expected integer"), "{}", found[0].message);
+/// assert_eq!((found[0].line, found[0].path.as_str()), (7, "spec.ports.0.port"));
 /// ```
 pub fn validate(docs: &[Doc], opts: &ValidateOptions) -> Result<Vec<Violation>> {
     validate_docs(docs, opts).map(|o| o.violations)

@@ -6,7 +6,7 @@
 //! the document's; `locate.rs` moves it to the field.
 
 use super::{Doc, Missing, Severity, ValidateOptions, Violation, apis, bundle, crd};
-use crate::template::schema::to_json;
+use crate::yaml::to_json;
 use jsonschema::error::ValidationErrorKind;
 
 /// The violations of document `i`, and whether it went unchecked (no schema, or skipped).

@@ -14,6 +14,7 @@ pub type Typed = (Vec<PathSeg>, Value, String);
 
 /// Turn the annotations of `doc` into strings; returns each one whose typed value was not
 /// already that string.
+#[cfg(test)]
 pub fn settle(doc: &mut Document) -> Vec<Typed> {
     settle_as(doc, false)
 }

@@ -17,10 +17,12 @@ mod scalar;
 pub use locate::locate;
 pub use parse::{
     AliasBudget, Document, Look, PathSeg, StringStyle, Texts, YamlError, parse_documents,
-    parse_documents_in, parse_documents_lenient, parse_kustomization_in, parse_objects_in,
-    parse_patch_written_in, parse_string_styles_in, parse_yaml11_in,
+    parse_documents_in, parse_kustomization_in, parse_objects_in, parse_patch_written_in,
+    parse_string_styles_in, parse_yaml11_in,
 };
-pub use print::{json_round_trip, prints_plain, to_yaml_string};
+#[cfg(any(test, feature = "fuzzing"))]
+pub use print::json_round_trip;
+pub use print::{prints_plain, to_yaml_string};
 pub use scalar::{is_yaml11_only_bool, plain_is_string, plain_scalar, refolded};
 
 /// `raw` read as a YAML scalar (`3` a number, `"x"` the string x, `true` a boolean), or the
@@ -59,6 +61,24 @@ pub fn from_json(j: &serde_json::Value) -> Value {
         serde_json::Value::Array(a) => Value::Seq(a.iter().map(from_json).collect()),
         serde_json::Value::Object(o) => {
             Value::Map(o.iter().map(|(k, v)| (k.clone(), from_json(v))).collect())
+        }
+    }
+}
+
+/// A YAML value as JSON (a float JSON cannot hold, NaN or infinite, becomes null).
+pub fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Int(i) => serde_json::Value::from(*i),
+        Value::UInt(u) => serde_json::Value::from(*u),
+        Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        Value::Str(s) => serde_json::Value::String(s.clone()),
+        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
+        Value::Map(m) => {
+            serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
         }
     }
 }
@@ -142,6 +162,16 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value as JSON (a float JSON cannot hold, NaN or infinite, becomes null).
+    ///
+    /// ```
+    /// let docs = strata::parse_documents("a: [1, x]\n", "in.yaml".as_ref()).unwrap();
+    /// assert_eq!(docs[0].value.to_json(), serde_json::json!({"a": [1, "x"]}));
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        to_json(self)
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),

@@ -25,20 +25,20 @@ pub struct Document {
     /// Where a map field's value is *empty* (`key:` with nothing after it), which reads
     /// as null like `key: null` but is not the same to Kustomize: a strategic merge patch
     /// removes empty fields from the documents it touches and keeps explicit nulls.
-    pub empty_nulls: Vec<Vec<PathSeg>>,
+    pub(crate) empty_nulls: Vec<Vec<PathSeg>>,
     /// The written text of each scalar under `metadata.annotations` (objects only): Kustomize
     /// keeps an annotation as that text (`2001-12-14`, `1.50`, `0x1F`), not as what it reads
     /// as. Paths are from the document root (through `items.<i>` in a List).
-    pub annotation_texts: Vec<(Vec<PathSeg>, String)>,
+    pub(crate) annotation_texts: Vec<(Vec<PathSeg>, String)>,
     /// Folded scalars (`>`) whose value go-yaml keeps raw but prints re-folded: the tree
     /// holds the printed form, this the raw one, which Kustomize's generator merge and
     /// replacements read (paths of map fields only).
-    pub folded_raw: Vec<(Vec<PathSeg>, String)>,
+    pub(crate) folded_raw: Vec<(Vec<PathSeg>, String)>,
     /// Scalars by path, recorded only by `parse_patch_written_in` and
     /// `parse_string_styles_in`: `t` and the written text of a typed plain scalar (`0x1F`,
     /// `1.10`, `~`), `q` or `p` and the value of a string written quoted (or as a block) or
     /// plain.
-    pub scalars: Vec<(Vec<PathSeg>, String)>,
+    pub(crate) scalars: Vec<(Vec<PathSeg>, String)>,
 }
 
 /// One step of a path into a document.
@@ -147,12 +147,6 @@ pub(super) const MAX_DEPTH: usize = 10_000;
 /// Parses every document of `text` (with a budget of its own for aliases).
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, YamlError> {
     parse_with(text, false, &AliasBudget::default())
-}
-
-/// Like `parse_documents`, but a repeated map key replaces the earlier value instead of
-/// being an error (kustomization files are decoded that way).
-pub fn parse_documents_lenient(text: &str) -> Result<Vec<Document>, YamlError> {
-    parse_with(text, true, &AliasBudget::default())
 }
 
 /// Parses every document of `text`, drawing alias expansions from a shared budget;

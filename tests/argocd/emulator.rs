@@ -74,12 +74,11 @@ fn cmd(v: Option<&J>) -> Cmd {
 
 /// A YAML document as JSON (through strata's reader).
 pub fn yaml_to_json(text: &str) -> Result<J, String> {
-    let docs = strata::yaml::parse_documents(text)
-        .map_err(|e| format!("{}:{}: {}", e.line, e.col, e.message))?;
+    let docs = strata::parse_documents(text, Path::new("<input>")).map_err(|e| e.to_string())?;
     Ok(docs
         .into_iter()
         .next()
-        .map(|d| strata::template::schema::to_json(&d.value))
+        .map(|d| d.value.to_json())
         .unwrap_or(J::Null))
 }
 
@@ -486,7 +485,7 @@ fn uuid() -> String {
 }
 
 fn inbound(candidate: &Path, base: &Path) -> bool {
-    let c = strata::load::normalize(candidate);
+    let c = normalize(candidate);
     c.starts_with(base) && c != base
 }
 
@@ -528,7 +527,7 @@ fn copy_repo(src: &Path, dst: &Path, preserve: bool) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
         } else if ft.is_symlink() {
             let link = std::fs::read_link(&p).expect("readlink");
-            let link_target = strata::load::normalize(&target.parent().expect("parent").join(link));
+            let link_target = normalize(&target.parent().expect("parent").join(link));
             let real = std::fs::canonicalize(&link_target).unwrap_or(link_target.clone());
             if !inbound(&real, dst) {
                 return Err(format!(
@@ -769,7 +768,7 @@ impl Server {
         let result = (|| -> Result<(), String> {
             copy_repo(repo, &workdir, plugin.preserve_file_mode)
                 .map_err(|e| format!("error receiving stream: {e}"))?;
-            let app_path = strata::load::normalize(&workdir.join(&app.path));
+            let app_path = normalize(&workdir.join(&app.path));
             if !app_path.starts_with(&workdir) {
                 return Err("illegal appPath: out of workDir bound".into());
             }
@@ -854,4 +853,22 @@ impl Server {
             Ok(dynamic.into_iter().chain(statics.iter().cloned()).collect())
         })
     }
+}
+
+/// Lexically clean a path: drop `.`, fold `..` (without touching the disk), as Go's
+/// `filepath.Clean` does for Argo CD.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }

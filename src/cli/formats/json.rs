@@ -2,7 +2,7 @@
 //! printed, with more fields), then `{"summary": …}` with `--summary`.
 
 use super::Report;
-use strata::validate::Severity;
+use crate::validate::Severity;
 
 pub fn lines(report: &Report) -> String {
     let mut out = String::new();

@@ -3,7 +3,7 @@
 //! checked it; warnings go to the case's `system-err`.
 
 use super::Report;
-use strata::validate::Severity;
+use crate::validate::Severity;
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -23,14 +23,13 @@ fn escape(s: &str) -> String {
 
 pub fn xml(report: &Report) -> String {
     // Findings per resource, in order.
-    let mut per_doc: Vec<Vec<&strata::validate::Violation>> =
-        vec![Vec::new(); report.entries.len()];
+    let mut per_doc: Vec<Vec<&crate::validate::Violation>> = vec![Vec::new(); report.entries.len()];
     for v in report.violations {
         if let Some(list) = per_doc.get_mut(v.doc) {
             list.push(v);
         }
     }
-    let describe = |v: &strata::validate::Violation| {
+    let describe = |v: &crate::validate::Violation| {
         let (file, line, col, rendered) = report.place(v);
         let also = rendered
             .map(|(l, c)| format!(" (rendered output line {l}, column {c})"))

@@ -15,9 +15,9 @@ mod summary;
 pub mod text;
 
 use super::args::Format;
+use crate::validate::{Severity, Violation};
 use std::path::Path;
 use std::rc::Rc;
-use strata::validate::{Severity, Violation};
 
 pub use summary::Summary;
 

@@ -4,7 +4,7 @@
 //! located at its resource and says where in the output it is).
 
 use super::Report;
-use strata::validate::{RULES, Severity};
+use crate::validate::{RULES, Severity};
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";

@@ -4,8 +4,8 @@
 //! `--skip-kinds`, or without a schema), valid otherwise (warnings allowed).
 
 use super::Report;
+use crate::validate::Severity;
 use std::collections::BTreeMap;
-use strata::validate::Severity;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {

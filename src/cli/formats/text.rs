@@ -3,10 +3,10 @@
 //! `warning:` lines without snippets, for `--report FILE`.
 
 use super::Report;
+use crate::Error;
 use crate::cli::report;
-use strata::Error;
-use strata::error::Location;
-use strata::validate::{Severity, Violation};
+use crate::error::Location;
+use crate::validate::{Severity, Violation};
 
 /// Help, plus where a field only in the rendered output came from.
 fn help(report: &Report, v: &Violation) -> Option<String> {

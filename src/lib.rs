@@ -82,7 +82,7 @@ pub fn run() -> std::process::ExitCode {
 /// assert_eq!(e.location.map(|l| l.line), Some(2));
 /// ```
 pub fn parse_documents(text: &str, file: &Path) -> Result<Vec<Document>> {
-    yaml::parse_documents(text).map_err(|e| load::kustomization::yaml_error_in(file, text, e))
+    yaml::parse_documents(text).map_err(|e| yaml::errors::yaml_error_in(file, text, e))
 }
 
 /// The differences between two builds, object by object (paired by kind, namespace and

@@ -150,8 +150,8 @@ impl Project {
                 offset,
             }
         };
-        let docs = yaml::parse_documents(text)
-            .map_err(|e| crate::load::kustomization::yaml_error(file, e))?;
+        let docs =
+            yaml::parse_documents(text).map_err(|e| crate::yaml::errors::yaml_error(file, e))?;
         let mut project = Project {
             file: Some(file.to_path_buf()),
             ..Project::default()

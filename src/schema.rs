@@ -121,7 +121,7 @@ pub fn values(dir: &Path) -> Result<Json> {
     }
     let text = crate::fs::read_text(&file)?;
     let docs = crate::yaml::parse_documents(&text)
-        .map_err(|e| crate::load::kustomization::yaml_error(&file, e))?;
+        .map_err(|e| crate::yaml::errors::yaml_error(&file, e))?;
     let value = docs
         .into_iter()
         .next()

@@ -1,6 +1,7 @@
 //! The command line as a user meets it: warnings, output files, completions, the project
-//! file, `init`, `values`. Snapshots live in `tests/cli/<name>.txt`
-//! (`STRATA_BLESS=1 cargo test --test cli` rewrites them).
+//! file, `init`, `values`. Snapshots are insta's, in `tests/cli/<name>.snap`
+//! (`INSTA_UPDATE=always cargo test --test cli` rewrites them, `cargo insta review` shows
+//! what changed).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,19 +32,13 @@ fn skip(what: &str) {
     eprintln!("skipped: {what}");
 }
 
+/// Compare `actual` with the insta snapshot `tests/cli/<name>.snap`.
 fn snapshot(name: &str, actual: &str) {
-    let path = root().join("tests/cli").join(format!("{name}.txt"));
-    if std::env::var_os("STRATA_BLESS").is_some() {
-        fs::write(&path, actual).expect("write snapshot");
-        return;
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_default();
-    assert_eq!(
-        expected,
-        actual,
-        "{name}: output differs from {} (STRATA_BLESS=1 rewrites it)",
-        path.display()
-    );
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("tests/cli"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, actual));
 }
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {

@@ -3,7 +3,9 @@
 //! - `tests/fixtures/<case>/input` builds to `expected.yaml` (outputs taken from
 //!   `kubectl kustomize`); an `args` file adds flags.
 //! - `tests/errors/<case>/input` fails with exit 1, nothing on stdout, and the stderr
-//!   snapshot `expected.txt` (`STRATA_BLESS=1 cargo test` rewrites the snapshots).
+//!   snapshot `stderr.snap` (insta: `INSTA_UPDATE=always cargo test --test strata` rewrites
+//!   the snapshots, `cargo insta review` shows them). A case runs `build` with the flags of
+//!   its `args` file on `input`, or the command line its `command` file holds.
 //! - The book's overlays and the Kustomize conformance corpus under `../shared` (skipped
 //!   with a message when absent); a case listed in `tests/conformance/passing.txt` must
 //!   keep passing.
@@ -113,12 +115,9 @@ fn fixtures_build_as_kubectl_does() {
 
 #[test]
 fn errors_match_snapshots() {
-    let bless = std::env::var_os("STRATA_BLESS").is_some();
     let mut failures = Vec::new();
     for case in cases(&root().join("tests/errors")) {
-        let mut args = vec!["build".to_string()];
-        args.extend(args_of(&case));
-        args.push("input".to_string());
+        let args = error_command(&case);
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = strata(&case, &refs);
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
@@ -134,16 +133,33 @@ fn errors_match_snapshots() {
             continue;
         }
         assert!(!stderr.contains("panicked"), "{name} panicked");
-        let snap = case.join("expected.txt");
-        if bless {
-            fs::write(&snap, &stderr).expect("write snapshot");
-        } else if fs::read_to_string(&snap).unwrap_or_default() != stderr {
-            failures.push(format!(
-                "{name}: stderr differs from expected.txt:\n{stderr}"
-            ));
+        // Every case is compared (and, with `INSTA_UPDATE`, written) before any failure is
+        // reported.
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(&case);
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.set_description(args.join(" "));
+        let compared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!("stderr", stderr));
+        }));
+        if compared.is_err() {
+            failures.push(format!("{name}: stderr differs from its snapshot"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The command line of an error case: its `command` file (`values --root input dev`), or
+/// `build`, the flags of its `args` file and `input`.
+fn error_command(case: &Path) -> Vec<String> {
+    if let Ok(command) = fs::read_to_string(case.join("command")) {
+        return command.split_whitespace().map(str::to_string).collect();
+    }
+    let mut args = vec!["build".to_string()];
+    args.extend(args_of(case));
+    args.push("input".to_string());
+    args
 }
 
 #[test]

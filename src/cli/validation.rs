@@ -50,7 +50,7 @@ pub fn options(v: &ValidateArgs, warnings_as_errors: bool) -> Result<ValidateOpt
         for f in files {
             let text = crate::load::read_text(&f).map_err(|e| vec![e])?;
             let docs = crate::yaml::parse_documents(&text)
-                .map_err(|e| vec![crate::load::kustomization::yaml_error(&f, e)])?;
+                .map_err(|e| vec![crate::yaml::errors::yaml_error(&f, e)])?;
             opts.crds.extend(docs.into_iter().map(|d| d.value));
         }
     }
@@ -324,7 +324,7 @@ pub fn validate_cmd(v: &ValidateCmd) -> Result<(), Vec<Error>> {
         match crate::yaml::parse_documents(text) {
             Ok(docs) => parsed.push((file, text.as_str(), docs)),
             Err(e) => errors.push(match file {
-                Some(f) => crate::load::kustomization::yaml_error(f, e),
+                Some(f) => crate::yaml::errors::yaml_error(f, e),
                 None => Error::new(format!("<stdin>:{}:{}: {}", e.line, e.col, e.message)),
             }),
         }

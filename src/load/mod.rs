@@ -266,7 +266,7 @@ impl Loader {
             if template {
                 rendered_yaml_error(file, &text, &e)
             } else {
-                kustomization::yaml_error_in(file, &text, e)
+                yaml::errors::yaml_error_in(file, &text, e)
             }
         })?;
         let mut kept = Vec::with_capacity(docs.len());
@@ -489,7 +489,7 @@ fn push_flattened(
 /// text (a tab, an unquoted value, the column a key belongs in).
 pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: &yaml::YamlError) -> Error {
     let source = std::fs::read_to_string(file).unwrap_or_default();
-    let tab = kustomization::tab_line(&e.message, rendered, e.line);
+    let tab = yaml::errors::tab_line(&e.message, rendered, e.line);
     let bad = tab.unwrap_or(e.line);
     let line = rendered
         .lines()
@@ -517,7 +517,7 @@ pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: &yaml::YamlErr
     } else if unquoted {
         "the value looks unquoted: render it with `| quote` or `| tojson`".to_string()
     } else {
-        kustomization::yaml_help_named(&e.message, rendered, bad, &name).unwrap_or_else(|| {
+        yaml::errors::yaml_help_named(&e.message, rendered, bad, &name).unwrap_or_else(|| {
             "check the rendered indentation; `| nindent(n)` places a block at the right depth"
                 .to_string()
         })

@@ -101,19 +101,35 @@ impl Values {
         text: String,
         aliases: &yaml::AliasBudget,
     ) -> Result<Values> {
-        let docs = yaml::parse_documents_in(&text, false, aliases).map_err(|e| {
-            Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message)).with_help(
+        let docs = yaml::parse_documents_in(&text, false, aliases).map_err(|e| match file {
+            Some(file) => yaml::errors::yaml_error_in(file, &text, e),
+            None => Error::new(format!("{display}:{}:{}: {}", e.line, e.col, e.message)).with_help(
                 e.help
                     .clone()
                     .unwrap_or_else(|| "values files are YAML maps of settings".to_string()),
-            )
+            ),
         })?;
-        let tree = match docs.into_iter().map(|d| d.value).find(|v| !v.is_null()) {
+        let tree = match docs.into_iter().find(|d| !d.value.is_null()) {
             None => Map::default(),
-            Some(Value::Map(m)) => m,
-            Some(_) => {
-                return Err(Error::new(format!("{display}: values must be a map"))
-                    .with_help("write `key: value` settings at the top level"));
+            Some(yaml::Document {
+                value: Value::Map(m),
+                ..
+            }) => m,
+            Some(d) => {
+                let e = Error::new(format!(
+                    "values must be a map, found {}",
+                    yaml::describe(&d.value)
+                ))
+                .with_help("write `key: value` settings at the top level");
+                return Err(match file {
+                    Some(file) => e.at(crate::error::Location {
+                        file: file.to_path_buf(),
+                        line: d.line,
+                        col: 1,
+                        offset: d.offset,
+                    }),
+                    None => e.context(display),
+                });
             }
         };
         Ok(Values::from_map(

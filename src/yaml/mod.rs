@@ -9,6 +9,7 @@
 
 pub mod annotations;
 mod build;
+pub mod errors;
 mod locate;
 mod parse;
 mod print;

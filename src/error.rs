@@ -1,4 +1,5 @@
-//! Errors as data: a message, where it happened, and one line of help.
+//! Errors as data: what kind of failure (`ErrorKind`, for programs), a message, where it
+//! happened, and one line of help.
 //!
 //! The library never prints. Every failure is an `Error` that names the file and position
 //! it concerns (when there is one); the CLI's report module turns it into a miette report
@@ -18,8 +19,51 @@ pub struct Location {
     pub offset: usize,
 }
 
+/// What went wrong, for a program that handles errors (the message says it for people).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::write(dir.path().join("kustomization.yaml"), "resources:\n- gone.yaml\n").unwrap();
+/// let e = strata::build(dir.path(), &Default::default(), &Default::default()).unwrap_err();
+/// assert_eq!(e.kind, strata::ErrorKind::NotFound);
+/// ```
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorKind {
+    /// A file is not valid YAML (a template's output included).
+    Yaml,
+    /// A file, directory or resource an entry names does not exist.
+    NotFound,
+    /// Refused for safety: a file outside the load restrictor's root, a symlink leading
+    /// out, a plugin that would run code.
+    Restricted,
+    /// Layers that include each other.
+    Cycle,
+    /// A kustomization field that is unknown or has a wrong value.
+    Kustomization,
+    /// A template that does not render.
+    Template,
+    /// Values that do not read or do not satisfy their schema (`--set` included).
+    Values,
+    /// A patch that does not apply.
+    Patch,
+    /// A remote base or file that cannot be fetched.
+    Remote,
+    /// A Helm chart that does not inflate.
+    Helm,
+    /// A budget on input-driven work ran out (depth, aliases, template fuel, sizes).
+    Limit,
+    /// Reading or writing outside the inputs failed (an output directory, a cache).
+    Io,
+    /// Anything else.
+    #[default]
+    Other,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// What went wrong, for programs.
+    pub kind: ErrorKind,
     pub message: String,
     pub location: Option<Location>,
     /// The file the error concerns when no position is known.
@@ -35,6 +79,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn new(message: impl Into<String>) -> Self {
         Error {
+            kind: ErrorKind::Other,
             message: message.into(),
             location: None,
             file: None,
@@ -62,6 +107,20 @@ impl Error {
             out.extend(e.flatten());
         }
         out
+    }
+
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// `kind`, unless a more precise kind was already set (a YAML error inside a template
+    /// stays a YAML error).
+    pub fn or_kind(mut self, kind: ErrorKind) -> Self {
+        if self.kind == ErrorKind::Other {
+            self.kind = kind;
+        }
+        self
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {

@@ -46,7 +46,7 @@ mod warning;
 mod yaml;
 
 pub use diff::{Change, DiffOptions, Hunk, Line, Status, Tag};
-pub use error::{Error, Location, Result};
+pub use error::{Error, ErrorKind, Location, Result};
 pub use load::{LoadRestrictor, Loader};
 pub use render::{Environment, environments, render};
 pub use resolve::{BuildOptions, Limits, Reorder, ValuesOptions};

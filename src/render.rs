@@ -298,6 +298,7 @@ pub fn write_atomically(dir: &Path, files: &[(String, String)]) -> Result<()> {
             crate::fs::reason(e)
         ))
         .with_help("check that the output directory is writable and has space")
+        .with_kind(crate::error::ErrorKind::Io)
     };
     for (name, _) in files {
         let plain = !name.is_empty()

@@ -146,6 +146,7 @@ fn the_library_exports_only_its_api() {
         "Document",
         "Environment",
         "Error",
+        "ErrorKind",
         "Hunk",
         "Line",
         "Location",

@@ -129,6 +129,7 @@ fn as_error(g: &Group) -> Error {
         }
     }
     Error {
+        kind: crate::error::ErrorKind::Other,
         message,
         location: w.location.clone(),
         file: w.file.clone(),

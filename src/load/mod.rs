@@ -147,7 +147,10 @@ impl Loader {
             Some(k) => k,
             None => {
                 let text = self.text(&file, ctx)?;
-                let k = Arc::new(Kustomization::parse_in(&file, text, &self.aliases)?);
+                let k = Arc::new(
+                    Kustomization::parse_in(&file, text, &self.aliases)
+                        .map_err(|e| e.or_kind(crate::error::ErrorKind::Kustomization))?,
+                );
                 lock(&self.kustomizations).insert(key, k.clone());
                 k
             }
@@ -199,7 +202,8 @@ impl Loader {
             normalize(file).display(),
             normalize(root).display()
         ))
-        .with_help("move the file under the kustomization's directory, or pass `--load-restrictor LoadRestrictionsNone`"))
+        .with_help("move the file under the kustomization's directory, or pass `--load-restrictor LoadRestrictionsNone`")
+        .with_kind(crate::error::ErrorKind::Restricted))
     }
 
     /// What `entry` (relative to the layer root `root`, a real path) names, resolved on
@@ -534,6 +538,7 @@ pub(crate) fn rendered_yaml_error(file: &Path, rendered: &str, e: &yaml::YamlErr
         offset: 0,
     })
     .with_help(help)
+    .with_kind(crate::error::ErrorKind::Yaml)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

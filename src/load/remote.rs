@@ -235,7 +235,8 @@ fn fetch_once(entry: &str, opts: &RemoteOptions) -> Result<Fetched> {
             let tree = fs::real(&checkout.join("tree"))?.unwrap_or_else(|| checkout.join("tree"));
             let at = if git_ref.is_empty() { "HEAD" } else { &git_ref };
             let missing = || {
-                Error::new(format!("`{path}` does not exist in `{repo}` at `{at}`")).with_help(
+                Error::new(format!("`{path}` does not exist in `{repo}` at `{at}`"))
+.with_kind(crate::error::ErrorKind::NotFound).with_help(
                     "check the path after `//` in the remote URL (strata does not fetch submodules)",
                 )
             };

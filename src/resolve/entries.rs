@@ -41,8 +41,11 @@ impl Builder<'_> {
                 .with_help("remove the empty entry, or name a file or directory"));
         }
         if remote::is_remote(entry) {
-            let fetched = remote::fetch(entry, &self.loader.remote, &self.loader.fetches)
-                .map_err(|e| e.at(k.location(at_refs)))?;
+            let fetched =
+                remote::fetch(entry, &self.loader.remote, &self.loader.fetches).map_err(|e| {
+                    e.at(k.location(at_refs))
+                        .or_kind(crate::error::ErrorKind::Remote)
+                })?;
             return Ok(match fetched {
                 remote::Fetched::File(file) => {
                     let display = relative_to(&file, &self.top);
@@ -74,6 +77,7 @@ impl Builder<'_> {
             }
             None => Err(k
                 .error(at_refs, format!("resource `{entry}` does not exist"))
+.with_kind(crate::error::ErrorKind::NotFound)
                 .with_help(format!(
                     "no file or directory at `{}`; paths in `resources` are relative to the kustomization's directory",
                     crate::fs::normalize(&dir.join(entry)).display()

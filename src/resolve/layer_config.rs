@@ -77,9 +77,12 @@ impl Builder<'_> {
                     }
                 }
                 None => {
-                    return Err(k.error(&at, format!("`{entry}` does not exist")).with_help(
-                        "list plugin configuration files, directories or inline documents",
-                    ));
+                    return Err(k
+                        .error(&at, format!("`{entry}` does not exist"))
+                        .with_kind(crate::error::ErrorKind::NotFound)
+                        .with_help(
+                            "list plugin configuration files, directories or inline documents",
+                        ));
                 }
             }
         }
@@ -116,7 +119,8 @@ impl Builder<'_> {
                     &["openapi", "path"],
                     format!("openapi schema `{path}` does not exist"),
                 )
-                .with_help("paths are relative to the kustomization's directory"));
+                .with_help("paths are relative to the kustomization's directory")
+                .with_kind(crate::error::ErrorKind::NotFound));
         };
         let docs = self.loader.documents(&file, None)?;
         let doc = docs
@@ -145,7 +149,8 @@ impl Builder<'_> {
                 else {
                     return Err(k
                         .error(&at, format!("`{path}` does not exist"))
-                        .with_help("paths are relative to the kustomization's directory"));
+                        .with_help("paths are relative to the kustomization's directory")
+                        .with_kind(crate::error::ErrorKind::NotFound));
                 };
                 let docs = self.loader.documents(&file, k.ctx.as_deref())?;
                 for (doc, _, _) in &docs.docs {

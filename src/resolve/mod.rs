@@ -304,7 +304,9 @@ impl<'a> Builder<'a> {
                 "a kustomization may not include a directory that contains it"
             };
             return Err(
-                Error::new(format!("cycle detected: {}", chain.join(" -> "))).with_help(help),
+                Error::new(format!("cycle detected: {}", chain.join(" -> ")))
+                    .with_help(help)
+                    .with_kind(crate::error::ErrorKind::Cycle),
             );
         }
         if self.stack.len() >= self.limits.max_depth {
@@ -313,13 +315,16 @@ impl<'a> Builder<'a> {
                 self.limits.max_depth,
                 relative_to(&dir, &self.top)
             ))
-            .with_help("pass `--max-depth N` to allow deeper inclusion chains"));
+            .with_help("pass `--max-depth N` to allow deeper inclusion chains")
+            .with_kind(crate::error::ErrorKind::Limit));
         }
         let layer_values::LayerValues {
             merged: values,
             seen,
             schema,
-        } = self.layer_values(&dir)?;
+        } = self
+            .layer_values(&dir)
+            .map_err(|e| e.or_kind(crate::error::ErrorKind::Values))?;
         if let Some(r) = &self.record_values
             && let Ok(mut r) = r.lock()
         {
@@ -575,7 +580,9 @@ impl<'a> Builder<'a> {
             // `strata deps`: what helm would read, without running it; no objects to add.
             return crate::deps::note_charts(k, self.loader);
         }
-        for r in transform::helm::inflate(k, self.loader, &self.helm, configured_in)? {
+        for r in transform::helm::inflate(k, self.loader, &self.helm, configured_in)
+            .map_err(|e| e.or_kind(crate::error::ErrorKind::Helm))?
+        {
             let at = k.spot(&["helmCharts"]);
             generated.push(transform::generators::Generated {
                 resource: r,

@@ -239,9 +239,10 @@ pub fn render(
 ) -> Result<String> {
     let name = crate::fs::relative_to(file, &ctx.root);
     let env = templates.environment(&ctx.root, restrict);
-    let template = env
-        .get_template(&name)
-        .map_err(|e| template_error(file, display, source, &e, ctx, templates.limits))?;
+    let template = env.get_template(&name).map_err(|e| {
+        template_error(file, display, source, &e, ctx, templates.limits)
+            .or_kind(crate::error::ErrorKind::Template)
+    })?;
     let context = J::from_pairs(vec![
         (
             J::from("values"),
@@ -260,7 +261,10 @@ pub fn render(
     };
     template
         .render_captured_to(context, &mut out)
-        .map_err(|e| template_error(file, display, source, &e, ctx, templates.limits))?;
+        .map_err(|e| {
+            template_error(file, display, source, &e, ctx, templates.limits)
+                .or_kind(crate::error::ErrorKind::Template)
+        })?;
     String::from_utf8(out.text).map_err(|_| {
         Error::new(format!(
             "template {display} rendered text that is not UTF-8"

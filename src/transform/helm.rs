@@ -340,6 +340,7 @@ fn template_args(
             else {
                 return Err(k
                     .error(&fat, format!("values file `{f}` does not exist"))
+                    .with_kind(crate::error::ErrorKind::NotFound)
                     .with_help("paths are relative to the kustomization's directory"));
             };
             args.push(format!("--values={}", file.display()));
@@ -538,6 +539,7 @@ fn merged_values(
             if found.is_none() {
                 return Err(k
                     .error(&vat, format!("values file `{f}` does not exist"))
+                    .with_kind(crate::error::ErrorKind::NotFound)
                     .with_help("paths are relative to the kustomization's directory"));
             }
             found

@@ -226,6 +226,7 @@ fn replacements(k: &Kustomization, loader: &Loader) -> Result<Option<replacement
                 let Some(file) = loader.file(&k.dir, path).map_err(|e| e.at(at.clone()))? else {
                     return Err(
                         Error::new(format!("replacement file `{path}` does not exist"))
+                            .with_kind(crate::error::ErrorKind::NotFound)
                             .at(at)
                             .with_help("paths are relative to the kustomization's directory"),
                     );

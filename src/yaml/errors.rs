@@ -34,6 +34,7 @@ pub fn yaml_error_in(file: &Path, text: &str, e: YamlError) -> Error {
             offset,
         })
         .with_help(help)
+        .with_kind(crate::error::ErrorKind::Yaml)
 }
 
 /// For a reader error about a tab reported at `line` (it may name the end of the line

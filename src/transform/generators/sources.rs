@@ -236,6 +236,7 @@ fn resolve(k: &Kustomization, loader: &Loader, at: &Location, path: &str) -> Res
         Some(found) => Ok(found),
         None => Err(
             Error::new(format!("generator source `{path}` does not exist"))
+                .with_kind(crate::error::ErrorKind::NotFound)
                 .at(at.clone())
                 .with_help(format!(
                     "no file at `{}`",

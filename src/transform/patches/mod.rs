@@ -113,6 +113,7 @@ impl Transformer for Patches {
     fn transform(&self, rm: &mut ResMap, warnings: &mut Vec<Warning>) -> Result<()> {
         for p in &self.patches {
             self.apply(p, rm, warnings).map_err(|e| {
+                let e = e.or_kind(crate::error::ErrorKind::Patch);
                 if e.location.is_some() {
                     e
                 } else {

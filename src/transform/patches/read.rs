@@ -48,6 +48,7 @@ fn load_file(
     else {
         return Err(k
             .error(at, format!("patch file `{path}` does not exist"))
+            .with_kind(crate::error::ErrorKind::NotFound)
             .with_help(format!(
                 "no file at `{}`",
                 normalize(&k.dir.join(path)).display()

@@ -204,3 +204,27 @@ fn the_library_exports_only_its_api() {
     let want: BTreeSet<String> = API.iter().map(|s| (*s).to_string()).collect();
     assert_eq!(exported, want, "lib.rs exports other names than the API");
 }
+
+/// No source file is over 700 lines before its tests: a file that grows past that is split
+/// along what it does (functions over 100 lines are clippy's `too_many_lines`, denied in CI).
+#[test]
+fn no_source_file_is_over_700_lines() {
+    let mut long = Vec::new();
+    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                let code = text.split("\n#[cfg(test)]").next().unwrap_or("");
+                let lines = code.lines().count();
+                if lines > 700 {
+                    long.push(format!("{} ({lines} lines)", path.display()));
+                }
+            }
+        }
+    }
+    assert!(long.is_empty(), "files over 700 lines: {long:?}");
+}

@@ -79,6 +79,29 @@ pub fn real(path: &Path) -> Result<Option<PathBuf>> {
     }
 }
 
+/// Where a path leads, symlinks resolved, seen from a root (resolved too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placed {
+    /// Nothing is there.
+    Missing,
+    /// It leads outside the root (through `..` or a symlink).
+    Outside,
+    /// Its real path, inside the root.
+    Inside(PathBuf),
+}
+
+/// Where `path` leads with every symlink resolved, against `root`: the check a repository's
+/// own files (values, CRDs, the project file) pass before they are read, so that a link
+/// cannot lead out of the repository.
+pub fn placed(root: &Path, path: &Path) -> Result<Placed> {
+    let real_root = real(root)?.unwrap_or_else(|| root.to_path_buf());
+    Ok(match real(path)? {
+        None => Placed::Missing,
+        Some(p) if !p.starts_with(&real_root) => Placed::Outside,
+        Some(p) => Placed::Inside(p),
+    })
+}
+
 /// Resolve `path` and say whether it is a file or a directory. Anything else (a FIFO, a
 /// socket, a device) is an error: strata reads regular files only.
 pub fn find(path: &Path) -> Result<Option<Found>> {
@@ -255,6 +278,39 @@ pub fn relative_to(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn placed_resolves_links_before_it_decides() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("repo");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/in.yaml"), "a: 1\n").unwrap();
+        std::fs::write(t.path().join("out.yaml"), "a: 1\n").unwrap();
+        std::os::unix::fs::symlink(t.path().join("out.yaml"), root.join("link.yaml")).unwrap();
+        std::os::unix::fs::symlink(root.join("sub/in.yaml"), root.join("ok.yaml")).unwrap();
+        let real_in = std::fs::canonicalize(root.join("sub/in.yaml")).unwrap();
+        assert_eq!(
+            placed(&root, &root.join("link.yaml")).unwrap(),
+            Placed::Outside
+        );
+        assert_eq!(
+            placed(&root, &root.join("../out.yaml")).unwrap(),
+            Placed::Outside
+        );
+        assert_eq!(
+            placed(&root, &root.join("gone.yaml")).unwrap(),
+            Placed::Missing
+        );
+        assert_eq!(
+            placed(&root, &root.join("ok.yaml")).unwrap(),
+            Placed::Inside(real_in.clone())
+        );
+        assert_eq!(
+            placed(&root, &root.join("sub/./in.yaml")).unwrap(),
+            Placed::Inside(real_in)
+        );
+    }
 
     #[test]
     fn symlinks_and_dotdot_resolve_physically() {

@@ -355,18 +355,17 @@ pub fn value_file(app: &Path, root: &Path, entry: &str) -> Result<PathBuf> {
     if Path::new(entry).is_absolute() {
         return Err(refuse("is an absolute path"));
     }
+    // `..` that climbs out is refused before anything is looked at.
     let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     let real_app = crate::fs::real(app)?.unwrap_or_else(|| app.to_path_buf());
     if !crate::fs::normalize(&real_app.join(entry)).starts_with(&real_root) {
         return Err(refuse("is outside the repository"));
     }
-    let real = match crate::fs::real(&app.join(entry))? {
-        Some(r) => r,
-        None => return Err(refuse("does not exist")),
+    let real = match crate::fs::placed(root, &app.join(entry))? {
+        crate::fs::Placed::Inside(r) => r,
+        crate::fs::Placed::Missing => return Err(refuse("does not exist")),
+        crate::fs::Placed::Outside => return Err(refuse("is outside the repository")),
     };
-    if !real.starts_with(&real_root) {
-        return Err(refuse("is outside the repository"));
-    }
     if !real.is_file() {
         return Err(refuse("is not a regular file"));
     }

@@ -276,13 +276,11 @@ fn project_path(dir: &Path, root: &Path, p: &Path, what: &str) -> Result<PathBuf
         ))
         .with_help("paths in `strata.yaml` are relative to its directory, inside the repository")
     };
-    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
-    let Some(real) = crate::fs::real(&dir.join(p))? else {
-        return Err(refuse("does not exist"));
+    let real = match crate::fs::placed(root, &dir.join(p))? {
+        crate::fs::Placed::Inside(real) => real,
+        crate::fs::Placed::Missing => return Err(refuse("does not exist")),
+        crate::fs::Placed::Outside => return Err(refuse("is outside the repository")),
     };
-    if !real.starts_with(&real_root) {
-        return Err(refuse("is outside the repository"));
-    }
     if real.is_file() || (what == "crds" && real.is_dir()) {
         Ok(real)
     } else {

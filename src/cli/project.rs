@@ -64,13 +64,12 @@ pub fn prepare(command: &mut Command) -> Result<(), Vec<Error>> {
 /// resolved: a repository's `strata.yaml` cannot make strata read a file elsewhere. (A path
 /// that does not exist is left for the command to report.)
 fn inside(root: &Path, paths: &[PathBuf], key: &str) -> Result<Vec<PathBuf>, Error> {
-    let real_root = crate::fs::real(root)?.unwrap_or_else(|| root.to_path_buf());
     paths
         .iter()
         .map(|p| {
             let path = root.join(p);
-            match crate::fs::real(&path)? {
-                Some(real) if !real.starts_with(&real_root) => Err(Error::new(format!(
+            match crate::fs::placed(root, &path)? {
+                crate::fs::Placed::Outside => Err(Error::new(format!(
                     "`{}` in `{key}` of `strata.yaml` leads outside the project",
                     p.display()
                 ))

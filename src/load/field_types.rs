@@ -5,9 +5,25 @@
 //! `namePrefix: yes`), a boolean field takes `yes`/`on`, an integer field takes `2.0` but not
 //! `"2"`, and keys match whatever their case. `check` walks the parsed file against the
 //! table below and reports the first mismatch at its line, with the fix.
+//!
+//! A built-in plugin's configuration (`transformers:` entries with `apiVersion: builtin`)
+//! has the same types (`plugin` names them per kind) but Kustomize reads it in another
+//! dialect: through sigs.k8s.io/yaml, which turns any scalar into the text a string field
+//! takes (`newTag: 1.10` is `1.1`, `a: yes` is `"yes"`) and ignores unknown keys, while a
+//! list or map where text belongs, a string where a boolean or number belongs, are errors
+//! as in a kustomization.
 
 use crate::error::{Error, closest};
 use crate::yaml::{Map, Value};
+
+/// How a configuration is written, which decides how strictly its types are read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dialect {
+    /// A kustomization file: strict types, no unknown keys.
+    Field,
+    /// A built-in plugin's configuration: scalars read as text, unknown keys ignored.
+    Plugin,
+}
 
 /// A field's type.
 #[derive(Clone, Copy)]
@@ -130,16 +146,86 @@ const HELM_CHART: T = T::Obj(&[
     ("devel", T::Bool),
 ]);
 
+const METADATA: T = T::Obj(&[
+    ("name", T::Str),
+    ("namespace", T::Str),
+    ("labels", T::StrMap),
+    ("annotations", T::StrMap),
+]);
+const FIELD_SPECS: T = T::List(&FIELD_SPEC);
+const JSON6902_TARGET: T = T::Obj(&[
+    ("group", T::Str),
+    ("version", T::Str),
+    ("kind", T::Str),
+    ("name", T::Str),
+    ("namespace", T::Str),
+]);
+
+/// The fields of a built-in transformer plugin's configuration, by its kind (with
+/// `apiVersion`, `kind` and `metadata`, which every one has); `None` for a kind that is not a
+/// built-in transformer.
+pub fn plugin(kind: &str) -> Option<&'static [(&'static str, T)]> {
+    Some(match kind {
+        "NamespaceTransformer" => &[
+            ("unsetOnly", T::Bool),
+            ("setRoleBindingSubjects", T::Str),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => &[
+            ("prefix", T::Str),
+            ("suffix", T::Str),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+        "LabelTransformer" => &[("labels", T::StrMap), ("fieldSpecs", FIELD_SPECS)],
+        "AnnotationsTransformer" => &[("annotations", T::StrMap), ("fieldSpecs", FIELD_SPECS)],
+        "ImageTagTransformer" => &[("imageTag", IMAGE), ("fieldSpecs", FIELD_SPECS)],
+        "ReplicaCountTransformer" => &[
+            ("replica", T::Obj(&[("name", T::Str), ("count", T::Int)])),
+            ("fieldSpecs", FIELD_SPECS),
+        ],
+        "PatchTransformer" => &[
+            ("path", T::Str),
+            ("patch", T::Str),
+            ("target", SELECTOR_T),
+            ("options", T::BoolMap),
+        ],
+        "PatchStrategicMergeTransformer" => &[("paths", T::StrList), ("patches", T::Str)],
+        "PatchJson6902Transformer" => &[
+            ("target", JSON6902_TARGET),
+            ("path", T::Str),
+            ("jsonOp", T::Str),
+        ],
+        "ReplacementTransformer" => &[("replacements", T::List(&REPLACEMENT))],
+        _ => return None,
+    })
+}
+
+/// Check a built-in transformer plugin's configuration `doc` of `kind` against its type, in
+/// the plugin dialect (nothing to check for a kind that is not a built-in transformer).
+pub fn check_plugin(kind: &str, doc: &Map) -> Result<(), Mismatch> {
+    let Some(fields) = plugin(kind) else {
+        return Ok(());
+    };
+    for (name, value) in doc {
+        let t = match name.as_str() {
+            "apiVersion" | "kind" => T::Str,
+            "metadata" => METADATA,
+            _ => match fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(name)) {
+                Some((_, t)) => *t,
+                None => continue,
+            },
+        };
+        let mut path = vec![name.clone()];
+        check_value(value, t, Dialect::Plugin, &mut path)?;
+    }
+    Ok(())
+}
+
 /// The type of each top-level field (names as in `kustomization::FIELDS`).
 pub fn top(field: &str) -> T {
     match field {
         "apiVersion" | "kind" | "namePrefix" | "nameSuffix" | "namespace" => T::Str,
-        "metadata" => T::Obj(&[
-            ("name", T::Str),
-            ("namespace", T::Str),
-            ("labels", T::StrMap),
-            ("annotations", T::StrMap),
-        ]),
+        "metadata" => METADATA,
         "openapi" | "commonLabels" | "commonAnnotations" => T::StrMap,
         "labels" => T::List(&T::Obj(&[
             ("pairs", T::StrMap),
@@ -203,7 +289,7 @@ pub struct Mismatch {
 pub fn check(fields: &Map) -> Result<(), Mismatch> {
     for (name, value) in fields {
         let mut path = vec![name.clone()];
-        check_value(value, top(name), &mut path)?;
+        check_value(value, top(name), Dialect::Field, &mut path)?;
     }
     Ok(())
 }
@@ -240,7 +326,7 @@ fn mismatch(path: &[String], want: &str, found: &Value) -> Mismatch {
     }
 }
 
-fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> {
+fn check_value(v: &Value, t: T, dialect: Dialect, path: &mut Vec<String>) -> Result<(), Mismatch> {
     if v.is_null() {
         // Go's JSON decoder leaves the zero value for null.
         return Ok(());
@@ -249,6 +335,8 @@ fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> 
         T::Any => Ok(()),
         T::Str => match v {
             Value::Str(_) => Ok(()),
+            Value::Map(_) | Value::Seq(_) => Err(mismatch(path, "a string", v)),
+            _ if dialect == Dialect::Plugin => Ok(()),
             other => Err(mismatch(path, "a string", other)),
         },
         T::Bool => match v {
@@ -260,8 +348,12 @@ fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> 
             Value::Float(f) if f.fract() == 0.0 => Ok(()),
             other => Err(mismatch(path, "a whole number", other)),
         },
-        T::StrList => each_item(v, path, |item, path| check_value(item, T::Str, path)),
-        T::List(inner) => each_item(v, path, |item, path| check_value(item, *inner, path)),
+        T::StrList => each_item(v, path, |item, path| {
+            check_value(item, T::Str, dialect, path)
+        }),
+        T::List(inner) => each_item(v, path, |item, path| {
+            check_value(item, *inner, dialect, path)
+        }),
         T::StrMap | T::BoolMap => {
             let Value::Map(m) = v else {
                 return Err(mismatch(path, "a map", v));
@@ -273,7 +365,8 @@ fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> 
             for (k, item) in m {
                 path.push(k.clone());
                 if !item.is_null() {
-                    check_value(item, scalar, path).map_err(|_| mismatch(path, want, item))?;
+                    check_value(item, scalar, dialect, path)
+                        .map_err(|_| mismatch(path, want, item))?;
                 }
                 path.pop();
             }
@@ -284,7 +377,12 @@ fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> 
                 return Err(mismatch(path, "a map", v));
             };
             for (k, item) in m {
-                let Some((_, ft)) = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k)) else {
+                // Go's JSON decoder matches keys whatever their case, in both dialects.
+                let found = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k));
+                if found.is_none() && dialect == Dialect::Plugin {
+                    continue;
+                }
+                let Some((_, ft)) = found else {
                     let names = fields.iter().map(|(f, _)| *f);
                     let help = match closest(k, names.clone()) {
                         Some(c) => format!("did you mean `{c}`?"),
@@ -303,7 +401,7 @@ fn check_value(v: &Value, t: T, path: &mut Vec<String>) -> Result<(), Mismatch> 
                     });
                 };
                 path.push(k.clone());
-                check_value(item, *ft, path)?;
+                check_value(item, *ft, dialect, path)?;
                 path.pop();
             }
             Ok(())

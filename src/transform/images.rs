@@ -20,6 +20,26 @@ pub struct ImageSpec {
     pub tag_suffix: String,
 }
 
+impl ImageSpec {
+    /// An `images:` entry or an ImageTagTransformer's `imageTag:`, its types already
+    /// checked (`load::field_types`): the same fields either way.
+    pub fn from_entry(entry: Option<&Value>) -> ImageSpec {
+        let text = |f: &str| {
+            entry
+                .and_then(|e| e.get(f))
+                .and_then(Value::scalar_text)
+                .unwrap_or_default()
+        };
+        ImageSpec {
+            name: text("name"),
+            new_name: text("newName"),
+            new_tag: text("newTag"),
+            digest: text("digest"),
+            tag_suffix: text("tagSuffix"),
+        }
+    }
+}
+
 pub struct Images {
     spec: ImageSpec,
     pattern: Regex,

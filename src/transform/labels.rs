@@ -13,6 +13,19 @@ use crate::resource::ResMap;
 use crate::yaml::PathSeg;
 use crate::yaml::Value;
 
+/// The pairs of a `commonLabels:`/`commonAnnotations:`/`labels[].pairs` map or a
+/// LabelTransformer's `labels:` (an AnnotationsTransformer's `annotations:`), its types
+/// already checked (`load::field_types`): a null value is the empty string.
+pub fn pairs(map: Option<&Value>) -> Vec<(String, String)> {
+    map.and_then(Value::as_map)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.scalar_text().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub struct MapEntries {
     pub kind: &'static str,
     pub pairs: Vec<(String, String)>,

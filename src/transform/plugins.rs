@@ -6,10 +6,9 @@
 //! built-in plugin — an exec, container or Go plugin — is refused: strata runs no code
 //! from a repository.
 
+use super::Transformer;
 use super::config::Config;
-use super::fieldspec::{FieldSpec, split_path};
 use super::generators::{self, Generated};
-use super::{Transformer, affix, images, labels, namespace, replicas};
 use crate::error::{Error, Location, Result};
 use crate::load::{Kustomization, Loader};
 use crate::resource::{Origin, Resource};
@@ -58,50 +57,6 @@ fn kind_of(c: &PluginConfig) -> Result<String> {
         .with_help("exec, container and Go plugins are refused; use `apiVersion: builtin` plugins or kustomization fields"));
     }
     Ok(kind)
-}
-
-fn specs(c: &PluginConfig) -> Vec<FieldSpec> {
-    c.doc
-        .get("fieldSpecs")
-        .and_then(Value::as_seq)
-        .map(|fs| {
-            fs.iter()
-                .map(|f| {
-                    let s = |k: &str| f.get(k).and_then(Value::scalar_text).unwrap_or_default();
-                    FieldSpec {
-                        group: s("group"),
-                        version: s("version"),
-                        kind: s("kind"),
-                        path: split_path(&s("path")),
-                        create: matches!(f.get("create"), Some(Value::Bool(true))),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn string_pairs(v: Option<&Value>) -> Vec<(String, String)> {
-    v.and_then(Value::as_map)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.scalar_text().unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A kustomization that holds only `fields`, for reusing the field parsers on a plugin's
-/// configuration (errors still point at the kustomization).
-fn as_fields(k: &Kustomization, fields: &[(&str, Value)]) -> Kustomization {
-    let mut copy = k.clone();
-    copy.fields = std::sync::Arc::new(
-        fields
-            .iter()
-            .map(|(f, v)| (f.to_string(), v.clone()))
-            .collect(),
-    );
-    copy
 }
 
 /// Generators configured by plugin documents.
@@ -193,175 +148,40 @@ pub fn transformers(
     config: &Config,
     configs: &[PluginConfig],
 ) -> Result<Vec<(Box<dyn Transformer>, PluginMeta)>> {
+    let layer = super::builtins::Layer {
+        k,
+        loader,
+        strict,
+        config,
+    };
     let mut out: Vec<(Box<dyn Transformer>, PluginMeta)> = Vec::new();
     for c in configs {
         let kind = kind_of(c)?;
+        crate::load::field_types::check_plugin(&kind, &c.doc).map_err(|m| {
+            Error::new(format!("{kind} configuration: {}", m.message))
+                .at(c.at.clone())
+                .with_help(m.help)
+        })?;
         let pm = PluginMeta {
             configured_in: c.configured_in.clone(),
             name: meta(c, "name"),
             namespace: meta(c, "namespace"),
         };
-        let made = match direct(c, &kind)? {
-            Some(made) => made,
-            None => through_fields(k, loader, strict, config, c, &kind)?,
+        let Some(built_in) = super::builtins::by_plugin(&kind) else {
+            let known: Vec<&str> = super::builtins::BUILT_INS
+                .iter()
+                .flat_map(|b| b.plugins.iter().copied())
+                .collect();
+            return Err(Error::new(format!(
+                "`{kind}` is not a built-in transformer strata knows"
+            ))
+            .at(c.at.clone())
+            .with_help(format!("built-in transformers: {}", known.join(", "))));
         };
+        let made = (built_in.from_plugin)(c, &kind, &layer)?;
         for t in made {
             out.push((t, pm.clone()));
         }
     }
     Ok(out)
-}
-
-/// The transformers made directly from their plugin document; `None` for a kind that is
-/// configured through its kustomization field.
-fn direct(c: &PluginConfig, kind: &str) -> Result<Option<Vec<Box<dyn Transformer>>>> {
-    let text = |f: &str| {
-        c.doc
-            .get(f)
-            .and_then(Value::scalar_text)
-            .unwrap_or_default()
-    };
-    let mut made: Vec<Box<dyn Transformer>> = Vec::new();
-    match kind {
-        "NamespaceTransformer" => {
-            let subjects =
-                namespace::Subjects::parse(&text("setRoleBindingSubjects")).map_err(|m| {
-                    Error::new(m)
-                        .at(c.at.clone())
-                        .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
-                })?;
-            made.push(Box::new(namespace::Namespace {
-                namespace: meta(c, "namespace").unwrap_or_default(),
-                specs: specs(c),
-                unset_only: matches!(c.doc.get("unsetOnly"), Some(Value::Bool(true))),
-                subjects,
-            }));
-        }
-        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
-            for (side, field) in [
-                (affix::Side::Prefix, "prefix"),
-                (affix::Side::Suffix, "suffix"),
-            ] {
-                if c.doc.contains_key(field) {
-                    made.push(Box::new(affix::Affix {
-                        side,
-                        text: text(field),
-                        specs: specs(c),
-                    }));
-                }
-            }
-        }
-        "LabelTransformer" | "AnnotationsTransformer" => {
-            let (name, field) = if kind == "LabelTransformer" {
-                ("LabelTransformer", "labels")
-            } else {
-                ("AnnotationsTransformer", "annotations")
-            };
-            made.push(Box::new(labels::MapEntries {
-                kind: name,
-                pairs: string_pairs(c.doc.get(field)),
-                specs: specs(c),
-            }));
-        }
-        "ImageTagTransformer" => {
-            let t = c.doc.get("imageTag");
-            let s = |f: &str| {
-                t.and_then(|t| t.get(f))
-                    .and_then(Value::scalar_text)
-                    .unwrap_or_default()
-            };
-            let spec = images::ImageSpec {
-                name: s("name"),
-                new_name: s("newName"),
-                new_tag: s("newTag"),
-                digest: s("digest"),
-                tag_suffix: s("tagSuffix"),
-            };
-            made.push(Box::new(
-                images::Images::new(spec, specs(c)).map_err(|e| e.at(c.at.clone()))?,
-            ));
-        }
-        "ReplicaCountTransformer" => {
-            let r = c.doc.get("replica");
-            made.push(Box::new(replicas::Replicas {
-                name: r
-                    .and_then(|r| r.get("name"))
-                    .and_then(Value::scalar_text)
-                    .unwrap_or_default(),
-                count: replicas::count_of(r.and_then(|r| r.get("count"))).map_err(|m| {
-                    Error::new(m)
-                        .at(c.at.clone())
-                        .with_help("write the count without quotes, e.g. `count: 3`")
-                })?,
-                specs: specs(c),
-            }));
-        }
-        _ => return Ok(None),
-    }
-    Ok(Some(made))
-}
-
-/// The patch and replacement transformers, configured as their kustomization field is
-/// (`patches`, `patchesStrategicMerge`, `patchesJson6902`, `replacements`): one reading
-/// of their files and checks, whichever way they are written.
-fn through_fields(
-    k: &Kustomization,
-    loader: &Loader,
-    strict: bool,
-    config: &Config,
-    c: &PluginConfig,
-    kind: &str,
-) -> Result<Vec<Box<dyn Transformer>>> {
-    let get = |f: &str| c.doc.get(f).cloned().unwrap_or(Value::Null);
-    let mut made: Vec<Box<dyn Transformer>> = Vec::new();
-    match kind {
-        "PatchTransformer" => {
-            let mut entry = Map::default();
-            for f in ["path", "patch", "target", "options"] {
-                if c.doc.contains_key(f) {
-                    entry.insert(f.to_string(), get(f));
-                }
-            }
-            let fake = as_fields(k, &[("patches", Value::Seq(vec![Value::Map(entry)]))]);
-            made.extend(super::configured(&fake, loader, strict, config)?);
-        }
-        "PatchStrategicMergeTransformer" => {
-            let mut items: Vec<Value> = c
-                .doc
-                .get("paths")
-                .and_then(Value::as_seq)
-                .cloned()
-                .unwrap_or_default();
-            if let Some(p) = c.doc.get("patches").and_then(Value::scalar_text) {
-                items.push(Value::Str(p));
-            }
-            let fake = as_fields(k, &[("patchesStrategicMerge", Value::Seq(items))]);
-            made.extend(super::configured(&fake, loader, strict, config)?);
-        }
-        "PatchJson6902Transformer" => {
-            let mut entry = Map::default();
-            entry.insert("target".into(), get("target"));
-            if c.doc.contains_key("path") {
-                entry.insert("path".into(), get("path"));
-            }
-            if let Some(op) = c.doc.get("jsonOp") {
-                entry.insert("patch".into(), op.clone());
-            }
-            let fake = as_fields(
-                k,
-                &[("patchesJson6902", Value::Seq(vec![Value::Map(entry)]))],
-            );
-            made.extend(super::configured(&fake, loader, strict, config)?);
-        }
-        "ReplacementTransformer" => {
-            let fake = as_fields(k, &[("replacements", get("replacements"))]);
-            made.extend(super::configured(&fake, loader, strict, config)?);
-        }
-        other => {
-            return Err(Error::new(format!("`{other}` is not a built-in transformer strata knows"))
-                    .at(c.at.clone())
-                    .with_help("built-in transformers include PatchTransformer, NamespaceTransformer, PrefixSuffixTransformer, LabelTransformer, ImageTagTransformer, ReplacementTransformer"));
-        }
-    }
-    Ok(made)
 }

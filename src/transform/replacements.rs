@@ -9,6 +9,7 @@
 use super::Transformer;
 use crate::error::{Error, Location, Result};
 use crate::fieldpath::{lookup, split_path, split_target_path, visit};
+use crate::load::{Kustomization, Loader};
 use crate::patch::selector::{Requirement, matches, parse_selector};
 use crate::resource::{ResId, ResMap, Resource};
 use crate::yaml::{Map, Value};
@@ -428,6 +429,53 @@ fn spliced(current: &str, new: &str, delimiter: &str, index: i64) -> String {
         Ok(i) => parts[i] = new.to_string(),
     }
     parts.join(delimiter)
+}
+
+/// `replacements:` entries, inline or from `path:` files (one replacement or a list).
+pub fn from_kustomization(k: &Kustomization, loader: &Loader) -> Result<Option<Replacements>> {
+    let entries: Vec<Value> = match k.get("replacements") {
+        Some(Value::Seq(items)) => items.clone(),
+        _ => Vec::new(),
+    };
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let mut list = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let idx = i.to_string();
+        let at = k.location(&["replacements", &idx]);
+        match entry.get("path").and_then(Value::as_str) {
+            Some(path) => {
+                let Some(file) = loader.file(&k.dir, path).map_err(|e| e.at(at.clone()))? else {
+                    return Err(
+                        Error::new(format!("replacement file `{path}` does not exist"))
+                            .with_kind(crate::error::ErrorKind::NotFound)
+                            .at(at)
+                            .with_help("paths are relative to the kustomization's directory"),
+                    );
+                };
+                let docs = loader.documents(&file, k.ctx.as_deref())?;
+                for (doc, line, _) in &docs.docs {
+                    let here = crate::error::Location {
+                        file: file.clone(),
+                        line: *line,
+                        col: 1,
+                        offset: 0,
+                    };
+                    match doc {
+                        Value::Seq(items) => {
+                            for item in items {
+                                list.push(parse(item, here.clone())?);
+                            }
+                        }
+                        other => list.push(parse(other, here)?),
+                    }
+                }
+            }
+            None => list.push(parse(entry, at)?),
+        }
+    }
+    Ok(Some(Replacements { list }))
 }
 
 impl Transformer for Replacements {

@@ -30,6 +30,39 @@ pub fn count_of(v: Option<&Value>) -> std::result::Result<i64, String> {
     }
 }
 
+/// A `replicas:` entry or a ReplicaCountTransformer's `replica:`: a name and a count
+/// (types already checked, `load::field_types`); an error names the field at fault.
+pub fn from_entry(entry: Option<&Value>, specs: Vec<FieldSpec>) -> Result<Replicas, Misread> {
+    let name = entry
+        .and_then(|e| e.get("name"))
+        .and_then(Value::scalar_text)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Misread {
+            field: "name",
+            message: "a replica count needs the `name` of its workload".into(),
+            help: "write `name: my-deployment` beside `count: 3`",
+        })?;
+    let count = count_of(entry.and_then(|e| e.get("count"))).map_err(|message| Misread {
+        field: "count",
+        message,
+        help: "write the count without quotes, e.g. `count: 3`",
+    })?;
+    Ok(Replicas { name, count, specs })
+}
+
+/// What is wrong with a replica entry: the field, the message, the help.
+pub struct Misread {
+    pub field: &'static str,
+    pub message: String,
+    pub help: &'static str,
+}
+
+impl Misread {
+    pub fn error(self) -> Error {
+        Error::new(self.message).with_help(self.help)
+    }
+}
+
 pub struct Replicas {
     pub name: String,
     pub count: i64,

@@ -6,12 +6,13 @@
 //! `"2"`, and keys match whatever their case. `check` walks the parsed file against the
 //! table below and reports the first mismatch at its line, with the fix.
 //!
-//! A built-in plugin's configuration (`transformers:` entries with `apiVersion: builtin`)
-//! has the same types (`plugin` names them per kind) but Kustomize reads it in another
-//! dialect: through sigs.k8s.io/yaml, which turns any scalar into the text a string field
-//! takes (`newTag: 1.10` is `1.1`, `a: yes` is `"yes"`) and ignores unknown keys, while a
-//! list or map where text belongs, a string where a boolean or number belongs, are errors
-//! as in a kustomization.
+//! A built-in plugin's configuration (`transformers:`/`generators:` entries with
+//! `apiVersion: builtin`) has the same types (`plugin` names them per kind) but Kustomize
+//! reads it in another dialect. A transformer's goes through sigs.k8s.io/yaml, which turns
+//! any scalar into the text a string field takes (`newTag: 1.10` is `1.1`, `a: yes` is
+//! `"yes"`); a generator's is decoded as JSON, where a number is not text. Both ignore
+//! unknown keys; a list or map where text belongs, a string where a boolean or number
+//! belongs, are errors as in a kustomization.
 
 use crate::error::{Error, closest};
 use crate::yaml::{Map, Value};
@@ -21,8 +22,11 @@ use crate::yaml::{Map, Value};
 pub enum Dialect {
     /// A kustomization file: strict types, no unknown keys.
     Field,
-    /// A built-in plugin's configuration: scalars read as text, unknown keys ignored.
+    /// A built-in transformer plugin's configuration: scalars read as text, unknown keys
+    /// ignored.
     Plugin,
+    /// A built-in generator plugin's configuration: strict types, unknown keys ignored.
+    Generator,
 }
 
 /// A field's type.
@@ -196,15 +200,33 @@ pub fn plugin(kind: &str) -> Option<&'static [(&'static str, T)]> {
             ("jsonOp", T::Str),
         ],
         "ReplacementTransformer" => &[("replacements", T::List(&REPLACEMENT))],
+        "ConfigMapGenerator" => GENERATOR_ARGS,
+        "SecretGenerator" => SECRET_ARGS,
+        "IAMPolicyGenerator" => &[
+            ("cloud", T::Str),
+            (
+                "kubernetesService",
+                T::Obj(&[("namespace", T::Str), ("name", T::Str)]),
+            ),
+            (
+                "serviceAccount",
+                T::Obj(&[("name", T::Str), ("projectId", T::Str)]),
+            ),
+        ],
         _ => return None,
     })
 }
 
-/// Check a built-in transformer plugin's configuration `doc` of `kind` against its type, in
-/// the plugin dialect (nothing to check for a kind that is not a built-in transformer).
+/// Check a built-in plugin's configuration `doc` of `kind` against its type, in its
+/// dialect (nothing to check for a kind that is not a built-in plugin).
 pub fn check_plugin(kind: &str, doc: &Map) -> Result<(), Mismatch> {
     let Some(fields) = plugin(kind) else {
         return Ok(());
+    };
+    let dialect = if kind.ends_with("Generator") {
+        Dialect::Generator
+    } else {
+        Dialect::Plugin
     };
     for (name, value) in doc {
         let t = match name.as_str() {
@@ -216,7 +238,7 @@ pub fn check_plugin(kind: &str, doc: &Map) -> Result<(), Mismatch> {
             },
         };
         let mut path = vec![name.clone()];
-        check_value(value, t, Dialect::Plugin, &mut path)?;
+        check_value(value, t, dialect, &mut path)?;
     }
     Ok(())
 }
@@ -379,7 +401,7 @@ fn check_value(v: &Value, t: T, dialect: Dialect, path: &mut Vec<String>) -> Res
             for (k, item) in m {
                 // Go's JSON decoder matches keys whatever their case, in both dialects.
                 let found = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k));
-                if found.is_none() && dialect == Dialect::Plugin {
+                if found.is_none() && dialect != Dialect::Field {
                     continue;
                 }
                 let Some((_, ft)) = found else {
@@ -492,6 +514,61 @@ mod tests {
             ),
         ] {
             assert_eq!(check(&fields(text)).is_ok(), ok, "{text}");
+        }
+    }
+
+    /// Each case as `kubectl kustomize` v5.5.0 decided it (a transformer's configuration
+    /// turns scalars into text, a generator's does not; both ignore unknown keys).
+    #[test]
+    fn plugin_configurations_are_read_as_kustomize_reads_them() {
+        for (kind, text, ok) in [
+            (
+                "ImageTagTransformer",
+                "imageTag: {name: nginx, newTag: 123}",
+                true,
+            ),
+            (
+                "ImageTagTransformer",
+                "imageTag: {name: nginx, bogus: [1]}",
+                true,
+            ),
+            ("ImageTagTransformer", "imageTag: {name: [nginx]}", false),
+            ("PrefixSuffixTransformer", "prefix: 12", true),
+            ("PrefixSuffixTransformer", "prefix: {a: 1}", false),
+            (
+                "PrefixSuffixTransformer",
+                "fieldSpecs: [{path: [a, b]}]",
+                false,
+            ),
+            ("LabelTransformer", "labels: {a: 1, b: yes}", true),
+            ("LabelTransformer", "labels: [a]", false),
+            ("LabelTransformer", "labels: {a: {b: 1}}", false),
+            ("NamespaceTransformer", "unsetOnly: yes", false),
+            ("NamespaceTransformer", "unsetOnly: true", true),
+            (
+                "ReplicaCountTransformer",
+                "replica: {name: web, count: '3'}",
+                false,
+            ),
+            ("PatchStrategicMergeTransformer", "paths: [5]", true),
+            ("ConfigMapGenerator", "literals: [a=b]\nbogus: 1", true),
+            ("ConfigMapGenerator", "literals: a=b", false),
+            ("ConfigMapGenerator", "literals: [a=b, 5]", false),
+            ("ConfigMapGenerator", "behavior: 5", false),
+            ("ConfigMapGenerator", "options: {labels: {x: 1}}", false),
+            (
+                "ConfigMapGenerator",
+                "options: {disableNameSuffixHash: 'yes'}",
+                false,
+            ),
+            ("SomethingElse", "anything: [at, all]", true),
+        ] {
+            let doc = crate::yaml::parse_documents(text)
+                .expect("yaml")
+                .remove(0)
+                .value;
+            let map = doc.as_map().cloned().unwrap_or_default();
+            assert_eq!(check_plugin(kind, &map).is_ok(), ok, "{kind}: {text}");
         }
     }
 }

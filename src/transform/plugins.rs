@@ -59,6 +59,15 @@ fn kind_of(c: &PluginConfig) -> Result<String> {
     Ok(kind)
 }
 
+/// Check a built-in plugin's configuration against its types, as Kustomize decodes it.
+fn checked(c: &PluginConfig, kind: &str) -> Result<()> {
+    crate::load::field_types::check_plugin(kind, &c.doc).map_err(|m| {
+        Error::new(format!("{kind} configuration: {}", m.message))
+            .at(c.at.clone())
+            .with_help(m.help)
+    })
+}
+
 /// Generators configured by plugin documents.
 pub fn generators(
     k: &Kustomization,
@@ -68,6 +77,7 @@ pub fn generators(
     let mut out = Vec::new();
     for c in configs {
         let kind = kind_of(c)?;
+        checked(c, &kind)?;
         let origin = Origin {
             file: k.file.clone(),
             line: c.at.line,
@@ -157,11 +167,7 @@ pub fn transformers(
     let mut out: Vec<(Box<dyn Transformer>, PluginMeta)> = Vec::new();
     for c in configs {
         let kind = kind_of(c)?;
-        crate::load::field_types::check_plugin(&kind, &c.doc).map_err(|m| {
-            Error::new(format!("{kind} configuration: {}", m.message))
-                .at(c.at.clone())
-                .with_help(m.help)
-        })?;
+        checked(c, &kind)?;
         let pm = PluginMeta {
             configured_in: c.configured_in.clone(),
             name: meta(c, "name"),

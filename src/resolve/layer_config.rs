@@ -24,7 +24,7 @@ impl Builder<'_> {
             let idx = i.to_string();
             let at = [field, idx.as_str()];
             let here = k.location(&at);
-            let mut push = |doc: &crate::yaml::Value, configured_in: &str| -> Result<()> {
+            let mut push = |doc: &crate::yaml::Value, configured_in: &str, within| -> Result<()> {
                 let Some(m) = doc.as_map() else {
                     return Err(Error::new(format!(
                         "a `{field}` entry must hold plugin configurations (maps)"
@@ -36,6 +36,7 @@ impl Builder<'_> {
                     doc: m.clone(),
                     configured_in: configured_in.to_string(),
                     at: here.clone(),
+                    within,
                 });
                 Ok(())
             };
@@ -49,7 +50,7 @@ impl Builder<'_> {
                         .at(here.clone())
                     })?;
                 for d in docs.iter().filter(|d| !d.value.is_null()) {
-                    push(&d.value, &inline_in)?;
+                    push(&d.value, &inline_in, None)?;
                 }
                 continue;
             }
@@ -66,14 +67,14 @@ impl Builder<'_> {
                     self.plan = plan;
                     let layer = layer.map_err(|e| locate_at(e, k, &at))?;
                     for r in &layer.rm.items {
-                        push(&r.doc, &r.origin.display_path)?;
+                        push(&r.doc, &r.origin.display_path, None)?;
                     }
                 }
                 Some(Found::File(path)) => {
                     let display = relative_to(&path, &self.top);
                     let docs = self.loader.documents(&path, k.ctx.as_deref())?;
-                    for (doc, _, _) in &docs.docs {
-                        push(doc, &display)?;
+                    for (doc, _, index) in &docs.docs {
+                        push(doc, &display, Some((path.clone(), docs.clone(), *index)))?;
                     }
                 }
                 None => {

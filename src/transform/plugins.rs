@@ -19,7 +19,15 @@ pub struct PluginConfig {
     pub doc: Map,
     /// The file that configured it, relative to the build root (for annotations).
     pub configured_in: String,
+    /// The entry of the kustomization that names it.
     pub at: Location,
+    /// The file it was read from, as parsed, and its document's index there (for errors
+    /// at the field's own line); `None` for an inline or generated configuration.
+    pub within: Option<(
+        std::path::PathBuf,
+        std::sync::Arc<crate::load::ParsedFile>,
+        usize,
+    )>,
 }
 
 /// What `transformerAnnotations` say about a plugin.
@@ -62,8 +70,25 @@ fn kind_of(c: &PluginConfig) -> Result<String> {
 /// Check a built-in plugin's configuration against its types, as Kustomize decodes it.
 fn checked(c: &PluginConfig, kind: &str) -> Result<()> {
     crate::load::field_types::check_plugin(kind, &c.doc).map_err(|m| {
+        // At the field in the plugin's own file when it is read as written (a template's
+        // lines are those of its output: the entry that names it is shown instead).
+        let at = c
+            .within
+            .as_ref()
+            .filter(|(file, _, _)| !crate::template::is_template(file))
+            .and_then(|(file, parsed, index)| {
+                let path: Vec<&str> = m.path.iter().map(String::as_str).collect();
+                let (line, col, offset) = crate::yaml::locate(&parsed.text, *index, &path)?;
+                Some(Location {
+                    file: file.clone(),
+                    line,
+                    col,
+                    offset,
+                })
+            })
+            .unwrap_or_else(|| c.at.clone());
         Error::new(format!("{kind} configuration: {}", m.message))
-            .at(c.at.clone())
+            .at(at)
             .with_help(m.help)
     })
 }

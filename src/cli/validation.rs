@@ -41,75 +41,8 @@ pub fn options(v: &ValidateArgs, warnings_as_errors: bool) -> Result<ValidateOpt
         }
         opts.kube_version = minor;
     }
-    for path in &v.crds {
-        let files = if path.is_dir() {
-            manifest_files(path)?
-        } else {
-            vec![path.clone()]
-        };
-        for f in files {
-            let text = crate::load::read_text(&f).map_err(|e| vec![e])?;
-            let docs = crate::yaml::parse_documents(&text)
-                .map_err(|e| vec![crate::yaml::errors::yaml_error(&f, e)])?;
-            opts.crds.extend(docs.into_iter().map(|d| d.value));
-        }
-    }
+    opts.crds = validate::inputs::crds(&v.crds).map_err(|e| vec![e])?;
     Ok(opts)
-}
-
-/// How deep `manifest_files` goes below a directory argument.
-const MAX_DEPTH: usize = 32;
-
-/// Files in a directory that are not manifests: a layer's kustomization and values.
-const NOT_MANIFESTS: &[&str] = &[
-    "kustomization.yaml",
-    "kustomization.yml",
-    "Kustomization",
-    "values.yaml",
-    "values.schema.json",
-];
-
-/// The manifest files below `dir` (`.yaml`, `.yml`, `.json`), sorted by path. Symbolic
-/// links to directories are not followed (no cycles); hidden entries, kustomizations and
-/// values files are skipped.
-fn manifest_files(dir: &Path) -> Result<Vec<PathBuf>, Vec<Error>> {
-    fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<(), Error> {
-        if depth > MAX_DEPTH {
-            return Err(Error::new(format!(
-                "`{}` is more than {MAX_DEPTH} directories deep",
-                dir.display()
-            ))
-            .with_help("pass a directory nearer to the manifests"));
-        }
-        let entries = std::fs::read_dir(dir)
-            .map_err(|e| Error::new(format!("cannot read `{}`: {e}", dir.display())))?;
-        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        paths.sort();
-        for p in paths {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_string())
-                .unwrap_or_default();
-            if name.starts_with('.') || NOT_MANIFESTS.contains(&name.as_str()) {
-                continue;
-            }
-            let meta = std::fs::symlink_metadata(&p)
-                .map_err(|e| Error::new(format!("cannot read `{}`: {e}", p.display())))?;
-            if meta.is_dir() {
-                walk(&p, depth + 1, out)?;
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "yaml" || x == "yml" || x == "json")
-                && p.is_file()
-            {
-                out.push(p);
-            }
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    walk(dir, 0, &mut out).map_err(|e| vec![e])?;
-    Ok(out)
 }
 
 /// Write `--report FILE`.
@@ -295,7 +228,7 @@ fn read_inputs(files: &[PathBuf]) -> Result<Vec<(Option<PathBuf>, String)>, Vec<
     }
     for f in files.iter().filter(|f| f.as_os_str() != "-") {
         let files = if f.is_dir() {
-            let found = manifest_files(f)?;
+            let found = validate::inputs::manifest_files(f).map_err(|e| vec![e])?;
             if found.is_empty() {
                 return Err(vec![
                     Error::new(format!("no manifests under `{}`", f.display()))

@@ -12,6 +12,7 @@
 pub mod apis;
 pub mod bundle;
 pub mod crd;
+pub mod inputs;
 pub mod locate;
 pub mod refs;
 mod schema;

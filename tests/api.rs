@@ -77,6 +77,22 @@ const CASES: &[Case] = &[
         ErrorKind::Restricted,
     ),
     (
+        "a directory with no kustomization",
+        &[("app/readme.txt", "not a layer\n")],
+        ErrorKind::NotFound,
+    ),
+    (
+        "a plugin that would run code",
+        &[
+            ("kustomization.yaml", "transformers:\n- t.yaml\n"),
+            (
+                "t.yaml",
+                "apiVersion: someteam.example.com/v1\nkind: Exec\nmetadata:\n  name: x\n",
+            ),
+        ],
+        ErrorKind::Restricted,
+    ),
+    (
         "a cycle",
         &[
             ("app/kustomization.yaml", "resources:\n- ../b\n"),

@@ -165,9 +165,9 @@ const JSON6902_TARGET: T = T::Obj(&[
     ("namespace", T::Str),
 ]);
 
-/// The fields of a built-in transformer plugin's configuration, by its kind (with
-/// `apiVersion`, `kind` and `metadata`, which every one has); `None` for a kind that is not a
-/// built-in transformer.
+/// The fields of a built-in plugin's configuration (transformer or generator), by its kind
+/// (besides `apiVersion`, `kind` and `metadata`, which every one has); `None` for a kind that
+/// is not a built-in plugin.
 pub fn plugin(kind: &str) -> Option<&'static [(&'static str, T)]> {
     Some(match kind {
         "NamespaceTransformer" => &[
@@ -175,11 +175,13 @@ pub fn plugin(kind: &str) -> Option<&'static [(&'static str, T)]> {
             ("setRoleBindingSubjects", T::Str),
             ("fieldSpecs", FIELD_SPECS),
         ],
-        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => &[
+        "PrefixSuffixTransformer" => &[
             ("prefix", T::Str),
             ("suffix", T::Str),
             ("fieldSpecs", FIELD_SPECS),
         ],
+        "PrefixTransformer" => &[("prefix", T::Str), ("fieldSpecs", FIELD_SPECS)],
+        "SuffixTransformer" => &[("suffix", T::Str), ("fieldSpecs", FIELD_SPECS)],
         "LabelTransformer" => &[("labels", T::StrMap), ("fieldSpecs", FIELD_SPECS)],
         "AnnotationsTransformer" => &[("annotations", T::StrMap), ("fieldSpecs", FIELD_SPECS)],
         "ImageTagTransformer" => &[("imageTag", IMAGE), ("fieldSpecs", FIELD_SPECS)],
@@ -218,29 +220,34 @@ pub fn plugin(kind: &str) -> Option<&'static [(&'static str, T)]> {
 }
 
 /// Check a built-in plugin's configuration `doc` of `kind` against its type, in its
-/// dialect (nothing to check for a kind that is not a built-in plugin).
-pub fn check_plugin(kind: &str, doc: &Map) -> Result<(), Mismatch> {
+/// dialect, and return it as Kustomize decodes it (canonical keys, unknown keys dropped, a
+/// transformer's scalars as text); a kind that is not a built-in plugin comes back as is.
+pub fn check_plugin(kind: &str, doc: &Map) -> Result<Map, Mismatch> {
     let Some(fields) = plugin(kind) else {
-        return Ok(());
+        return Ok(doc.clone());
     };
     let dialect = if kind.ends_with("Generator") {
         Dialect::Generator
     } else {
         Dialect::Plugin
     };
+    let mut out = Map::default();
     for (name, value) in doc {
-        let t = match name.as_str() {
-            "apiVersion" | "kind" => T::Str,
-            "metadata" => METADATA,
+        let (canonical, t) = match name.as_str() {
+            "apiVersion" => ("apiVersion", T::Str),
+            "kind" => ("kind", T::Str),
+            "metadata" => ("metadata", METADATA),
             _ => match fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(name)) {
-                Some((_, t)) => *t,
+                Some((f, t)) => (*f, *t),
                 None => continue,
             },
         };
+        let mut value = value.clone();
         let mut path = vec![name.clone()];
-        check_value(value, t, dialect, &mut path)?;
+        check_value(&mut value, t, dialect, &mut path)?;
+        out.insert(canonical.to_string(), value);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The type of each top-level field (names as in `kustomization::FIELDS`).
@@ -301,15 +308,17 @@ pub fn top(field: &str) -> T {
 }
 
 /// A type mismatch or unknown field: the path to it, the message and the help.
+#[derive(Debug)]
 pub struct Mismatch {
     pub path: Vec<String>,
     pub message: String,
     pub help: String,
 }
 
-/// Check every top-level field of a kustomization against its type.
-pub fn check(fields: &Map) -> Result<(), Mismatch> {
-    for (name, value) in fields {
+/// Check every top-level field of a kustomization against its type; the keys inside come
+/// out in their canonical spelling.
+pub fn check(fields: &mut Map) -> Result<(), Mismatch> {
+    for (name, value) in fields.iter_mut() {
         let mut path = vec![name.clone()];
         check_value(value, top(name), Dialect::Field, &mut path)?;
     }
@@ -348,7 +357,16 @@ fn mismatch(path: &[String], want: &str, found: &Value) -> Mismatch {
     }
 }
 
-fn check_value(v: &Value, t: T, dialect: Dialect, path: &mut Vec<String>) -> Result<(), Mismatch> {
+/// Check `v` against `t` and leave it as Kustomize's decoder reads it: keys in their
+/// canonical spelling (Go matches them whatever their case), and in a plugin dialect unknown
+/// keys dropped (Go ignores them) and, for a transformer, scalars where text belongs turned
+/// into that text (sigs.k8s.io/yaml does).
+fn check_value(
+    v: &mut Value,
+    t: T,
+    dialect: Dialect,
+    path: &mut Vec<String>,
+) -> Result<(), Mismatch> {
     if v.is_null() {
         // Go's JSON decoder leaves the zero value for null.
         return Ok(());
@@ -358,7 +376,10 @@ fn check_value(v: &Value, t: T, dialect: Dialect, path: &mut Vec<String>) -> Res
         T::Str => match v {
             Value::Str(_) => Ok(()),
             Value::Map(_) | Value::Seq(_) => Err(mismatch(path, "a string", v)),
-            _ if dialect == Dialect::Plugin => Ok(()),
+            _ if dialect == Dialect::Plugin => {
+                *v = Value::Str(v.scalar_text().unwrap_or_default());
+                Ok(())
+            }
             other => Err(mismatch(path, "a string", other)),
         },
         T::Bool => match v {
@@ -384,11 +405,12 @@ fn check_value(v: &Value, t: T, dialect: Dialect, path: &mut Vec<String>) -> Res
                 T::StrMap => ("a string", T::Str),
                 _ => ("a boolean", T::Bool),
             };
-            for (k, item) in m {
+            for (k, item) in m.iter_mut() {
                 path.push(k.clone());
                 if !item.is_null() {
+                    let found = item.clone();
                     check_value(item, scalar, dialect, path)
-                        .map_err(|_| mismatch(path, want, item))?;
+                        .map_err(|_| mismatch(path, want, &found))?;
                 }
                 path.pop();
             }
@@ -398,48 +420,54 @@ fn check_value(v: &Value, t: T, dialect: Dialect, path: &mut Vec<String>) -> Res
             let Value::Map(m) = v else {
                 return Err(mismatch(path, "a map", v));
             };
-            for (k, item) in m {
-                // Go's JSON decoder matches keys whatever their case, in both dialects.
-                let found = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(k));
-                if found.is_none() && dialect != Dialect::Field {
-                    continue;
-                }
-                let Some((_, ft)) = found else {
-                    let names = fields.iter().map(|(f, _)| *f);
-                    let help = match closest(k, names.clone()) {
-                        Some(c) => format!("did you mean `{c}`?"),
-                        None => format!(
-                            "the fields of `{}` are {}",
-                            shown(path),
-                            names.collect::<Vec<_>>().join(", ")
-                        ),
-                    };
-                    let mut p = path.clone();
-                    p.push(k.clone());
-                    return Err(Mismatch {
-                        message: format!("unknown field `{k}` in `{}`", shown(path)),
-                        path: p,
-                        help,
-                    });
+            let mut out = Map::default();
+            for (k, mut item) in std::mem::take(m) {
+                let found = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(&k));
+                let Some((name, ft)) = found else {
+                    if dialect != Dialect::Field {
+                        continue;
+                    }
+                    return Err(unknown(path, &k, fields));
                 };
                 path.push(k.clone());
-                check_value(item, *ft, dialect, path)?;
+                check_value(&mut item, *ft, dialect, path)?;
                 path.pop();
+                out.insert((*name).to_string(), item);
             }
+            *m = out;
             Ok(())
         }
     }
 }
 
+fn unknown(path: &[String], k: &str, fields: &[(&str, T)]) -> Mismatch {
+    let names = fields.iter().map(|(f, _)| *f);
+    let help = match closest(k, names.clone()) {
+        Some(c) => format!("did you mean `{c}`?"),
+        None => format!(
+            "the fields of `{}` are {}",
+            shown(path),
+            names.collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let mut p = path.to_vec();
+    p.push(k.to_string());
+    Mismatch {
+        message: format!("unknown field `{k}` in `{}`", shown(path)),
+        path: p,
+        help,
+    }
+}
+
 fn each_item(
-    v: &Value,
+    v: &mut Value,
     path: &mut Vec<String>,
-    mut f: impl FnMut(&Value, &mut Vec<String>) -> Result<(), Mismatch>,
+    mut f: impl FnMut(&mut Value, &mut Vec<String>) -> Result<(), Mismatch>,
 ) -> Result<(), Mismatch> {
     let Value::Seq(items) = v else {
         return Err(mismatch(path, "a list", v));
     };
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.iter_mut().enumerate() {
         path.push(i.to_string());
         f(item, path)?;
         path.pop();
@@ -513,7 +541,7 @@ mod tests {
                 true,
             ),
         ] {
-            assert_eq!(check(&fields(text)).is_ok(), ok, "{text}");
+            assert_eq!(check(&mut fields(text)).is_ok(), ok, "{text}");
         }
     }
 
@@ -562,6 +590,7 @@ mod tests {
                 false,
             ),
             ("SomethingElse", "anything: [at, all]", true),
+            ("PrefixTransformer", "suffix: [a]", true),
         ] {
             let doc = crate::yaml::parse_documents(text)
                 .expect("yaml")
@@ -570,5 +599,29 @@ mod tests {
             let map = doc.as_map().cloned().unwrap_or_default();
             assert_eq!(check_plugin(kind, &map).is_ok(), ok, "{kind}: {text}");
         }
+    }
+
+    #[test]
+    fn checked_configurations_read_as_kustomize_decodes_them() {
+        // Keys in their canonical spelling, in a kustomization and in a plugin.
+        let mut k = fields("replicas: [{name: d, Count: 2}]\nimages: [{Name: nginx, NewTag: v}]\n");
+        check(&mut k).expect("valid");
+        let r = &k["replicas"].as_seq().expect("list")[0];
+        assert_eq!(r.get("count"), Some(&Value::Int(2)));
+        let i = &k["images"].as_seq().expect("list")[0];
+        assert_eq!(i.str_at(&["newTag"]), Some("v"));
+        // A transformer's scalars become text; unknown keys go.
+        let doc = fields("ImageTag: {name: nginx, newTag: 1.10, bogus: 1}\nprefix: x\n");
+        let out = check_plugin("ImageTagTransformer", &doc).expect("valid");
+        assert_eq!(
+            out.get("imageTag").and_then(|t| t.str_at(&["newTag"])),
+            Some("1.1")
+        );
+        assert!(out.get("imageTag").and_then(|t| t.get("bogus")).is_none());
+        assert!(!out.contains_key("prefix"));
+        // A generator's stay as they are.
+        let doc = fields("literals: [a=b]\noptions: {disableNameSuffixHash: true}\n");
+        let out = check_plugin("ConfigMapGenerator", &doc).expect("valid");
+        assert_eq!(out, doc);
     }
 }

@@ -149,7 +149,7 @@ impl Kustomization {
             };
             fields.insert(canon.to_string(), value);
         }
-        field_types::check(&fields)
+        field_types::check(&mut fields)
             .map_err(|m| field_types::error(m, &text, |path| loc(file, &text, path)))?;
         // Kustomize marshals the configuration of its built-in transformers and generators
         // when it runs them: a character it cannot print fails there, whatever receives it.

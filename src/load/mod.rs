@@ -117,7 +117,8 @@ impl Loader {
                 "unable to find one of 'kustomization.yaml', 'kustomization.yml' or 'Kustomization' in directory '{}'",
                 dir.display()
             ))
-            .with_help("a layer is a directory holding a kustomization file")),
+            .with_help("a layer is a directory holding a kustomization file")
+            .with_kind(crate::error::ErrorKind::NotFound)),
             1 => {
                 let file = found.into_iter().next().unwrap_or_default();
                 // Read through its name (its directory is the layer's root), but only once

@@ -556,7 +556,8 @@ impl<'a> Builder<'a> {
                     .error(&at, format!("component `{entry}` is not a directory"))
                     .with_help(
                         "a component is a directory holding a `kind: Component` kustomization",
-                    ));
+                    )
+                    .with_kind(crate::error::ErrorKind::NotFound));
             };
             let openapi_set = layer.openapi_set.take();
             let next = self

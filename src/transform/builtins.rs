@@ -182,7 +182,7 @@ fn affix_fields(l: &Layer) -> Result<Made> {
 /// something, even if commonLabels itself is empty), as Kustomize runs them.
 fn labels_fields(l: &Layer) -> Result<Made> {
     let mut out: Made = Vec::new();
-    let entries = seq(l.k, "labels")?;
+    let entries = seq(l.k, "labels");
     for entry in &entries {
         out.push(Box::new(label_entry(entry, l.config)));
     }
@@ -235,7 +235,7 @@ fn label_entry(entry: &Value, config: &Config) -> labels::MapEntries {
 
 fn replicas_fields(l: &Layer) -> Result<Made> {
     let mut out: Made = Vec::new();
-    for (i, entry) in seq(l.k, "replicas")?.iter().enumerate() {
+    for (i, entry) in seq(l.k, "replicas").iter().enumerate() {
         let made = replicas::from_entry(Some(entry), l.config.table("replicas")).map_err(|m| {
             let at = l.k.location(&["replicas", &i.to_string(), m.field]);
             m.error().at(at)
@@ -248,8 +248,8 @@ fn replicas_fields(l: &Layer) -> Result<Made> {
 /// `images:` (and the old `imageTags:`) entries, one transformer each.
 fn images_fields(l: &Layer) -> Result<Made> {
     let mut out: Made = Vec::new();
-    let mut entries = seq(l.k, "images")?;
-    entries.extend(seq(l.k, "imageTags")?);
+    let mut entries = seq(l.k, "images");
+    entries.extend(seq(l.k, "imageTags"));
     for (i, entry) in entries.iter().enumerate() {
         let spec = images::ImageSpec::from_entry(Some(entry));
         out.push(Box::new(
@@ -270,22 +270,13 @@ fn replacements_fields(l: &Layer) -> Result<Made> {
     })
 }
 
-/// A field that holds a list (types are checked when the kustomization is read; a
-/// kustomization made for a plugin's patches is checked here).
-fn seq(k: &Kustomization, field: &str) -> Result<Vec<Value>> {
-    match k.get(field) {
-        None => Ok(Vec::new()),
-        Some(Value::Seq(items)) => Ok(items.clone()),
-        Some(other) => Err(k
-            .error(
-                &[field],
-                format!(
-                    "`{field}` must be a list, found {}",
-                    crate::yaml::describe(other)
-                ),
-            )
-            .with_help(format!("write `{field}:` followed by `- ` entries"))),
-    }
+/// The entries of a field that holds a list (its type was checked when the kustomization
+/// was read).
+fn seq(k: &Kustomization, field: &str) -> Vec<Value> {
+    k.get(field)
+        .and_then(Value::as_seq)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// A plugin's `fieldSpecs` (or a `labels:` entry's `fields`).
@@ -318,7 +309,7 @@ fn text(c: &PluginConfig, field: &str) -> String {
 fn namespace_plugin(c: &PluginConfig, _kind: &str, _l: &Layer) -> Result<Made> {
     let subjects = namespace::Subjects::parse(&text(c, "setRoleBindingSubjects")).map_err(|m| {
         Error::new(m)
-            .at(c.at.clone())
+            .at(c.locate(&["setRoleBindingSubjects"]))
             .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
     })?;
     let namespace = c
@@ -369,7 +360,7 @@ fn map_entries_plugin(c: &PluginConfig, kind: &str, _l: &Layer) -> Result<Made> 
 fn images_plugin(c: &PluginConfig, _kind: &str, _l: &Layer) -> Result<Made> {
     let spec = images::ImageSpec::from_entry(c.doc.get("imageTag"));
     let made = images::Images::new(spec, field_specs(c.doc.get("fieldSpecs")))
-        .map_err(|e| e.at(c.at.clone()))?;
+        .map_err(|e| e.at(c.locate(&["imageTag", "name"])))?;
     Ok(vec![Box::new(made)])
 }
 
@@ -398,10 +389,24 @@ fn as_fields(k: &Kustomization, fields: &[(&str, Value)]) -> Kustomization {
     copy
 }
 
-/// `built` run on `l`'s kustomization holding only `fields`.
-fn through(l: &Layer, fields: &[(&str, Value)], built: fn(&Layer) -> Result<Made>) -> Result<Made> {
+/// `built` run on `l`'s kustomization holding only `fields` (from the plugin `c`). An error
+/// the readers place in the kustomization (where these fields are not written) is placed at
+/// the plugin's field `at` instead.
+fn through(
+    c: &PluginConfig,
+    at: &str,
+    l: &Layer,
+    fields: &[(&str, Value)],
+    built: fn(&Layer) -> Result<Made>,
+) -> Result<Made> {
     let fake = as_fields(l.k, fields);
-    built(&Layer { k: &fake, ..*l })
+    built(&Layer { k: &fake, ..*l }).map_err(|e| {
+        if e.location.as_ref().is_some_and(|loc| loc.file == l.k.file) {
+            e.at(c.locate(&[at]))
+        } else {
+            e
+        }
+    })
 }
 
 fn get(c: &PluginConfig, f: &str) -> Value {
@@ -415,7 +420,14 @@ fn patches_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
             entry.insert(f.to_string(), get(c, f));
         }
     }
+    let at = if c.doc.contains_key("patch") {
+        "patch"
+    } else {
+        "path"
+    };
     through(
+        c,
+        at,
         l,
         &[("patches", Value::Seq(vec![Value::Map(entry)]))],
         patches_fields,
@@ -433,6 +445,8 @@ fn strategic_merge_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Ma
         items.push(Value::Str(p));
     }
     through(
+        c,
+        "paths",
         l,
         &[("patchesStrategicMerge", Value::Seq(items))],
         strategic_merge_fields,
@@ -448,7 +462,14 @@ fn json6902_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
     if let Some(op) = c.doc.get("jsonOp") {
         entry.insert("patch".into(), op.clone());
     }
+    let at = if c.doc.contains_key("jsonOp") {
+        "jsonOp"
+    } else {
+        "path"
+    };
     through(
+        c,
+        at,
         l,
         &[("patchesJson6902", Value::Seq(vec![Value::Map(entry)]))],
         json6902_fields,
@@ -457,6 +478,8 @@ fn json6902_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
 
 fn replacements_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
     through(
+        c,
+        "replacements",
         l,
         &[("replacements", get(c, "replacements"))],
         replacements_fields,

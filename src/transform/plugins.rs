@@ -62,23 +62,38 @@ fn kind_of(c: &PluginConfig) -> Result<String> {
             meta(c, "name").map(|n| format!(" ({n})")).unwrap_or_default()
         ))
         .at(c.at.clone())
-        .with_help("exec, container and Go plugins are refused; use `apiVersion: builtin` plugins or kustomization fields"));
+        .with_help("exec, container and Go plugins are refused; use `apiVersion: builtin` plugins or kustomization fields")
+        .with_kind(crate::error::ErrorKind::Restricted));
     }
     Ok(kind)
 }
 
-/// Check a built-in plugin's configuration against its types, as Kustomize decodes it.
-fn checked(c: &PluginConfig, kind: &str) -> Result<()> {
-    crate::load::field_types::check_plugin(kind, &c.doc).map_err(|m| {
-        // At the field in the plugin's own file when it is read as written (a template's
-        // lines are those of its output: the entry that names it is shown instead).
-        let at = c
-            .within
+/// A built-in plugin's configuration checked against its types and read as Kustomize
+/// decodes it (`load::field_types::check_plugin`).
+fn checked(c: &PluginConfig, kind: &str) -> Result<PluginConfig> {
+    let doc = crate::load::field_types::check_plugin(kind, &c.doc).map_err(|m| {
+        let path: Vec<&str> = m.path.iter().map(String::as_str).collect();
+        Error::new(format!("{kind} configuration: {}", m.message))
+            .at(c.locate(&path))
+            .with_help(m.help)
+    })?;
+    Ok(PluginConfig {
+        doc,
+        configured_in: c.configured_in.clone(),
+        at: c.at.clone(),
+        within: c.within.clone(),
+    })
+}
+
+impl PluginConfig {
+    /// Where the field at `path` is: in the plugin's own file when it is read as written (a
+    /// template's lines are those of its output), else the entry that names the plugin.
+    pub fn locate(&self, path: &[&str]) -> Location {
+        self.within
             .as_ref()
             .filter(|(file, _, _)| !crate::template::is_template(file))
             .and_then(|(file, parsed, index)| {
-                let path: Vec<&str> = m.path.iter().map(String::as_str).collect();
-                let (line, col, offset) = crate::yaml::locate(&parsed.text, *index, &path)?;
+                let (line, col, offset) = crate::yaml::locate(&parsed.text, *index, path)?;
                 Some(Location {
                     file: file.clone(),
                     line,
@@ -86,11 +101,8 @@ fn checked(c: &PluginConfig, kind: &str) -> Result<()> {
                     offset,
                 })
             })
-            .unwrap_or_else(|| c.at.clone());
-        Error::new(format!("{kind} configuration: {}", m.message))
-            .at(at)
-            .with_help(m.help)
-    })
+            .unwrap_or_else(|| self.at.clone())
+    }
 }
 
 /// Generators configured by plugin documents.
@@ -102,7 +114,7 @@ pub fn generators(
     let mut out = Vec::new();
     for c in configs {
         let kind = kind_of(c)?;
-        checked(c, &kind)?;
+        let c = &checked(c, &kind)?;
         let origin = Origin {
             file: k.file.clone(),
             line: c.at.line,
@@ -192,7 +204,7 @@ pub fn transformers(
     let mut out: Vec<(Box<dyn Transformer>, PluginMeta)> = Vec::new();
     for c in configs {
         let kind = kind_of(c)?;
-        checked(c, &kind)?;
+        let c = &checked(c, &kind)?;
         let pm = PluginMeta {
             configured_in: c.configured_in.clone(),
             name: meta(c, "name"),

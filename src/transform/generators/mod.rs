@@ -185,30 +185,14 @@ pub fn from_plugin_config(
     generate(k, loader, at, &m, kind, &Options::default(), origin)
 }
 
-fn strings(k: &Kustomization, at: &[&str], field: &str, m: &Map) -> Result<Vec<String>> {
+/// The strings of a generator entry's field: a list (`literals`, `files`, `envs`) or the
+/// one string of the old `env:`. Types were checked when the kustomization or the plugin
+/// configuration was read.
+fn strings(field: &str, m: &Map) -> Vec<String> {
     match m.get(field) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Str(s)) => Ok(vec![s.clone()]),
-        Some(Value::Seq(items)) => items
-            .iter()
-            .map(|v| match v {
-                Value::Str(s) => Ok(s.clone()),
-                other => Ok(other.scalar_text().unwrap_or_default()),
-            })
-            .collect(),
-        Some(other) => {
-            let mut p = at.to_vec();
-            p.push(field);
-            Err(k
-                .error(
-                    &p,
-                    format!(
-                        "`{field}` must be a list of strings, found {}",
-                        describe(other)
-                    ),
-                )
-                .with_help("write one `- ` entry per item"))
-        }
+        Some(Value::Seq(items)) => items.iter().filter_map(Value::scalar_text).collect(),
+        Some(Value::Str(s)) => vec![s.clone()],
+        _ => Vec::new(),
     }
 }
 

@@ -76,10 +76,10 @@ impl Data<'_> {
 
     /// `envs:` (and the old `env:`) files: `KEY=value` lines.
     pub(super) fn envs(&mut self, loader: &Loader, m: &Map) -> Result<()> {
-        let (k, at) = (self.place.k, self.place.at);
+        let k = self.place.k;
         let mut envs: Vec<(&str, usize, String)> = Vec::new();
         for field in ["envs", "env"] {
-            let items = strings(k, at, field, m)?;
+            let items = strings(field, m);
             envs.extend(items.into_iter().enumerate().map(|(i, e)| (field, i, e)));
         }
         for (field, i, env) in &envs {
@@ -115,7 +115,7 @@ impl Data<'_> {
 
     /// `literals:`: `KEY=value`, the value's quotes taken off.
     pub(super) fn literals(&mut self, m: &Map) -> Result<()> {
-        for lit in strings(self.place.k, self.place.at, "literals", m)? {
+        for lit in strings("literals", m) {
             let Some((key, value)) = lit.split_once('=').filter(|(k, _)| !k.is_empty()) else {
                 return Err(self.place.err(
                     "literals",
@@ -134,9 +134,9 @@ impl Data<'_> {
 
     /// `files:`: `path`, `key=path` or a directory (each file of it).
     pub(super) fn files(&mut self, loader: &Loader, m: &Map) -> Result<()> {
-        let (k, at) = (self.place.k, self.place.at);
+        let k = self.place.k;
         let mut files_binary = Vec::new();
-        for (i, src) in strings(k, at, "files", m)?.into_iter().enumerate() {
+        for (i, src) in strings("files", m).into_iter().enumerate() {
             let here = self.place.item("files", i);
             let (key, path) = self.file_source(&src)?;
             for (key, p) in self.file_entries(loader, key, &path, &here)? {

@@ -10,8 +10,9 @@
 //! `apiVersion: builtin`) has the same types (`plugin` names them per kind) but Kustomize
 //! reads it in another dialect. A transformer's goes through sigs.k8s.io/yaml, which turns
 //! any scalar into the text a string field takes (`newTag: 1.10` is `1.1`, `a: yes` is
-//! `"yes"`); a generator's is decoded as JSON, where a number is not text. Both ignore
-//! unknown keys; a list or map where text belongs, a string where a boolean or number
+//! `"yes"`); a generator's is decoded as JSON, where a number is not text. Keys match
+//! whatever their case, except in the prefix and suffix transformers (decoded with kyaml,
+//! which matches them as written). Both ignore unknown keys; a list or map where text belongs, a string where a boolean or number
 //! belongs, are errors as in a kustomization.
 
 use crate::error::{Error, closest};
@@ -25,6 +26,9 @@ pub enum Dialect {
     /// A built-in transformer plugin's configuration: scalars read as text, unknown keys
     /// ignored.
     Plugin,
+    /// The same, for the transformers Kustomize decodes with kyaml (the prefix and suffix
+    /// ones): keys match only as written (`Prefix:` is an unknown key there).
+    PluginExact,
     /// A built-in generator plugin's configuration: strict types, unknown keys ignored.
     Generator,
 }
@@ -226,10 +230,12 @@ pub fn check_plugin(kind: &str, doc: &Map) -> Result<Map, Mismatch> {
     let Some(fields) = plugin(kind) else {
         return Ok(doc.clone());
     };
-    let dialect = if kind.ends_with("Generator") {
-        Dialect::Generator
-    } else {
-        Dialect::Plugin
+    let dialect = match kind {
+        k if k.ends_with("Generator") => Dialect::Generator,
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            Dialect::PluginExact
+        }
+        _ => Dialect::Plugin,
     };
     let mut out = Map::default();
     for (name, value) in doc {
@@ -237,7 +243,7 @@ pub fn check_plugin(kind: &str, doc: &Map) -> Result<Map, Mismatch> {
             "apiVersion" => ("apiVersion", T::Str),
             "kind" => ("kind", T::Str),
             "metadata" => ("metadata", METADATA),
-            _ => match fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(name)) {
+            _ => match fields.iter().find(|(f, _)| same_key(f, name, dialect)) {
                 Some((f, t)) => (*f, *t),
                 None => continue,
             },
@@ -376,7 +382,7 @@ fn check_value(
         T::Str => match v {
             Value::Str(_) => Ok(()),
             Value::Map(_) | Value::Seq(_) => Err(mismatch(path, "a string", v)),
-            _ if dialect == Dialect::Plugin => {
+            _ if matches!(dialect, Dialect::Plugin | Dialect::PluginExact) => {
                 *v = Value::Str(v.scalar_text().unwrap_or_default());
                 Ok(())
             }
@@ -422,7 +428,7 @@ fn check_value(
             };
             let mut out = Map::default();
             for (k, mut item) in std::mem::take(m) {
-                let found = fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(&k));
+                let found = fields.iter().find(|(f, _)| same_key(f, &k, dialect));
                 let Some((name, ft)) = found else {
                     if dialect != Dialect::Field {
                         continue;
@@ -437,6 +443,15 @@ fn check_value(
             *m = out;
             Ok(())
         }
+    }
+}
+
+/// Whether a written key names the field `f` (Go's JSON decoder matches keys whatever their
+/// case; kyaml only as written).
+fn same_key(f: &str, written: &str, dialect: Dialect) -> bool {
+    match dialect {
+        Dialect::PluginExact => f == written,
+        _ => f.eq_ignore_ascii_case(written),
     }
 }
 
@@ -591,6 +606,8 @@ mod tests {
             ),
             ("SomethingElse", "anything: [at, all]", true),
             ("PrefixTransformer", "suffix: [a]", true),
+            ("PrefixTransformer", "Prefix: [a]", true),
+            ("PrefixSuffixTransformer", "fieldSpecs: [{Path: [a]}]", true),
         ] {
             let doc = crate::yaml::parse_documents(text)
                 .expect("yaml")

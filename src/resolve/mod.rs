@@ -626,7 +626,10 @@ impl<'a> Builder<'a> {
         let rm = &mut layer.rm;
         for (t, meta) in transformers {
             t.transform(rm, &mut self.warnings)
-                .map_err(|e| e.in_file(&k.file))?;
+                .map_err(|e| match (&e.location, &meta.at) {
+                    (None, Some(at)) => e.at(at.clone()),
+                    _ => e.in_file(&k.file),
+                })?;
             if annotate {
                 for r in &mut rm.items {
                     r.transformations.push(Transformation {

@@ -166,7 +166,17 @@ pub fn walk(
     create: Option<Create>,
     set: &mut dyn FnMut(&mut Value) -> Result<()>,
 ) -> Result<()> {
+    if path.iter().all(String::is_empty) {
+        return Err(empty_path());
+    }
     walk_at(node, path, create, &mut Vec::new(), &mut |v, _| set(v))
+}
+
+/// A field spec without a `path` that selects an object: there is no field to set, and
+/// Kustomize fails ("cannot set or create an empty field name").
+pub fn empty_path() -> Error {
+    Error::new("a field spec with no `path` selects an object: there is no field to set")
+        .with_help("give each `fieldSpecs` entry a `path`, such as `metadata/labels`")
 }
 
 /// `walk`, telling `set` the concrete path of each field it visits (list items by index).

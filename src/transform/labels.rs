@@ -55,6 +55,9 @@ impl Transformer for MapEntries {
                     continue;
                 }
                 let create = spec.create.then_some(Create::Map);
+                if spec.path.iter().all(String::is_empty) {
+                    return Err(super::fieldspec::empty_path());
+                }
                 walk_at(
                     &mut r.doc,
                     &spec.path,

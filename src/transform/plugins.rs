@@ -36,6 +36,8 @@ pub struct PluginMeta {
     pub configured_in: String,
     pub name: Option<String>,
     pub namespace: Option<String>,
+    /// Where the plugin's configuration is, for an error its transformer meets.
+    pub at: Option<Location>,
 }
 
 fn meta(c: &PluginConfig, field: &str) -> Option<String> {
@@ -209,6 +211,7 @@ pub fn transformers(
             configured_in: c.configured_in.clone(),
             name: meta(c, "name"),
             namespace: meta(c, "namespace"),
+            at: Some(c.locate(&["kind"])),
         };
         let Some(built_in) = super::builtins::by_plugin(&kind) else {
             let known: Vec<&str> = super::builtins::BUILT_INS

@@ -1,6 +1,6 @@
 //! The properties the fuzz targets check, as functions of raw bytes.
 //!
-//! `fuzz/fuzz_targets/*` call these on whatever libFuzzer generates; `tests/fuzz_regressions.rs`
+//! `fuzz/fuzz_targets/*` call these on whatever libFuzzer generates; the unit test below
 //! calls them on every input the fuzzers ever found (`fuzz/regressions/<target>/`), so a fixed
 //! crash stays fixed in CI, where no fuzzer runs. Each function panics when its property
 //! fails; an input strata rejects with an error is fine.
@@ -98,9 +98,11 @@ pub fn yaml_round_trip(data: &[u8]) {
     }
 }
 
-/// Kustomization files: parsing and every typed accessor return values or errors.
+/// Kustomization files: parsing and every typed accessor return values or errors; the same
+/// text as a built-in plugin's configuration checks to a configuration that checks to itself.
 pub fn kustomization(data: &[u8]) {
     let Some(text) = text(data) else { return };
+    plugin_configurations(text);
     let Ok(k) = Kustomization::parse_in(
         Path::new("/fuzz/kustomization.yaml"),
         text.to_string(),
@@ -114,6 +116,32 @@ pub fn kustomization(data: &[u8]) {
         let _ = k.location(&[field, "0"]);
     }
     let _ = k.deprecation_warnings();
+}
+
+/// The same text as a built-in plugin's configuration of every kind: checking gives a
+/// configuration or an error, and a checked configuration checks to itself.
+fn plugin_configurations(text: &str) {
+    let Ok(docs) = yaml::parse_documents_in(text, false, &budget()) else {
+        return;
+    };
+    let Some(Value::Map(doc)) = docs.into_iter().next().map(|d| d.value) else {
+        return;
+    };
+    for b in crate::transform::builtins::BUILT_INS {
+        for kind in b
+            .plugins
+            .iter()
+            .chain(&["ConfigMapGenerator", "SecretGenerator"])
+        {
+            if let Ok(once) = crate::load::field_types::check_plugin(kind, &doc) {
+                let twice = crate::load::field_types::check_plugin(kind, &once);
+                assert!(
+                    twice.as_ref().is_ok_and(|t| *t == once),
+                    "{kind}: a checked configuration checks to something else"
+                );
+            }
+        }
+    }
 }
 
 /// Split `a\n---\nb` into two documents.

@@ -350,6 +350,18 @@ fn mismatch(path: &[String], want: &str, found: &Value) -> Mismatch {
         }
         ("a boolean", Value::Str(_)) => "write `true` or `false` without quotes".to_string(),
         ("a whole number", Value::Str(_)) => "write the number without quotes".to_string(),
+        ("a map", Value::Seq(_)) => format!(
+            "write `{}` as `key: value` lines indented below it, not `- ` items",
+            shown(path)
+        ),
+        ("a list", Value::Str(_) | Value::Map(_)) => format!(
+            "write `{}` as `- ` items indented below it",
+            shown(path)
+        ),
+        ("a string", Value::Map(_) | Value::Seq(_)) => format!(
+            "`{}` takes one value; quote it if it holds `:`, `[` or `{{`",
+            shown(path)
+        ),
         _ => format!("`{}` takes {want}", shown(path)),
     };
     Mismatch {

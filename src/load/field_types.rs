@@ -354,10 +354,9 @@ fn mismatch(path: &[String], want: &str, found: &Value) -> Mismatch {
             "write `{}` as `key: value` lines indented below it, not `- ` items",
             shown(path)
         ),
-        ("a list", Value::Str(_) | Value::Map(_)) => format!(
-            "write `{}` as `- ` items indented below it",
-            shown(path)
-        ),
+        ("a list", Value::Str(_) | Value::Map(_)) => {
+            format!("write `{}` as `- ` items indented below it", shown(path))
+        }
         ("a string", Value::Map(_) | Value::Seq(_)) => format!(
             "`{}` takes one value; quote it if it holds `:`, `[` or `{{`",
             shown(path)

@@ -134,10 +134,8 @@ pub fn values(dir: &Path, env: &str, options: &ValuesOptions) -> Result<Vec<(Pat
     };
     build(dir, &build_options, &loader)?;
     let mut seen = record.lock().map(|r| r.clone()).unwrap_or_default();
-    let top = fs::real(dir)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| dir.to_path_buf());
+    // Layers note themselves under `resolve::absolute`.
+    let top = resolve::absolute(dir);
     // Layers built in parallel noted themselves in any order: sort, the top first.
     seen.sort_by(|a, b| (a.0 != top, &a.0).cmp(&(b.0 != top, &b.0)));
     seen.dedup_by(|a, b| a.0 == b.0 && a.1.annotated() == b.1.annotated());

@@ -7,7 +7,7 @@ use super::args::{ValuesCmd, ValuesOutput};
 use super::report::shown;
 use crate::template::Values;
 use crate::{BuildOptions, Error, Loader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn templated(dir: &Path) -> bool {
     if dir.join("values.yaml").is_file() || dir.join("values.schema.json").is_file() {
@@ -18,13 +18,6 @@ fn templated(dir: &Path) -> bool {
             .filter_map(std::result::Result::ok)
             .any(|e| e.file_name().to_string_lossy().ends_with(".j2"))
     })
-}
-
-fn real(p: &Path) -> PathBuf {
-    crate::fs::real(p)
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| p.to_path_buf())
 }
 
 pub fn run(v: &ValuesCmd) -> Result<(), Vec<Error>> {
@@ -44,10 +37,10 @@ pub fn run(v: &ValuesCmd) -> Result<(), Vec<Error>> {
         };
         crate::deps::deps(dir, &options, &loader, 1)
     }));
-    let top = real(&env.dir);
+    let top = crate::resolve::absolute(&env.dir);
     match &v.layer {
         Some(dir) => {
-            let want = real(dir);
+            let want = crate::resolve::absolute(dir);
             let names: Vec<String> = found
                 .iter()
                 .map(|(d, _)| format!("`{}`", shown(d)))

@@ -307,7 +307,7 @@ impl Kustomization {
         }
     }
 
-    /// A map of strings to strings (`commonLabels`, `commonAnnotations`, label pairs).
+    /// A map of strings to strings (a generator's `options.labels` and `options.annotations`).
     pub fn string_map(
         &self,
         path: &[&str],
@@ -354,7 +354,7 @@ impl Kustomization {
 }
 
 impl Kustomization {
-    /// A nested struct (`images` entry, `sortOptions`, …) with its keys spelled canonically;
+    /// A nested struct (`sortOptions`, `openapi`, a generator entry) with its keys spelled canonically;
     /// an unknown key is an error naming the closest allowed one, as Kustomize's strict
     /// decoding does.
     pub fn strict_struct(&self, path: &[&str], value: &Value, allowed: &[&str]) -> Result<Map> {

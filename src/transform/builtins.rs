@@ -312,14 +312,8 @@ fn namespace_plugin(c: &PluginConfig, _kind: &str, _l: &Layer) -> Result<Made> {
             .at(c.locate(&["setRoleBindingSubjects"]))
             .with_help("use `defaultOnly`, `allServiceAccounts` or `none`")
     })?;
-    let namespace = c
-        .doc
-        .get("metadata")
-        .and_then(|m| m.get("namespace"))
-        .and_then(Value::scalar_text)
-        .unwrap_or_default();
     Ok(vec![Box::new(namespace::Namespace {
-        namespace,
+        namespace: super::plugins::meta(c, "namespace").unwrap_or_default(),
         specs: field_specs(c.doc.get("fieldSpecs")),
         unset_only: matches!(c.doc.get("unsetOnly"), Some(Value::Bool(true))),
         subjects,
@@ -391,10 +385,10 @@ fn as_fields(k: &Kustomization, fields: &[(&str, Value)]) -> Kustomization {
 
 /// `built` run on `l`'s kustomization holding only `fields` (from the plugin `c`). An error
 /// the readers place in the kustomization (where these fields are not written) is placed at
-/// the plugin's field `at` instead.
+/// the first of the plugin's fields `at` that it writes instead.
 fn through(
     c: &PluginConfig,
-    at: &str,
+    at: &[&str],
     l: &Layer,
     fields: &[(&str, Value)],
     built: fn(&Layer) -> Result<Made>,
@@ -402,7 +396,11 @@ fn through(
     let fake = as_fields(l.k, fields);
     built(&Layer { k: &fake, ..*l }).map_err(|e| {
         if e.location.as_ref().is_some_and(|loc| loc.file == l.k.file) {
-            e.at(c.locate(&[at]))
+            let field = at
+                .iter()
+                .find(|f| c.doc.contains_key(**f))
+                .unwrap_or(&at[0]);
+            e.at(c.locate(&[field]))
         } else {
             e
         }
@@ -420,14 +418,9 @@ fn patches_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
             entry.insert(f.to_string(), get(c, f));
         }
     }
-    let at = if c.doc.contains_key("patch") {
-        "patch"
-    } else {
-        "path"
-    };
     through(
         c,
-        at,
+        &["patch", "path"],
         l,
         &[("patches", Value::Seq(vec![Value::Map(entry)]))],
         patches_fields,
@@ -446,7 +439,7 @@ fn strategic_merge_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Ma
     }
     through(
         c,
-        "paths",
+        &["paths", "patches"],
         l,
         &[("patchesStrategicMerge", Value::Seq(items))],
         strategic_merge_fields,
@@ -462,14 +455,9 @@ fn json6902_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
     if let Some(op) = c.doc.get("jsonOp") {
         entry.insert("patch".into(), op.clone());
     }
-    let at = if c.doc.contains_key("jsonOp") {
-        "jsonOp"
-    } else {
-        "path"
-    };
     through(
         c,
-        at,
+        &["jsonOp", "path"],
         l,
         &[("patchesJson6902", Value::Seq(vec![Value::Map(entry)]))],
         json6902_fields,
@@ -479,7 +467,7 @@ fn json6902_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
 fn replacements_plugin(c: &PluginConfig, _kind: &str, l: &Layer) -> Result<Made> {
     through(
         c,
-        "replacements",
+        &["replacements"],
         l,
         &[("replacements", get(c, "replacements"))],
         replacements_fields,

@@ -40,7 +40,8 @@ pub struct PluginMeta {
     pub at: Option<Location>,
 }
 
-fn meta(c: &PluginConfig, field: &str) -> Option<String> {
+/// A field of the plugin's `metadata` as text.
+pub(super) fn meta(c: &PluginConfig, field: &str) -> Option<String> {
     c.doc
         .get("metadata")
         .and_then(|m| m.get(field))
